@@ -1,0 +1,180 @@
+package io.postergenres.cli;
+
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.job.LabelJob;
+import io.postergenres.job.LabelOptions;
+import io.postergenres.job.LabelRequest;
+import io.postergenres.job.RunSummary;
+import io.postergenres.model.ModelCache;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code poster-genres label}: poster files in, one Parquet row per poster out. */
+@Command(
+    name = "label",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Labels every poster file under the inputs with its genres and writes one Parquet row per file.",
+      "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing or output exists;",
+      "4 model missing or invalid; 5 more than --max-failure-ratio of the posters failed."
+    })
+public final class LabelCommand implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec commandSpec;
+  @Mixin Verbosity verbosity;
+
+  @Option(names = "--input", required = true, arity = "1..*", paramLabel = "PATH",
+      description = "Poster files, directories (read recursively) or globs; local paths, hdfs:// or s3a://.")
+  List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--output", required = true, paramLabel = "PATH", description = "Where the Parquet labels go.")
+  String output;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn",
+      description = "Model directory (SavedModel + model.json), on any file system. Default: ${DEFAULT-VALUE}.")
+  String model;
+
+  @Option(names = "--glob", paramLabel = "GLOB", defaultValue = "*.{jpg,jpeg,png,gif,bmp}",
+      description = "Keep files whose name matches, case-insensitively. Default: ${DEFAULT-VALUE}.")
+  String glob;
+
+  @Option(names = "--mode", paramLabel = "MODE", defaultValue = "error",
+      description = "If the output exists: error, overwrite or append. Default: ${DEFAULT-VALUE}.")
+  String mode;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
+      description = "Posters per TensorFlow run. Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--threshold", paramLabel = "GENRE=SCORE",
+      description = "Override one genre's threshold from model.json (repeatable), e.g. --threshold Drama=0.6.")
+  Map<String, Double> thresholds = new LinkedHashMap<>();
+
+  @Option(names = "--min-genres", paramLabel = "N", description = "Override model.json's least genres per poster.")
+  Integer minGenres;
+
+  @Option(names = "--max-genres", paramLabel = "N", description = "Override model.json's most genres per poster.")
+  Integer maxGenres;
+
+  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "50000000",
+      description = "Largest width x height decoded; bigger images are error rows. Default: ${DEFAULT-VALUE}.")
+  long maxPixels;
+
+  @Option(names = "--max-file-bytes", paramLabel = "N", defaultValue = "104857600",
+      description = "Largest file read, in bytes; bigger files are error rows. Default: ${DEFAULT-VALUE}.")
+  long maxFileBytes;
+
+  @Option(names = "--max-failure-ratio", paramLabel = "R", defaultValue = "0.1",
+      description = "Exit with code 5 when more than this fraction of posters failed. Default: ${DEFAULT-VALUE}.")
+  double maxFailureRatio;
+
+  @Option(names = "--partitions", paramLabel = "N", defaultValue = "0",
+      description = "Spark partitions to label in; 0: one per 500 posters, at least twice the cores. Default: ${DEFAULT-VALUE}.")
+  int partitions;
+
+  @Option(names = "--intra-op-threads", paramLabel = "N", defaultValue = "0",
+      description = "TensorFlow threads per op, shared by an executor's tasks; 0: the executor's cores. Default: ${DEFAULT-VALUE}.")
+  int intraOpThreads;
+
+  @Option(names = "--inter-op-threads", paramLabel = "N", defaultValue = "0",
+      description = "TensorFlow ops run at once per executor; 0: 2. Default: ${DEFAULT-VALUE}.")
+  int interOpThreads;
+
+  @Option(names = "--master", paramLabel = "URL",
+      description = "Spark master when not run by spark-submit. Default: local[*].")
+  String master;
+
+  @Option(names = "--conf", paramLabel = "KEY=VALUE", description = "Extra Spark setting (repeatable).")
+  Map<String, String> sparkConf = new LinkedHashMap<>();
+
+  @Override
+  public Integer call() {
+    verbosity.apply();
+    LabelRequest request = request();
+    SparkSession spark = session();
+    try {
+      RunSummary summary = new LabelJob(spark).run(request);
+      commandSpec.commandLine().getOut().print(summary.toText());
+      commandSpec.commandLine().getOut().flush();
+      if (summary.failureRatioExceeded()) {
+        commandSpec.commandLine().getErr().printf(
+            "poster-genres: %d of %d posters failed (%.1f%%), over --max-failure-ratio %.3f; every row was written, see the error column%n",
+            summary.failed(), summary.filesListed(), 100 * summary.failureRatio(), request.maxFailureRatio());
+        return ExitCode.TOO_MANY_FAILURES.code();
+      }
+      return ExitCode.OK.code();
+    } finally {
+      spark.stop();
+    }
+  }
+
+  LabelRequest request() {
+    if (!(maxFailureRatio >= 0 && maxFailureRatio <= 1)) {
+      throw usage("--max-failure-ratio must be between 0 and 1, got " + maxFailureRatio);
+    }
+    if (partitions < 0) throw usage("--partitions must be 0 (automatic) or more, got " + partitions);
+    if (intraOpThreads < 0 || interOpThreads < 0) throw usage("thread counts must be 0 (automatic) or more");
+    if (glob.isBlank()) throw usage("--glob must not be empty; use * to keep every file");
+    for (Map.Entry<String, Double> t : thresholds.entrySet()) {
+      if (!(t.getValue() >= 0 && t.getValue() <= 1)) {
+        throw usage("--threshold " + t.getKey() + "=" + t.getValue() + " must be between 0 and 1");
+      }
+    }
+    LabelOptions options;
+    try {
+      options = new LabelOptions(batchSize, maxPixels, maxFileBytes, new ModelCache.Threads(intraOpThreads, interOpThreads));
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+    return new LabelRequest(inputs, output, resolveModel(model), glob, mode, partitions, maxFailureRatio,
+        thresholds, minGenres, maxGenres, options);
+  }
+
+  /** A relative model path that is not under the current directory is looked up under POSTER_GENRES_HOME. */
+  static String resolveModel(String model) {
+    if (model.contains("://") || Path.of(model).isAbsolute() || Files.exists(Path.of(model))) {
+      return model;
+    }
+    String home = System.getenv(PosterGenres.HOME_ENV);
+    if (home != null) {
+      Path underHome = Path.of(home).resolve(model);
+      if (Files.exists(underHome)) return underHome.toString();
+    }
+    return model;
+  }
+
+  private SparkSession session() {
+    SparkConf conf = new SparkConf(true); // picks up spark-submit's spark.* system properties
+    if (!conf.contains("spark.master")) {
+      conf.setMaster(master != null ? master : "local[*]");
+    } else if (master != null) {
+      conf.setMaster(master);
+    }
+    conf.setIfMissing("spark.app.name", "poster-genres label");
+    conf.setIfMissing("spark.ui.showConsoleProgress", "true");
+    conf.setIfMissing("spark.sql.parquet.compression.codec", "zstd");
+    sparkConf.forEach(conf::set);
+    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    if (verbosity.level() == 0) {
+      spark.sparkContext().setLogLevel("WARN");
+    }
+    return spark;
+  }
+
+  private static PosterGenresException usage(String message) {
+    return new PosterGenresException(ExitCode.USAGE, message);
+  }
+}

@@ -1,0 +1,38 @@
+package io.postergenres.job;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything one {@code label} run is asked to do, as the driver sees it after options and the
+ * config file are merged. Driver-only.
+ *
+ * @param inputs files, directories or globs on any Hadoop file system
+ * @param output where the Parquet labels go
+ * @param model model directory on any Hadoop file system
+ * @param glob file-name glob kept from the inputs, matched case-insensitively
+ * @param mode {@code error}, {@code overwrite} or {@code append} when the output exists
+ * @param partitions Spark partitions to label in; 0 picks from the number of files
+ * @param maxFailureRatio fraction of failed posters above which the run reports failure
+ * @param thresholds per-genre threshold overrides
+ * @param minGenres override of model.json's least genres per poster, or null
+ * @param maxGenres override of model.json's most genres per poster, or null
+ */
+public record LabelRequest(
+    List<String> inputs,
+    String output,
+    String model,
+    String glob,
+    String mode,
+    int partitions,
+    double maxFailureRatio,
+    Map<String, Double> thresholds,
+    Integer minGenres,
+    Integer maxGenres,
+    LabelOptions options) {
+
+  public LabelRequest {
+    inputs = List.copyOf(inputs);
+    thresholds = thresholds == null ? Map.of() : Map.copyOf(thresholds);
+  }
+}

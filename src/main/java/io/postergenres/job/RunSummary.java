@@ -1,0 +1,90 @@
+package io.postergenres.job;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * What one run did, written as {@code <output>/_runs/<run_id>.json} and printed at the end. Paths
+ * are stored without any user-info part, so credentials in a URI never reach the summary.
+ */
+public record RunSummary(
+    @JsonProperty("run_id") String runId,
+    @JsonProperty("started_at") String startedAt,
+    @JsonProperty("finished_at") String finishedAt,
+    @JsonProperty("duration_seconds") double durationSeconds,
+    @JsonProperty("inputs") List<String> inputs,
+    @JsonProperty("output") String output,
+    @JsonProperty("model_name") String modelName,
+    @JsonProperty("model_version") String modelVersion,
+    @JsonProperty("model_fingerprint") String modelFingerprint,
+    @JsonProperty("files_listed") long filesListed,
+    @JsonProperty("rows_written") long rowsWritten,
+    @JsonProperty("labelled") long labelled,
+    @JsonProperty("failed") long failed,
+    @JsonProperty("failed_by_kind") Map<String, Long> failedByKind,
+    @JsonProperty("vanished_after_listing") long vanishedAfterListing,
+    @JsonProperty("posters_per_second") double postersPerSecond,
+    @JsonProperty("model_loads") long modelLoads,
+    @JsonProperty("partitions") int partitions,
+    @JsonProperty("batch_size") int batchSize,
+    @JsonProperty("max_failure_ratio") double maxFailureRatio,
+    @JsonProperty("failure_ratio_exceeded") boolean failureRatioExceeded) {
+
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  public RunSummary {
+    failedByKind = new TreeMap<>(failedByKind);
+  }
+
+  public double failureRatio() {
+    return filesListed == 0 ? 0 : (double) failed / filesListed;
+  }
+
+  public byte[] toJson() {
+    try {
+      return JSON.writeValueAsBytes(this);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static RunSummary fromJson(byte[] json) throws IOException {
+    return JSON.readValue(json, RunSummary.class);
+  }
+
+  /** Writes this summary to {@code <output>/_runs/<run_id>.json} and returns that path. */
+  public Path write(String outputDir, Configuration conf) throws IOException {
+    Path path = new Path(new Path(outputDir, "_runs"), runId + ".json");
+    FileSystem fs = path.getFileSystem(conf);
+    try (OutputStream out = fs.create(path, true)) {
+      out.write(toJson());
+    }
+    return path;
+  }
+
+  /** The summary as a few lines for the terminal. */
+  public String toText() {
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "Run %s: %d files listed, %d labelled, %d failed (%.1f%%) in %.1f s, %.1f posters/s%n",
+        runId, filesListed, labelled, failed, 100 * failureRatio(), durationSeconds, postersPerSecond));
+    failedByKind.forEach((k, v) -> b.append(String.format(Locale.ROOT, "  failed %-20s %d%n", k, v)));
+    b.append(String.format(Locale.ROOT, "  model %s %s, loaded %d time(s) on executors; output %s%n",
+        modelName, modelVersion, modelLoads, output));
+    return b.toString();
+  }
+
+  /** {@code s3a://key:secret@bucket/x} becomes {@code s3a://bucket/x}. */
+  static String redact(String uri) {
+    return uri.replaceFirst("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", "$1");
+  }
+}

@@ -1,0 +1,99 @@
+package io.postergenres.model;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One loaded model per JVM and fingerprint, shared by every task of an executor. The first task
+ * that asks writes the broadcast bytes to a local directory and loads them; tasks asking at the
+ * same time wait for that load instead of starting their own. Models are closed, and their
+ * directories deleted, when the JVM shuts down. Thread-safe.
+ */
+public final class ModelCache {
+  private static final Logger LOG = LoggerFactory.getLogger(ModelCache.class);
+  private static final Map<String, PosterModel> MODELS = new ConcurrentHashMap<>();
+  private static final AtomicInteger LOADS = new AtomicInteger();
+  private static volatile boolean hookInstalled;
+
+  private ModelCache() {}
+
+  /** Thread settings a model is loaded with. */
+  public record Threads(int intraOp, int interOp) implements java.io.Serializable {}
+
+  /**
+   * The model with this fingerprint, loading it from {@code bytes} on first use.
+   *
+   * @param bytes gives the package; called only when the model must be loaded (so a broadcast
+   *     value is fetched only by the first task in the JVM)
+   * @param onLoad runs once per actual load, in the loading thread (for a Spark accumulator)
+   */
+  public static PosterModel get(String fingerprint, Supplier<ModelPackage> bytes, Threads threads, Runnable onLoad) {
+    PosterModel model = MODELS.get(fingerprint);
+    if (model != null) {
+      return model;
+    }
+    return MODELS.computeIfAbsent(fingerprint, fp -> {
+      PosterModel loaded = load(bytes.get(), threads);
+      onLoad.run();
+      return loaded;
+    });
+  }
+
+  /** Models loaded in this JVM since it started. */
+  public static int loadCount() {
+    return LOADS.get();
+  }
+
+  private static PosterModel load(ModelPackage pkg, Threads threads) {
+    long start = System.nanoTime();
+    installShutdownHook();
+    try {
+      Path dir = Files.createTempDirectory("poster-genres-model-" + pkg.fingerprint().substring(0, 12) + "-");
+      dir.toFile().deleteOnExit();
+      pkg.writeTo(dir);
+      PosterModel model = PosterModel.load(dir, pkg.spec(), threads.intraOp(), threads.interOp());
+      LOADS.incrementAndGet();
+      LOG.info("Loaded model {} {} ({} bytes, intra-op threads {}, inter-op threads {}) in {} ms",
+          pkg.spec().name(), pkg.spec().version(), pkg.sizeBytes(), threads.intraOp(), threads.interOp(),
+          (System.nanoTime() - start) / 1_000_000);
+      deleteQuietly(dir); // TensorFlow has read the files into memory
+      return model;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the model to local disk", e);
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      LOG.debug("could not delete {}", dir, e);
+    }
+  }
+
+  private static synchronized void installShutdownHook() {
+    if (hookInstalled) return;
+    Runtime.getRuntime().addShutdownHook(new Thread(ModelCache::closeAll, "poster-genres-model-close"));
+    hookInstalled = true;
+  }
+
+  /** Closes and forgets every cached model (at JVM shutdown, and in tests). */
+  public static synchronized void closeAll() {
+    for (Map.Entry<String, PosterModel> e : MODELS.entrySet()) {
+      try {
+        e.getValue().close();
+      } catch (RuntimeException ex) {
+        LOG.warn("closing model {} failed", e.getKey(), ex);
+      }
+    }
+    MODELS.clear();
+  }
+}

@@ -1,0 +1,150 @@
+package io.postergenres.model;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.RemoteIterator;
+
+/**
+ * A model directory as bytes: what the driver broadcasts so that executors never need to reach the
+ * model's file system (TensorFlow's loader reads only local paths). Read from any Hadoop file
+ * system ({@code file:}, {@code hdfs://}, {@code s3a://}), checked against the contract, and
+ * identified by a SHA-256 fingerprint of its files. Immutable and serializable.
+ */
+public final class ModelPackage implements Serializable {
+  private static final long serialVersionUID = 1L;
+  /** Java serialization of arrays tops out near 2 GB; refuse well before. */
+  static final long MAX_BYTES = 1_500_000_000L;
+
+  /** One file of the model directory, by path relative to it ('/'-separated). */
+  public record Entry(String path, byte[] bytes) implements Serializable {}
+
+  private final String location;
+  private final ModelSpec spec;
+  private final List<Entry> files;
+  private final String fingerprint;
+
+  private ModelPackage(String location, ModelSpec spec, List<Entry> files, String fingerprint) {
+    this.location = location;
+    this.spec = spec;
+    this.files = List.copyOf(files);
+    this.fingerprint = fingerprint;
+  }
+
+  /** Reads and checks a model directory; fails with a {@link ModelException} saying what is wrong. */
+  public static ModelPackage read(String dir, Configuration conf) {
+    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(dir);
+    List<Entry> files = new ArrayList<>();
+    long total = 0;
+    try {
+      FileSystem fs = root.getFileSystem(conf);
+      FileStatus status;
+      try {
+        status = fs.getFileStatus(root);
+      } catch (java.io.FileNotFoundException e) {
+        throw new ModelException("model directory " + dir + " does not exist; pass --model with a model directory");
+      }
+      if (!status.isDirectory()) {
+        throw new ModelException("model " + dir + " is a file; --model takes a directory holding saved_model.pb and model.json");
+      }
+      String prefix = fs.makeQualified(root).toUri().getPath();
+      prefix = prefix.endsWith("/") ? prefix : prefix + "/";
+      RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
+      while (it.hasNext()) {
+        LocatedFileStatus f = it.next();
+        String rel = f.getPath().toUri().getPath().substring(prefix.length());
+        total += f.getLen();
+        if (total > MAX_BYTES) {
+          throw new ModelException("model " + dir + " is over " + MAX_BYTES + " bytes, too large to broadcast");
+        }
+        byte[] bytes = new byte[(int) f.getLen()];
+        try (InputStream in = fs.open(f.getPath())) {
+          org.apache.hadoop.io.IOUtils.readFully(in, bytes, 0, bytes.length);
+        }
+        files.add(new Entry(rel, bytes));
+      }
+    } catch (IOException e) {
+      throw new ModelException("cannot read model directory " + dir + ": " + e.getMessage(), e);
+    }
+    files.sort(Comparator.comparing(Entry::path));
+    return of(dir, files);
+  }
+
+  /** Builds a package from files already in memory and checks it. */
+  public static ModelPackage of(String location, List<Entry> files) {
+    byte[] specBytes = find(files, ModelSpec.FILE_NAME);
+    if (specBytes == null) {
+      throw new ModelException("model " + location + " has no " + ModelSpec.FILE_NAME
+          + "; every model directory needs one (name, version, input size, genres, thresholds)");
+    }
+    byte[] pb = find(files, "saved_model.pb");
+    if (pb == null) {
+      throw new ModelException("model " + location + " has no saved_model.pb; it must be a TensorFlow SavedModel directory");
+    }
+    ModelSpec spec = ModelSpec.parse(specBytes, location + "/" + ModelSpec.FILE_NAME);
+    ModelContract.check(pb, spec, location);
+    return new ModelPackage(location, spec, files, fingerprint(files));
+  }
+
+  private static byte[] find(List<Entry> files, String path) {
+    for (Entry e : files) if (e.path().equals(path)) return e.bytes();
+    return null;
+  }
+
+  private static String fingerprint(List<Entry> files) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      List<Entry> sorted = new ArrayList<>(files);
+      sorted.sort(Comparator.comparing(Entry::path));
+      for (Entry e : sorted) {
+        md.update(e.path().getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+        md.update(Long.toString(e.bytes().length).getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+        md.update(e.bytes());
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Writes the files under {@code dir} (created if needed). */
+  public void writeTo(Path dir) throws IOException {
+    for (Entry e : files) {
+      Path target = dir.resolve(e.path()).normalize();
+      if (!target.startsWith(dir)) throw new IOException("model file escapes its directory: " + e.path());
+      Files.createDirectories(target.getParent());
+      Files.write(target, e.bytes());
+    }
+  }
+
+  public String location() {
+    return location;
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  public long sizeBytes() {
+    return files.stream().mapToLong(e -> e.bytes().length).sum();
+  }
+}

@@ -1,0 +1,93 @@
+package io.postergenres.model;
+
+import java.nio.file.Path;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * A loaded model: a TensorFlow session plus its {@link ModelSpec}. {@link #predict} is thread-safe
+ * (TensorFlow sessions take concurrent runs), so one instance serves every task of a JVM. The
+ * owner closes it; every tensor made in {@link #predict} is closed before it returns.
+ */
+public final class PosterModel implements AutoCloseable {
+  private final SavedModelBundle bundle;
+  private final Session session;
+  private final ModelSpec spec;
+  private final ModelContract.Endpoints endpoints;
+  private final int genreCount;
+
+  private PosterModel(SavedModelBundle bundle, ModelSpec spec, ModelContract.Endpoints endpoints) {
+    this.bundle = bundle;
+    this.session = bundle.session();
+    this.spec = spec;
+    this.endpoints = endpoints;
+    this.genreCount = spec.genres().size();
+  }
+
+  /**
+   * Loads a SavedModel from a local directory.
+   *
+   * @param intraOpThreads threads one op may use (0: TensorFlow picks, all cores)
+   * @param interOpThreads ops run at once (0: TensorFlow picks)
+   */
+  public static PosterModel load(Path dir, ModelSpec spec, int intraOpThreads, int interOpThreads) {
+    ConfigProto config =
+        ConfigProto.newBuilder()
+            .setIntraOpParallelismThreads(intraOpThreads)
+            .setInterOpParallelismThreads(interOpThreads)
+            .build();
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.loader(dir.toString()).withTags(ModelContract.TAG).withConfigProto(config).load();
+    } catch (RuntimeException e) {
+      throw new ModelException("TensorFlow cannot load the SavedModel in " + dir + ": " + e.getMessage(), e);
+    }
+    try {
+      ModelContract.Endpoints endpoints = ModelContract.check(bundle.metaGraphDef(), spec, dir.toString());
+      return new PosterModel(bundle, spec, endpoints);
+    } catch (RuntimeException e) {
+      bundle.close();
+      throw e;
+    }
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  /**
+   * Scores {@code n} preprocessed posters held in {@code batch} (n x H x W x 3 floats from index 0).
+   *
+   * @return n x G sigmoid scores, row-major
+   */
+  public float[] predict(float[] batch, int n) {
+    long perImage = (long) spec.inputHeight() * spec.inputWidth() * 3;
+    if (n <= 0 || batch.length < n * perImage) {
+      throw new IllegalArgumentException("batch holds " + batch.length + " floats, need " + n * perImage);
+    }
+    Shape shape = Shape.of(n, spec.inputHeight(), spec.inputWidth(), 3);
+    float[] scores = new float[n * genreCount];
+    try (TFloat32 input = TFloat32.tensorOf(shape, DataBuffers.of(batch, true, false).narrow(n * perImage));
+        Result result = session.runner().feed(endpoints.inputTensor(), input).fetch(endpoints.outputTensor()).run()) {
+      Tensor out = result.get(0);
+      if (!(out instanceof TFloat32 f) || out.shape().numDimensions() != 2
+          || out.shape().size(0) != n || out.shape().size(1) != genreCount) {
+        throw new ModelException("model returned " + out.dataType() + " " + out.shape()
+            + ", expected float32 [" + n + ", " + genreCount + "]");
+      }
+      f.copyTo(DataBuffers.of(scores, false, false));
+    }
+    return scores;
+  }
+
+  @Override
+  public void close() {
+    bundle.close();
+  }
+}
