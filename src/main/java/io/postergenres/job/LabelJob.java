@@ -5,7 +5,6 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.postergenres.ExitCode;
 import io.postergenres.PosterGenresException;
-import io.postergenres.image.ErrorKind;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelException;
 import io.postergenres.model.ModelPackage;
@@ -32,6 +31,9 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
@@ -62,6 +64,11 @@ public final class LabelJob {
 
   /** Runs the whole job: list, label, write, summarise. */
   public RunSummary run(LabelRequest request) {
+    return run(request, () -> {});
+  }
+
+  /** As {@link #run(LabelRequest)}, calling {@code afterListing} once the driver has listed the files (for tests). */
+  RunSummary run(LabelRequest request, Runnable afterListing) {
     Instant started = Instant.now();
     long t0 = System.nanoTime();
     String runId = newRunId(started);
@@ -76,11 +83,12 @@ public final class LabelJob {
 
     Dataset<Row> listing = list(request.inputs(), request.glob());
     long tList = System.nanoTime();
-    String[] listed = listing.inputFiles();
+    String[] listed = asScanPaths(listing.inputFiles());
     LOG.info("Listed {} poster files matching {} in {} ms", listed.length, request.glob(), (System.nanoTime() - tList) / 1_000_000);
     if (listed.length == 0) {
       LOG.warn("No file under {} matches {}; writing an empty output", request.inputs(), request.glob());
     }
+    afterListing.run();
     int partitions = request.partitions() > 0 ? request.partitions() : autoPartitionsAtLeastCores(listed.length);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -100,7 +108,7 @@ public final class LabelJob {
     labels.write().mode(saveMode(request.mode())).parquet(request.output());
     double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
 
-    long vanished = reconcile(listed, request.output(), runId, spec);
+    long vanished = labelLeftovers(listed, request.output(), runId, labeller, conf);
     Map<String, Long> byKind = countByKind(request.output(), runId);
     long rows = byKind.values().stream().mapToLong(Long::longValue).sum();
     long labelled = byKind.getOrDefault("", 0L);
@@ -134,7 +142,7 @@ public final class LabelJob {
         .format("binaryFile")
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", caseInsensitiveGlob(glob))
-        // a file deleted between listing and scan is skipped here and given its row by reconcile()
+        // a file deleted between listing and scan is skipped here and given its row by labelLeftovers()
         .option("ignoreMissingFiles", "true")
         .load(inputs.toArray(new String[0]))
         .select("path", "modificationTime", "length");
@@ -288,31 +296,55 @@ public final class LabelJob {
   }
 
   /**
-   * Gives a {@code not_found} row to every listed file the scan no longer found. Costs one
-   * count in the normal case; the anti-join runs only when rows are missing.
+   * Labels the listed files that the scan did not produce a row for, so that no file is lost:
+   * Spark's file scan skips empty files, and with {@code ignoreMissingFiles} also files deleted
+   * after the driver listed them. They are stat-ed again and go through the same labeller, which
+   * gives them {@code empty} or {@code not_found} rows (or labels them, if they are fine after all).
+   * Costs one count in the normal case; the anti-join runs only when rows are missing.
    */
-  private long reconcile(String[] listed, String output, String runId, ModelSpec spec) {
+  private long labelLeftovers(String[] listed, String output, String runId, PosterLabeller labeller,
+      Broadcast<HadoopConf> conf) {
     Dataset<Row> written = spark.read().parquet(output).where(col(OutputSchema.RUN_ID).equalTo(lit(runId)));
     long rows = written.count();
     if (rows >= listed.length) return 0;
-    Dataset<String> missing =
+    Dataset<String> leftovers =
         spark.createDataset(Arrays.asList(listed), Encoders.STRING())
             .except(written.select(col(OutputSchema.PATH)).as(Encoders.STRING()));
-    Timestamp now = new Timestamp(System.currentTimeMillis());
-    Dataset<Row> rowsForMissing = missing.map(new MissingRow(spec, runId, now), Encoders.row(OutputSchema.SCHEMA));
-    rowsForMissing.write().mode(SaveMode.Append).parquet(output);
-    long vanished = listed.length - rows;
-    LOG.warn("{} listed files vanished before they could be read; each got a not_found row", vanished);
-    return vanished;
+    spark.sparkContext().setJobDescription("poster-genres: label files the scan skipped");
+    leftovers
+        .map(new StatFile(conf), Encoders.row(LISTING_SCHEMA))
+        .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA))
+        .write().mode(SaveMode.Append).parquet(output);
+    long n = listed.length - rows;
+    LOG.info("{} listed files were skipped by the scan (empty, or deleted after listing) and labelled separately", n);
+    return n;
   }
 
-  /** Maps a vanished path to its error row. */
-  private record MissingRow(ModelSpec spec, String runId, Timestamp now) implements MapFunction<String, Row> {
+  /** Schema of the listing the labeller takes. */
+  static final StructType LISTING_SCHEMA = new StructType()
+      .add("path", DataTypes.StringType, false)
+      .add("modificationTime", DataTypes.TimestampType, true)
+      .add("length", DataTypes.LongType, true);
+
+  /** Stats one path again on an executor: (path, modificationTime, length), nulls if it is gone. */
+  private record StatFile(Broadcast<HadoopConf> conf) implements MapFunction<String, Row> {
     @Override
-    public Row call(String path) {
-      return PosterLabeller.errorRow(path, null, null, null, ErrorKind.NOT_FOUND,
-          "file was listed but had vanished when the job read it", spec, runId, now);
+    public Row call(String path) throws IOException {
+      Path p = new Path(path);
+      try {
+        FileStatus st = p.getFileSystem(conf.value().get()).getFileStatus(p);
+        return RowFactory.create(path, new Timestamp(st.getModificationTime()), st.getLen());
+      } catch (java.io.FileNotFoundException e) {
+        return RowFactory.create(path, null, null);
+      }
     }
+  }
+
+  /** Paths as the binaryFile source writes them ({@code file:/x}), from the index's URIs ({@code file:///x}). */
+  static String[] asScanPaths(String[] uris) {
+    String[] out = new String[uris.length];
+    for (int i = 0; i < uris.length; i++) out[i] = new Path(java.net.URI.create(uris[i])).toString();
+    return out;
   }
 
   private Map<String, Long> countByKind(String output, String runId) {

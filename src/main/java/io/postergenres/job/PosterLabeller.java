@@ -73,7 +73,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
   }
 
   /** One input file as listed. */
-  private record Listed(String path, Timestamp modificationTime, long length) {}
+  private record Listed(String path, Timestamp modificationTime, Long length) {}
 
   /** Pulls one batch of inputs at a time and hands out its rows; never holds more than a batch. */
   private final class Batches implements Iterator<Row> {
@@ -124,11 +124,11 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       int good = 0;
       while (n < capacity && input.hasNext()) {
         Row r = input.next();
-        Listed f = new Listed(r.getString(0), r.getTimestamp(1), r.getLong(2));
+        Listed f = new Listed(r.getString(0), r.getTimestamp(1), r.isNullAt(2) ? null : r.getLong(2));
         files[n] = f;
         slot[n] = -1;
         try {
-          byte[] bytes = reader.read(f.path(), f.length());
+          byte[] bytes = reader.read(f.path(), f.length() == null ? -1 : f.length());
           digests[n] = HexFormat.of().formatHex(sha256.digest(bytes));
           preprocessor.preprocessInto(bytes, pixels, good * preprocessor.floatsPerImage());
           slot[n] = good++;

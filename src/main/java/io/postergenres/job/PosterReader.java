@@ -23,6 +23,7 @@ final class PosterReader {
     this.maxFileBytes = maxFileBytes;
   }
 
+  /** @param listedLength size when listed, or -1 if unknown */
   byte[] read(String pathString, long listedLength) throws PosterException {
     if (listedLength > maxFileBytes) {
       throw tooLarge(listedLength);

@@ -32,7 +32,7 @@ public record RunSummary(
     @JsonProperty("labelled") long labelled,
     @JsonProperty("failed") long failed,
     @JsonProperty("failed_by_kind") Map<String, Long> failedByKind,
-    @JsonProperty("vanished_after_listing") long vanishedAfterListing,
+    @JsonProperty("skipped_by_scan") long skippedByScan,
     @JsonProperty("posters_per_second") double postersPerSecond,
     @JsonProperty("model_loads") long modelLoads,
     @JsonProperty("partitions") int partitions,

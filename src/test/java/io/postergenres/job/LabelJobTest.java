@@ -1,0 +1,147 @@
+package io.postergenres.job;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.postergenres.image.ErrorKind;
+import io.postergenres.image.Preprocessor;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.PosterModel;
+import io.postergenres.model.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import scala.jdk.javaapi.CollectionConverters;
+
+class LabelJobTest extends SparkTestBase {
+  @TempDir static Path tmp;
+  static Path modelDir;
+
+  @BeforeAll
+  static void model() throws Exception {
+    modelDir = TestModels.write(tmp.resolve("model"), 32, 24, 7);
+  }
+
+  private static LabelRequest request(Path input, Path output, int partitions, int batchSize) {
+    return new LabelRequest(List.of(input.toString()), output.toString(), modelDir.toString(),
+        "*.{jpg,jpeg,png,gif,bmp}", "error", partitions, 0.5, Map.of(), null, null,
+        new LabelOptions(batchSize, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+  }
+
+  private static String relative(Path root, String uri) {
+    String p = java.net.URI.create(uri).getPath();
+    return p.substring(root.toAbsolutePath().toString().length() + 1);
+  }
+
+  @Test
+  void everyFileGetsExactlyOneCorrectRow() throws Exception {
+    PosterFixtures fx = PosterFixtures.write(tmp.resolve("posters"), 12);
+    Path doomed = fx.addDoomed("2004/deleted.jpg");
+    Path out = tmp.resolve("labels");
+    RunSummary summary = new LabelJob(spark).run(request(fx.root, out, 5, 4), () -> {
+      try {
+        Files.delete(doomed); // listed by the driver, gone before an executor reads it
+      } catch (java.io.IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+
+    List<Row> rows = spark.read().parquet(out.toString()).collectAsList();
+    assertEquals(fx.expected.size(), rows.size(), "one row per listed file");
+    Set<String> seen = new HashSet<>();
+    ModelPackage pkg = ModelPackage.read(modelDir.toString(), new org.apache.hadoop.conf.Configuration());
+    Preprocessor pre = new Preprocessor(32, 24, 50_000_000);
+    try (PosterModel direct = PosterModel.load(modelDir, pkg.spec(), 1, 1)) {
+      for (Row r : rows) {
+        String name = relative(fx.root, r.getAs(OutputSchema.PATH));
+        assertTrue(seen.add(name), "duplicate row for " + name);
+        assertTrue(fx.expected.containsKey(name), "unexpected file in output: " + name);
+        ErrorKind want = fx.expected.get(name);
+        assertEquals("test-model", r.getAs(OutputSchema.MODEL_NAME));
+        assertEquals("seed-7", r.getAs(OutputSchema.MODEL_VERSION));
+        assertEquals(summary.runId(), r.getAs(OutputSchema.RUN_ID));
+        assertNotNull(r.getAs(OutputSchema.LABELLED_AT));
+        if (want == null) {
+          assertNull(r.getAs(OutputSchema.ERROR_KIND), name + ": " + r.getAs(OutputSchema.ERROR));
+          byte[] bytes = Files.readAllBytes(fx.root.resolve(name));
+          assertEquals(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)), r.getAs(OutputSchema.SHA256));
+          assertEquals((long) bytes.length, (long) r.<Long>getAs(OutputSchema.LENGTH));
+          Map<String, Float> scores = CollectionConverters.asJava(r.<scala.collection.Map<String, Float>>getAs(OutputSchema.SCORES));
+          assertEquals(Set.copyOf(TestModels.GENRES), scores.keySet());
+          float[] expectedScores = direct.predict(pre.preprocess(bytes), 1);
+          for (int g = 0; g < TestModels.GENRES.size(); g++) {
+            assertEquals(expectedScores[g], scores.get(TestModels.GENRES.get(g)), 1e-5f, name + " " + TestModels.GENRES.get(g));
+          }
+          List<String> genres = r.getList(r.fieldIndex(OutputSchema.GENRES));
+          assertFalse(genres.isEmpty(), "min_genres is 1");
+          assertTrue(genres.size() <= 3, "max_genres is 3");
+          for (int i = 1; i < genres.size(); i++) {
+            assertTrue(scores.get(genres.get(i - 1)) >= scores.get(genres.get(i)), "genres ordered by score");
+          }
+          assertNull(r.getAs(OutputSchema.ERROR));
+        } else {
+          assertEquals(want.columnValue(), r.getAs(OutputSchema.ERROR_KIND), name + ": " + r.getAs(OutputSchema.ERROR));
+          assertNotNull(r.getAs(OutputSchema.ERROR));
+          assertNull(r.getAs(OutputSchema.GENRES));
+          assertNull(r.getAs(OutputSchema.SCORES));
+        }
+      }
+    }
+    assertFalse(seen.contains("bad/notes.txt"));
+
+    assertEquals(fx.expected.size(), summary.filesListed());
+    assertEquals(fx.goodCount(), summary.labelled());
+    assertEquals(fx.expected.size() - fx.goodCount(), summary.failed());
+    assertEquals(1L, summary.failedByKind().get("not_found"));
+    assertEquals(2L, summary.skippedByScan(), "Spark's scan skips the empty file and the deleted one");
+    Map<String, Long> kinds = new HashMap<>();
+    fx.expected.values().stream().filter(k -> k != null).forEach(k -> kinds.merge(k.columnValue(), 1L, Long::sum));
+    assertEquals(kinds, summary.failedByKind());
+
+    Path summaryFile = out.resolve("_runs").resolve(summary.runId() + ".json");
+    RunSummary stored = RunSummary.fromJson(Files.readAllBytes(summaryFile));
+    assertEquals(summary.labelled(), stored.labelled());
+    assertEquals(summary.failedByKind(), stored.failedByKind());
+  }
+
+  @Test
+  void oneModelLoadPerJvmAcrossManyTasks() throws Exception {
+    ModelCache.closeAll(); // start cold, as a fresh executor would
+    int before = ModelCache.loadCount();
+    PosterFixtures fx = PosterFixtures.write(tmp.resolve("many"), 40);
+    RunSummary summary = new LabelJob(spark).run(request(fx.root, tmp.resolve("many-out"), 16, 2));
+    assertEquals(16, summary.partitions());
+    assertEquals(1, summary.modelLoads(), "16 tasks on one executor JVM share one model");
+    assertEquals(1, ModelCache.loadCount() - before);
+    // A second run in the same JVM reuses the loaded model: no load at all.
+    RunSummary again = new LabelJob(spark).run(request(fx.root, tmp.resolve("many-out-2"), 8, 8));
+    assertEquals(0, again.modelLoads());
+    assertEquals(summary.labelled(), again.labelled());
+  }
+
+  @Test
+  void caseInsensitiveGlob() {
+    assertEquals("*.{[jJ][pP][gG],[pP][nN][gG]}", LabelJob.caseInsensitiveGlob("*.{jpg,png}"));
+    assertEquals("[a-z]*.[jJ][pP][eE][gG]", LabelJob.caseInsensitiveGlob("[a-z]*.jpeg"));
+    assertEquals("poster_1?.[bB][mM][pP]", LabelJob.caseInsensitiveGlob("poster_1?.bmp").replace("[pP][oO][sS][tT][eE][rR]", "poster"));
+  }
+
+  @Test
+  void executorCoresFromMaster() {
+    assertEquals(3, LabelJob.executorCores("local[3]", scala.Option.empty()));
+    assertEquals(1, LabelJob.executorCores("local", scala.Option.empty()));
+    assertEquals(Runtime.getRuntime().availableProcessors(), LabelJob.executorCores("local[*]", scala.Option.empty()));
+    assertEquals(4, LabelJob.executorCores("spark://h:7077", scala.Option.apply("4")));
+    assertEquals(0, LabelJob.executorCores("yarn", scala.Option.empty()));
+  }
+}
