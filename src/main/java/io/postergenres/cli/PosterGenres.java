@@ -40,7 +40,7 @@ public final class PosterGenres {
     CommandLine cmd = new CommandLine(new PosterGenres());
     Path defaults = defaultsFile();
     if (defaults != null) {
-      cmd.setDefaultValueProvider(new CommandLine.PropertiesDefaultProvider(loadProperties(defaults)));
+      cmd.setDefaultValueProvider(new DefaultsFile(loadProperties(defaults)));
     }
     cmd.setExecutionExceptionHandler(PosterGenres::handle);
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
@@ -48,11 +48,12 @@ public final class PosterGenres {
   }
 
   /**
-   * The defaults file: {@code $POSTER_GENRES_CONF}, else {@code conf/poster-genres.properties}
+   * The defaults file: the system property {@code poster-genres.conf} or {@code
+   * $POSTER_GENRES_CONF}, else {@code conf/poster-genres.properties}
    * under {@code $POSTER_GENRES_HOME}, else under the current directory; null when none exists.
    */
   public static Path defaultsFile() {
-    String explicit = System.getenv(CONF_ENV);
+    String explicit = System.getProperty("poster-genres.conf", System.getenv(CONF_ENV));
     if (explicit != null && !explicit.isBlank()) {
       Path p = Path.of(explicit);
       if (!Files.isRegularFile(p)) {

@@ -1,0 +1,176 @@
+package io.postergenres.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.postergenres.ExitCode;
+import io.postergenres.image.TestImages;
+import io.postergenres.model.TestModels;
+import java.awt.Color;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The command line as a user meets it: options, the defaults file, exit codes and messages. */
+class LabelCommandTest {
+  @TempDir static Path tmp;
+  static Path model;
+  static Path posters;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    model = TestModels.write(tmp.resolve("model"), 16, 12, 3);
+    posters = tmp.resolve("posters");
+    Files.createDirectories(posters);
+    for (int i = 0; i < 4; i++) {
+      Files.write(posters.resolve("p" + i + ".jpg"), TestImages.jpeg(TestImages.solid(40, 60, new Color(60 * i, 50, 200)), false));
+    }
+  }
+
+  @AfterEach
+  void clearDefaults() {
+    System.clearProperty("poster-genres.conf");
+  }
+
+  record Outcome(int code, String out, String err) {}
+
+  private static Outcome run(String... args) {
+    CommandLine cmd = PosterGenres.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cmd.setOut(new PrintWriter(out, true));
+    cmd.setErr(new PrintWriter(err, true));
+    int code = cmd.execute(args);
+    return new Outcome(code, out.toString(), err.toString());
+  }
+
+  private static String[] label(Path output, String... more) {
+    return labelWith(model, output, more);
+  }
+
+  private static String[] labelWith(Path modelDir, Path output, String... more) {
+    String[] base = {"label", "--input", posters.toString(), "--output", output.toString(), "--model", modelDir.toString(),
+        "--master", "local[2]", "--conf", "spark.ui.enabled=false"};
+    String[] all = new String[base.length + more.length];
+    System.arraycopy(base, 0, all, 0, base.length);
+    System.arraycopy(more, 0, all, base.length, more.length);
+    return all;
+  }
+
+  @Test
+  void labelsAndPrintsASummary() {
+    Outcome o = run(label(tmp.resolve("ok")));
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.out().contains("4 files listed, 4 labelled, 0 failed"), o.out());
+    assertTrue(Files.isDirectory(tmp.resolve("ok").resolve("_runs")));
+  }
+
+  @Test
+  void existingOutputNeedsAMode() throws Exception {
+    Path out = tmp.resolve("exists");
+    Files.createDirectories(out);
+    Outcome o = run(label(out));
+    assertEquals(ExitCode.INPUT.code(), o.code());
+    assertTrue(o.err().contains("already exists") && o.err().contains("--mode overwrite"), o.err());
+    assertEquals(0, run(label(out, "--mode", "overwrite")).code());
+  }
+
+  @Test
+  void badOptionValueSaysWhatToChange() {
+    Outcome o = run(label(tmp.resolve("bad"), "--batch-size", "0"));
+    assertEquals(ExitCode.USAGE.code(), o.code());
+    assertTrue(o.err().contains("batch size must be at least 1"), o.err());
+    Outcome ratio = run(label(tmp.resolve("bad"), "--max-failure-ratio", "2"));
+    assertEquals(ExitCode.USAGE.code(), ratio.code());
+    assertTrue(ratio.err().contains("--max-failure-ratio must be between 0 and 1"), ratio.err());
+  }
+
+  @Test
+  void unknownOptionAndMissingRequiredAreUsageErrors() {
+    Outcome o = run("label", "--input", "x", "--output", "y", "--batchsize", "3");
+    assertEquals(ExitCode.USAGE.code(), o.code());
+    assertTrue(o.err().contains("--batchsize"), o.err());
+    Outcome missing = run("label", "--input", "x");
+    assertEquals(ExitCode.USAGE.code(), missing.code());
+    assertTrue(missing.err().contains("--output"), missing.err());
+  }
+
+  @Test
+  void unknownGenreInThresholdIsAUsageError() {
+    Outcome o = run(label(tmp.resolve("t"), "--threshold", "Westerns=0.4"));
+    assertEquals(ExitCode.USAGE.code(), o.code());
+    assertTrue(o.err().contains("Westerns") && o.err().contains("Drama"), o.err());
+  }
+
+  @Test
+  void missingInput() {
+    Outcome o = run("label", "--input", tmp.resolve("nowhere").toString(), "--output", tmp.resolve("o").toString(),
+        "--model", model.toString(), "--master", "local[1]", "--conf", "spark.ui.enabled=false");
+    assertEquals(ExitCode.INPUT.code(), o.code());
+    assertTrue(o.err().contains("does not exist") && o.err().contains("--input"), o.err());
+  }
+
+  @Test
+  void missingOrBrokenModel() throws Exception {
+    Outcome o = run(labelWith(tmp.resolve("no-model"), tmp.resolve("m1")));
+    assertEquals(ExitCode.MODEL.code(), o.code());
+    assertTrue(o.err().contains("does not exist"), o.err());
+    Path broken = tmp.resolve("broken-model");
+    Files.createDirectories(broken);
+    Files.writeString(broken.resolve("model.json"), "{}");
+    Files.write(broken.resolve("saved_model.pb"), new byte[] {1, 2, 3});
+    Outcome b = run(labelWith(broken, tmp.resolve("m2")));
+    assertEquals(ExitCode.MODEL.code(), b.code());
+    assertTrue(b.err().contains("model.json is invalid"), b.err());
+  }
+
+  @Test
+  void tooManyFailuresHasItsOwnCodeAndStillWritesEveryRow() throws Exception {
+    Path mixed = tmp.resolve("mixed");
+    Files.createDirectories(mixed);
+    Files.write(mixed.resolve("good.jpg"), TestImages.jpeg(TestImages.solid(40, 60, Color.RED), false));
+    Files.write(mixed.resolve("bad1.jpg"), new byte[0]);
+    Files.writeString(mixed.resolve("bad2.png"), "not a png");
+    Outcome o = run("label", "--input", mixed.toString(), "--output", tmp.resolve("mixed-out").toString(),
+        "--model", model.toString(), "--master", "local[2]", "--conf", "spark.ui.enabled=false",
+        "--max-failure-ratio", "0.5");
+    assertEquals(ExitCode.TOO_MANY_FAILURES.code(), o.code(), o.err());
+    assertTrue(o.err().contains("2 of 3 posters failed"), o.err());
+    assertTrue(o.out().contains("1 labelled, 2 failed"), o.out());
+  }
+
+  @Test
+  void defaultsFileSitsBetweenCommandLineAndBuiltIns() throws Exception {
+    Path conf = tmp.resolve("defaults.properties");
+    Files.writeString(conf, "label.batch-size = 7\nlabel.mode = append\n");
+    LabelCommand builtIn = parse("label", "--input", "a", "--output", "b");
+    assertEquals(32, builtIn.batchSize);
+    assertEquals("error", builtIn.mode);
+    System.setProperty("poster-genres.conf", conf.toString());
+    LabelCommand fromFile = parse("label", "--input", "a", "--output", "b");
+    assertEquals(7, fromFile.batchSize);
+    assertEquals("append", fromFile.mode);
+    LabelCommand fromCli = parse("label", "--input", "a", "--output", "b", "--batch-size", "9");
+    assertEquals(9, fromCli.batchSize);
+    assertEquals("append", fromCli.mode);
+  }
+
+  @Test
+  void shippedDefaultsFileIsReadable() throws Exception {
+    System.setProperty("poster-genres.conf", Path.of("conf/poster-genres.properties").toAbsolutePath().toString());
+    LabelCommand c = parse("label", "--input", "a", "--output", "b");
+    assertEquals("models/postercnn", c.model);
+    assertEquals(0.1, c.maxFailureRatio, 1e-9);
+  }
+
+  private static LabelCommand parse(String... args) {
+    CommandLine cmd = PosterGenres.commandLine();
+    CommandLine.ParseResult parsed = cmd.parseArgs(args);
+    return (LabelCommand) parsed.subcommand().commandSpec().userObject();
+  }
+}
