@@ -1,0 +1,94 @@
+package io.postergenres.cli;
+
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelException;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.PosterModel;
+import io.postergenres.serve.PosterServer;
+import java.io.IOException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.apache.hadoop.conf.Configuration;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code poster-genres serve}: the online endpoint and its web page. */
+@Command(
+    name = "serve",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Serves the model over HTTP: POST /analysis/ (the original API), POST /api/v1/classify,",
+      "GET /health, GET /metrics, and a web page at / to classify one poster in the browser."
+    })
+public final class ServeCommand implements Callable<Integer> {
+  @Mixin Verbosity verbosity;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn",
+      description = "Model directory (SavedModel + model.json). Default: ${DEFAULT-VALUE}.")
+  String model;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1",
+      description = "Address to listen on; 0.0.0.0 for every interface. Default: ${DEFAULT-VALUE}.")
+  String host;
+
+  @Option(names = "--port", defaultValue = "8080", description = "Port; 0 picks a free one. Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--max-batch", paramLabel = "N", defaultValue = "16",
+      description = "Most concurrent requests run in one TensorFlow call; 1 turns batching off. Default: ${DEFAULT-VALUE}.")
+  int maxBatch;
+
+  @Option(names = "--max-wait-ms", paramLabel = "MS", defaultValue = "5",
+      description = "How long a request may wait for others to batch with. Default: ${DEFAULT-VALUE}.")
+  double maxWaitMs;
+
+  @Option(names = "--max-body-bytes", paramLabel = "N", defaultValue = "20971520",
+      description = "Largest upload; bigger gets 413. Default: ${DEFAULT-VALUE}.")
+  long maxBodyBytes;
+
+  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "50000000",
+      description = "Largest width x height decoded; bigger gets 413. Default: ${DEFAULT-VALUE}.")
+  long maxPixels;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+      description = "Request threads (decode in parallel); 0: twice the cores. Default: ${DEFAULT-VALUE}.")
+  int threads;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    verbosity.apply();
+    if (port < 0 || port > 65535) throw usage("--port must be between 0 and 65535, got " + port);
+    if (maxBatch < 1) throw usage("--max-batch must be at least 1, got " + maxBatch);
+    if (maxWaitMs < 0) throw usage("--max-wait-ms must be 0 or more, got " + maxWaitMs);
+    if (maxBodyBytes < 1 || maxPixels < 1) throw usage("--max-body-bytes and --max-pixels must be positive");
+    if (threads < 0) throw usage("--threads must be 0 (automatic) or more, got " + threads);
+    int cores = Runtime.getRuntime().availableProcessors();
+    ModelPackage pkg;
+    try {
+      pkg = ModelPackage.read(LabelCommand.resolveModel(model), new Configuration());
+    } catch (ModelException e) {
+      throw new PosterGenresException(ExitCode.MODEL, e.getMessage(), e);
+    }
+    PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Threads(cores, 2), () -> {});
+    PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels, maxBatch,
+        Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * cores, 30_000);
+    PosterServer server = new PosterServer(loaded, settings).start();
+    System.out.printf("poster-genres: serving %s %s on http://%s:%d/ (Ctrl-C stops)%n",
+        pkg.spec().name(), pkg.spec().version(), host, server.port());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "poster-genres-serve-stop"));
+    stopped.await();
+    return ExitCode.OK.code();
+  }
+
+  private static PosterGenresException usage(String message) {
+    return new PosterGenresException(ExitCode.USAGE, message);
+  }
+}
