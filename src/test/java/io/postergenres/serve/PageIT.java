@@ -1,0 +1,102 @@
+package io.postergenres.serve;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.postergenres.image.Preprocessor;
+import io.postergenres.image.TestImages;
+import io.postergenres.model.GenreRules;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.PosterModel;
+import io.postergenres.model.TestModels;
+import java.awt.Color;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The page at / in real headless Chromium (Debian's chromium and chromium-driver, which .ci/run
+ * installs): choose a poster, see its genres and a bar per score.
+ */
+class PageIT {
+  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  @TempDir static Path tmp;
+  static PosterModel model;
+  static PosterServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path dir = TestModels.write(tmp.resolve("model"), 32, 24, 21);
+    ModelPackage pkg = ModelPackage.read(dir.toString(), new org.apache.hadoop.conf.Configuration());
+    model = PosterModel.load(dir, pkg.spec(), 1, 1);
+    server = new PosterServer(model, new PosterServer.Settings("127.0.0.1", 0, 10_000_000, 50_000_000, 8, 2_000, 4, 30_000)).start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) server.close();
+    if (model != null) model.close();
+  }
+
+  @Test
+  void uploadAPosterAndSeeItsGenres() throws Exception {
+    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver; .ci/run installs them)");
+    byte[] poster = TestImages.jpeg(TestImages.solid(300, 444, new Color(40, 160, 90)), false);
+    Path file = tmp.resolve("poster.jpg");
+    Files.write(file, poster);
+    List<String> expected = GenreRules.of(model.spec())
+        .assign(model.predict(new Preprocessor(32, 24, 50_000_000).preprocess(poster), 1), 0);
+
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toString());
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--user-data-dir=" + Files.createTempDirectory(tmp, "chrome"), "--window-size=1100,900");
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingAnyFreePort().build();
+    ChromeDriver driver = new ChromeDriver(service, options);
+    try {
+      driver.get("http://127.0.0.1:" + server.port() + "/");
+      WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "test-model"));
+      WebElement input = driver.findElement(By.id("file"));
+      ((JavascriptExecutor) driver).executeScript("arguments[0].style.display = 'block';", input);
+      input.sendKeys(file.toString());
+      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("timing"), "Answered in"));
+      List<String> shown = driver.findElements(By.cssSelector("#genres .genre")).stream().map(WebElement::getText).toList();
+      assertEquals(expected, shown);
+      List<WebElement> bars = driver.findElements(By.cssSelector("#scores .score"));
+      assertEquals(TestModels.GENRES.size(), bars.size(), "one bar per genre");
+      for (String g : expected) {
+        assertTrue(driver.findElement(By.cssSelector(".score.chosen[data-genre='" + g + "']")).isDisplayed());
+      }
+      Files.createDirectories(Path.of("target"));
+      Files.write(Path.of("target/page-test.png"), driver.getScreenshotAs(OutputType.BYTES));
+
+      // A broken file shows an error message, not a crash.
+      Path broken = tmp.resolve("broken.jpg");
+      Files.writeString(broken, "not an image");
+      input.sendKeys(broken.toString());
+      wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
+      assertTrue(driver.findElement(By.id("error")).getText().contains("not a supported poster format"));
+    } finally {
+      driver.quit();
+    }
+  }
+}
