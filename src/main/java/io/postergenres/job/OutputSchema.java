@@ -25,6 +25,8 @@ public final class OutputSchema {
   public static final String LABELLED_AT = "labelled_at";
   public static final String ERROR_KIND = "error_kind";
   public static final String ERROR = "error";
+  public static final String ATTEMPTS = "attempts";
+  public static final String REUSED_FROM = "reused_from";
 
   public static final StructType SCHEMA =
       new StructType(
@@ -44,6 +46,10 @@ public final class OutputSchema {
             field(ERROR_KIND, DataTypes.StringType, true,
                 "null when labelled, else one of empty, unsupported_format, corrupt, too_many_pixels, too_large_file, not_found, read_error, inference_error"),
             field(ERROR, DataTypes.StringType, true, "human-readable reason; null when labelled"),
+            field(ATTEMPTS, DataTypes.IntegerType, false,
+                "tries so far for this file version (incremental runs retry failures up to a limit)"),
+            field(REUSED_FROM, DataTypes.StringType, true,
+                "when the labels were copied from an identical file (same sha256) that was renamed: its old path"),
           });
 
   private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String doc) {

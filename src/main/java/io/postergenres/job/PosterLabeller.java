@@ -47,9 +47,24 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
   private final LabelOptions options;
   private final String runId;
   private final LongAccumulator modelLoads;
+  private final Broadcast<Map<String, Reusable>> reusable;
+
+  /**
+   * Labels from an earlier run that a file with the same content may take instead of running the
+   * model (a rename): keyed by sha256, all from the current model version.
+   */
+  public record Reusable(String path, String[] genres, Map<String, Float> scores) implements java.io.Serializable {}
 
   public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
       Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads) {
+    this(model, fingerprint, spec, hadoopConf, options, runId, modelLoads, null);
+  }
+
+  /** @param reusable labels to reuse by sha256, or null for none */
+  public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
+      Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads,
+      Broadcast<Map<String, Reusable>> reusable) {
+    this.reusable = reusable;
     this.model = model;
     this.fingerprint = fingerprint;
     this.spec = spec;
@@ -72,8 +87,8 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     return new ModelCache.Threads(t.intraOp() > 0 ? t.intraOp() : cores, t.interOp() > 0 ? t.interOp() : 2);
   }
 
-  /** One input file as listed. */
-  private record Listed(String path, Timestamp modificationTime, Long length) {}
+  /** One input file as listed, with the tries an earlier run already made on it. */
+  private record Listed(String path, Timestamp modificationTime, Long length, int priorAttempts) {}
 
   /** Pulls one batch of inputs at a time and hands out its rows; never holds more than a batch. */
   private final class Batches implements Iterator<Row> {
@@ -85,6 +100,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     private final float[] pixels;
     private final ArrayDeque<Row> ready = new ArrayDeque<>();
     private final MessageDigest sha256;
+    private final Map<String, Reusable> reuse;
 
     Batches(Iterator<Row> input, PosterModel poster) {
       this.input = input;
@@ -93,6 +109,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       this.reader = new PosterReader(hadoopConf.value().get(), options.maxFileBytes());
       this.rules = GenreRules.of(spec);
       this.pixels = new float[options.batchSize() * preprocessor.floatsPerImage()];
+      this.reuse = reusable == null ? null : reusable.value();
       try {
         this.sha256 = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
@@ -119,17 +136,25 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       Listed[] files = new Listed[capacity];
       String[] digests = new String[capacity];
       PosterException[] errors = new PosterException[capacity];
+      Reusable[] reused = new Reusable[capacity];
       int[] slot = new int[capacity]; // index into pixels for good posters, -1 for failed
       int n = 0;
       int good = 0;
       while (n < capacity && input.hasNext()) {
         Row r = input.next();
-        Listed f = new Listed(r.getString(0), r.getTimestamp(1), r.isNullAt(2) ? null : r.getLong(2));
+        int prior = r.size() > 3 && !r.isNullAt(3) ? r.getInt(3) : 0;
+        Listed f = new Listed(r.getString(0), r.getTimestamp(1), r.isNullAt(2) ? null : r.getLong(2), prior);
         files[n] = f;
         slot[n] = -1;
         try {
           byte[] bytes = reader.read(f.path(), f.length() == null ? -1 : f.length());
           digests[n] = HexFormat.of().formatHex(sha256.digest(bytes));
+          Reusable same = reuse == null ? null : reuse.get(digests[n]);
+          if (same != null) {
+            reused[n] = same;
+            n++;
+            continue;
+          }
           preprocessor.preprocessInto(bytes, pixels, good * preprocessor.floatsPerImage());
           slot[n] = good++;
         } catch (PosterException e) {
@@ -144,7 +169,9 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       Timestamp now = new Timestamp(System.currentTimeMillis());
       int g = rules.genres().size();
       for (int i = 0; i < n; i++) {
-        if (slot[i] >= 0 && errors[i] == null) {
+        if (reused[i] != null) {
+          ready.add(reusedRow(files[i], digests[i], reused[i], now));
+        } else if (slot[i] >= 0 && errors[i] == null) {
           ready.add(labelled(files[i], digests[i], scores, slot[i] * g, now));
         } else {
           ready.add(failed(files[i], digests[i], errors[i], now));
@@ -182,18 +209,18 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       for (int j = 0; j < all.size(); j++) byGenre.put(all.get(j), scores[offset + j]);
       return RowFactory.create(f.path(), f.modificationTime(), f.length(), digest,
           genres.toArray(new String[0]), CollectionConverters.asScala(byGenre),
-          spec.name(), spec.version(), runId, now, null, null);
+          spec.name(), spec.version(), runId, now, null, null, f.priorAttempts() + 1, null);
+    }
+
+    private Row reusedRow(Listed f, String digest, Reusable from, Timestamp now) {
+      return RowFactory.create(f.path(), f.modificationTime(), f.length(), digest,
+          from.genres(), CollectionConverters.asScala(from.scores()),
+          spec.name(), spec.version(), runId, now, null, null, 1, from.path());
     }
 
     private Row failed(Listed f, String digest, PosterException e, Timestamp now) {
-      return errorRow(f.path(), f.modificationTime(), f.length(), digest, e.kind(), e.getMessage(), spec, runId, now);
+      return RowFactory.create(f.path(), f.modificationTime(), f.length(), digest, null, null,
+          spec.name(), spec.version(), runId, now, e.kind().columnValue(), e.getMessage(), f.priorAttempts() + 1, null);
     }
-  }
-
-  /** An output row for a poster that got no labels. */
-  static Row errorRow(String path, Timestamp mtime, Long length, String digest, ErrorKind kind, String message,
-      ModelSpec spec, String runId, Timestamp now) {
-    return RowFactory.create(path, mtime, length, digest, null, null,
-        spec.name(), spec.version(), runId, now, kind.columnValue(), message);
   }
 }
