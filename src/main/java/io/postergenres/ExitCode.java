@@ -13,7 +13,9 @@ public enum ExitCode {
   /** The model directory is missing, unreadable or breaks the model contract. */
   MODEL(4),
   /** The run finished and wrote every row, but more than --max-failure-ratio of the posters failed. */
-  TOO_MANY_FAILURES(5);
+  TOO_MANY_FAILURES(5),
+  /** Another incremental run holds the output's lock (and it has not expired). */
+  LOCK_HELD(6);
 
   private final int code;
 

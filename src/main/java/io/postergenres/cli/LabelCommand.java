@@ -2,6 +2,7 @@ package io.postergenres.cli;
 
 import io.postergenres.ExitCode;
 import io.postergenres.PosterGenresException;
+import io.postergenres.job.IncrementalJob;
 import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
@@ -30,7 +31,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Labels every poster file under the inputs with its genres and writes one Parquet row per file.",
       "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing or output exists;",
-      "4 model missing or invalid; 5 more than --max-failure-ratio of the posters failed."
+      "4 model missing or invalid; 5 more than --max-failure-ratio of the posters failed;",
+      "6 another --incremental run holds the output's lock."
     })
 public final class LabelCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
@@ -93,6 +95,26 @@ public final class LabelCommand implements Callable<Integer> {
       description = "TensorFlow ops run at once per executor; 0: 2. Default: ${DEFAULT-VALUE}.")
   int interOpThreads;
 
+  @Option(names = "--incremental",
+      description = "Nightly mode: label only new or changed posters into <output>/labels/run_date=<date>/, keep <output>/current/.")
+  boolean incremental;
+
+  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD",
+      description = "With --incremental: the date this run stands for (re-running a date replaces it). Default: today (UTC).")
+  String runDate;
+
+  @Option(names = "--max-attempts", paramLabel = "N", defaultValue = "3",
+      description = "With --incremental: tries for a failing poster before it is given up. Default: ${DEFAULT-VALUE}.")
+  int maxAttempts;
+
+  @Option(names = "--new-model-scope", paramLabel = "SCOPE", defaultValue = "all",
+      description = "With --incremental: what a new model version relabels: all, failed or none. Default: ${DEFAULT-VALUE}.")
+  String newModelScope;
+
+  @Option(names = "--lock-ttl-seconds", paramLabel = "S", defaultValue = "600",
+      description = "With --incremental: a run's lock expires this long after its holder stops renewing it. Default: ${DEFAULT-VALUE}.")
+  long lockTtlSeconds;
+
   @Option(names = "--master", paramLabel = "URL",
       description = "Spark master when not run by spark-submit. Default: local[*].")
   String master;
@@ -104,9 +126,12 @@ public final class LabelCommand implements Callable<Integer> {
   public Integer call() {
     verbosity.apply();
     LabelRequest request = request();
+    IncrementalJob.Settings nightly = incremental ? incrementalSettings() : null;
     SparkSession spark = session();
     try {
-      RunSummary summary = new LabelJob(spark).run(request);
+      RunSummary summary = nightly != null
+          ? new IncrementalJob(spark).run(request, nightly)
+          : new LabelJob(spark).run(request);
       commandSpec.commandLine().getOut().print(summary.toText());
       commandSpec.commandLine().getOut().flush();
       if (summary.failureRatioExceeded()) {
@@ -141,6 +166,22 @@ public final class LabelCommand implements Callable<Integer> {
     }
     return new LabelRequest(inputs, output, resolveModel(model), glob, mode, partitions, maxFailureRatio,
         thresholds, minGenres, maxGenres, options);
+  }
+
+  IncrementalJob.Settings incrementalSettings() {
+    java.time.LocalDate date;
+    try {
+      date = runDate == null ? java.time.LocalDate.now(java.time.ZoneOffset.UTC) : java.time.LocalDate.parse(runDate);
+    } catch (java.time.format.DateTimeParseException e) {
+      throw usage("--run-date must be a date like 2026-11-26, not '" + runDate + "'");
+    }
+    IncrementalJob.NewModelScope scope;
+    try {
+      scope = IncrementalJob.NewModelScope.valueOf(newModelScope.toUpperCase(java.util.Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw usage("--new-model-scope must be all, failed or none, not '" + newModelScope + "'");
+    }
+    return new IncrementalJob.Settings(date, maxAttempts, scope, java.time.Duration.ofSeconds(lockTtlSeconds));
   }
 
   /** A relative model path that is not under the current directory is looked up under POSTER_GENRES_HOME. */

@@ -121,7 +121,7 @@ public final class LabelJob {
         request.inputs().stream().map(RunSummary::redact).toList(), RunSummary.redact(request.output()),
         spec.name(), spec.version(), pkg.fingerprint(), listed.length, rows, labelled, failed, byKind, vanished,
         labelSeconds > 0 ? listed.length / labelSeconds : 0, loads.value(), partitions,
-        request.options().batchSize(), request.maxFailureRatio(), exceeded);
+        request.options().batchSize(), request.maxFailureRatio(), exceeded, null);
     if (rows != listed.length) {
       LOG.error("Wrote {} rows for {} listed files; the output does not match the listing", rows, listed.length);
     }
@@ -211,16 +211,16 @@ public final class LabelJob {
     return (int) Math.max(1, Math.min(100_000, (files + POSTERS_PER_PARTITION - 1) / POSTERS_PER_PARTITION));
   }
 
-  private int autoPartitionsAtLeastCores(long files) {
+  int autoPartitionsAtLeastCores(long files) {
     return Math.max(autoPartitions(files), 2 * spark.sparkContext().defaultParallelism());
   }
 
-  private static String newRunId(Instant started) {
+  static String newRunId(Instant started) {
     String time = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC).format(started);
     return time + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 
-  private static void checkInputsExist(List<String> inputs, Configuration conf) {
+  static void checkInputsExist(List<String> inputs, Configuration conf) {
     if (inputs.isEmpty()) {
       throw new PosterGenresException(ExitCode.USAGE, "no input given; pass --input with a file, directory or glob");
     }
@@ -262,7 +262,7 @@ public final class LabelJob {
     };
   }
 
-  private static ModelPackage readModel(String dir, Configuration conf) {
+  static ModelPackage readModel(String dir, Configuration conf) {
     try {
       return ModelPackage.read(dir, conf);
     } catch (ModelException e) {
@@ -327,7 +327,7 @@ public final class LabelJob {
       .add("length", DataTypes.LongType, true);
 
   /** Stats one path again on an executor: (path, modificationTime, length), nulls if it is gone. */
-  private record StatFile(Broadcast<HadoopConf> conf) implements MapFunction<String, Row> {
+  record StatFile(Broadcast<HadoopConf> conf) implements MapFunction<String, Row> {
     @Override
     public Row call(String path) throws IOException {
       Path p = new Path(path);
@@ -347,7 +347,7 @@ public final class LabelJob {
     return out;
   }
 
-  private Map<String, Long> countByKind(String output, String runId) {
+  Map<String, Long> countByKind(String output, String runId) {
     Map<String, Long> counts = new HashMap<>();
     for (Row r : spark.read().parquet(output).where(col(OutputSchema.RUN_ID).equalTo(lit(runId)))
         .groupBy(OutputSchema.ERROR_KIND).count().collectAsList()) {

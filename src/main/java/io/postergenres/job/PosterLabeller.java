@@ -76,6 +76,9 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> files) {
+    if (!files.hasNext()) {
+      return java.util.Collections.emptyIterator(); // no model load for an empty partition
+    }
     ModelCache.Threads threads = resolve(options.threads());
     PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, () -> modelLoads.add(1));
     return new Batches(files, loaded);

@@ -1,5 +1,6 @@
 package io.postergenres.job;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -38,7 +39,8 @@ public record RunSummary(
     @JsonProperty("partitions") int partitions,
     @JsonProperty("batch_size") int batchSize,
     @JsonProperty("max_failure_ratio") double maxFailureRatio,
-    @JsonProperty("failure_ratio_exceeded") boolean failureRatioExceeded) {
+    @JsonProperty("failure_ratio_exceeded") boolean failureRatioExceeded,
+    @JsonProperty("incremental") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> incremental) {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -78,6 +80,11 @@ public record RunSummary(
     b.append(String.format(Locale.ROOT, "Run %s: %d files listed, %d labelled, %d failed (%.1f%%) in %.1f s, %.1f posters/s%n",
         runId, filesListed, labelled, failed, 100 * failureRatio(), durationSeconds, postersPerSecond));
     failedByKind.forEach((k, v) -> b.append(String.format(Locale.ROOT, "  failed %-20s %d%n", k, v)));
+    if (incremental != null) {
+      b.append("  incremental: ");
+      b.append(String.join(", ", incremental.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
+      b.append(System.lineSeparator());
+    }
     b.append(String.format(Locale.ROOT, "  model %s %s, loaded %d time(s) on executors; output %s%n",
         modelName, modelVersion, modelLoads, output));
     return b.toString();

@@ -1,0 +1,282 @@
+package io.postergenres.job;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.when;
+
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.nightly.RunLock;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.util.LongAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.jdk.javaapi.CollectionConverters;
+
+/**
+ * {@code label --incremental}: the nightly run over a growing catalogue. Labels only what is new
+ * or changed since the runs before {@code runDate}, reuses the labels of renamed files, retries
+ * failures up to a limit, and relabels when the model version changes. Driver-only.
+ *
+ * <p>Layout of the output directory:
+ *
+ * <ul>
+ *   <li>{@code labels/run_date=YYYY-MM-DD/}: the rows each run wrote (labelled, reused, failed);
+ *       unchanged posters are not repeated. Re-running a date replaces that partition only.
+ *   <li>{@code current/}: one row per poster that still exists, with its latest labels.
+ *   <li>{@code _runs/<run_id>.json}, {@code _lock}, {@code _staging/} (work in progress, never read).
+ * </ul>
+ *
+ * What a run of date D decides depends only on the partitions before D and the listing, so a
+ * re-run of D reproduces D. Partitions and the current table are written to {@code _staging} and
+ * moved into place only when complete, so a run that dies leaves the previous state readable.
+ */
+public final class IncrementalJob {
+  private static final Logger LOG = LoggerFactory.getLogger(IncrementalJob.class);
+
+  /** What a new model version relabels. */
+  public enum NewModelScope { ALL, FAILED, NONE }
+
+  /** Incremental settings on top of a {@link LabelRequest}. */
+  public record Settings(LocalDate runDate, int maxAttempts, NewModelScope newModelScope, Duration lockTtl) {
+    public Settings {
+      if (maxAttempts < 1) throw new PosterGenresException(ExitCode.USAGE, "--max-attempts must be at least 1, got " + maxAttempts);
+      if (lockTtl.isNegative() || lockTtl.isZero()) throw new PosterGenresException(ExitCode.USAGE, "--lock-ttl must be positive");
+    }
+  }
+
+  static final String LABELS = "labels";
+  static final String CURRENT = "current";
+  static final String STAGING = "_staging";
+  static final String RUN_DATE = "run_date";
+
+  private final SparkSession spark;
+  private final LabelJob plain;
+
+  public IncrementalJob(SparkSession spark) {
+    this.spark = spark;
+    this.plain = new LabelJob(spark);
+  }
+
+  public RunSummary run(LabelRequest request, Settings settings) {
+    Instant started = Instant.now();
+    long t0 = System.nanoTime();
+    String runId = LabelJob.newRunId(started);
+    Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+    LabelJob.checkInputsExist(request.inputs(), hadoop);
+    ModelPackage pkg = LabelJob.readModel(request.model(), hadoop);
+    ModelSpec spec = LabelJob.applyOverrides(pkg.spec(), request);
+    String out = request.output();
+    try (RunLock lock = RunLock.acquire(out, runId, settings.lockTtl(), hadoop)) {
+      cleanStaging(out, hadoop);
+      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0);
+    } catch (IOException e) {
+      throw new PosterGenresException(ExitCode.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
+    }
+  }
+
+  private RunSummary runLocked(LabelRequest request, Settings settings, String runId, ModelPackage pkg, ModelSpec spec,
+      Configuration hadoop, Instant started, long t0) throws IOException {
+    String out = request.output();
+    String date = settings.runDate().toString();
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(hadoop));
+
+    // 1. What exists now: the scan, plus files it skips (empty ones, ones deleted since listing).
+    long tList = System.nanoTime();
+    Dataset<Row> scan = plain.list(request.inputs(), request.glob());
+    String[] listed = LabelJob.asScanPaths(scan.inputFiles());
+    Dataset<Row> leftovers = spark.createDataset(Arrays.asList(listed), Encoders.STRING())
+        .except(scan.select(col("path")).as(Encoders.STRING()))
+        .map(new LabelJob.StatFile(conf), Encoders.row(LabelJob.LISTING_SCHEMA));
+    Dataset<Row> listing = scan.unionByName(leftovers).persist();
+    double listSeconds = (System.nanoTime() - tList) / 1e9;
+
+    // 2. What the runs before this date knew: the latest row per path.
+    Dataset<Row> ledger = ledgerBefore(out, date, hadoop);
+
+    // 3. Decide per listed file.
+    Column known = col("l." + OutputSchema.PATH).isNotNull();
+    Column sameFile = col("l." + OutputSchema.MODIFICATION_TIME).eqNullSafe(col("f.modificationTime"))
+        .and(col("l." + OutputSchema.LENGTH).eqNullSafe(col("f.length")));
+    Column otherModel = col("l." + OutputSchema.MODEL_VERSION).notEqual(lit(spec.version()))
+        .or(col("l." + OutputSchema.MODEL_NAME).notEqual(lit(spec.name())));
+    Column failed = col("l." + OutputSchema.ERROR_KIND).isNotNull();
+    Column newModel = switch (settings.newModelScope()) {
+      case ALL -> otherModel;
+      case FAILED -> otherModel.and(failed);
+      case NONE -> lit(false);
+    };
+    Column decision =
+        when(org.apache.spark.sql.functions.not(known), lit("new"))
+            .when(org.apache.spark.sql.functions.not(sameFile), lit("changed"))
+            .when(newModel, lit("new_model"))
+            .when(failed.and(col("l." + OutputSchema.ATTEMPTS).lt(settings.maxAttempts())), lit("retry"))
+            .when(failed, lit("given_up"))
+            .otherwise(lit("unchanged"));
+    Dataset<Row> plan = listing.as("f")
+        .join(ledger.as("l"), col("f.path").equalTo(col("l." + OutputSchema.PATH)), "left_outer")
+        .select(col("f.path").as("path"), col("f.modificationTime").as("modificationTime"), col("f.length").as("length"),
+            when(col("l." + OutputSchema.ATTEMPTS).isNotNull().and(decision.equalTo("retry")), col("l." + OutputSchema.ATTEMPTS))
+                .otherwise(lit(0)).as("prior_attempts"),
+            decision.as("decision"))
+        .persist();
+    Map<String, Long> decisions = new LinkedHashMap<>();
+    for (String d : List.of("new", "changed", "new_model", "retry", "unchanged", "given_up")) decisions.put(d, 0L);
+    for (Row r : plan.groupBy("decision").count().collectAsList()) decisions.put(r.getString(0), r.getLong(1));
+
+    // 4. Labels a renamed file may reuse: labelled rows of the current model whose path is gone.
+    Dataset<Row> vanished = ledger.join(listing, ledger.col(OutputSchema.PATH).equalTo(listing.col("path")), "left_anti");
+    long deleted = vanished.count();
+    Broadcast<Map<String, PosterLabeller.Reusable>> reusable = jsc.broadcast(reusableLabels(vanished, spec));
+
+    // 5. Label what needs it, into staging.
+    Dataset<Row> todo = plan.where(col("decision").isin("new", "changed", "new_model", "retry"))
+        .select("path", "modificationTime", "length", "prior_attempts");
+    long todoCount = decisions.get("new") + decisions.get("changed") + decisions.get("new_model") + decisions.get("retry");
+    int partitions = request.partitions() > 0 ? request.partitions() : plain.autoPartitionsAtLeastCores(todoCount);
+    Broadcast<ModelPackage> model = jsc.broadcast(pkg); // executors fetch it only if they load
+    LongAccumulator loads = spark.sparkContext().longAccumulator("poster-genres.model.loads");
+    PosterLabeller labeller = new PosterLabeller(model, pkg.fingerprint(), spec, conf,
+        plain.withExecutorThreads(request.options()), runId, loads, reusable);
+    Path staging = new Path(new Path(out, STAGING), runId);
+    Path stagedPartition = new Path(staging, RUN_DATE + "=" + date);
+    spark.sparkContext().setJobDescription("poster-genres: label " + todoCount + " new or changed posters");
+    long tLabel = System.nanoTime();
+    todo.repartition(partitions, col("path"))
+        .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA))
+        .write().mode(SaveMode.ErrorIfExists).parquet(stagedPartition.toString());
+    double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
+
+    Map<String, Long> byKind = new HashMap<>();
+    long reused = 0;
+    for (Row r : spark.read().parquet(stagedPartition.toString())
+        .groupBy(col(OutputSchema.ERROR_KIND), col(OutputSchema.REUSED_FROM).isNotNull()).count().collectAsList()) {
+      byKind.merge(r.isNullAt(0) ? "" : r.getString(0), r.getLong(2), Long::sum);
+      if (r.isNullAt(0) && r.getBoolean(1)) reused += r.getLong(2);
+    }
+
+    // 6. Publish: the partition, then the current table, each moved into place whole.
+    Path partition = new Path(new Path(out, LABELS), RUN_DATE + "=" + date);
+    swapInto(stagedPartition, partition, new Path(staging, "replaced-partition"), hadoop);
+    Path stagedCurrent = new Path(staging, CURRENT);
+    currentTable(out, listing).write().mode(SaveMode.ErrorIfExists).parquet(stagedCurrent.toString());
+    swapInto(stagedCurrent, new Path(out, CURRENT), new Path(staging, "replaced-current"), hadoop);
+    FileSystem fs = staging.getFileSystem(hadoop);
+    fs.delete(staging, true);
+    listing.unpersist();
+    plan.unpersist();
+
+    long rows = byKind.values().stream().mapToLong(Long::longValue).sum();
+    long labelled = byKind.getOrDefault("", 0L);
+    byKind.remove("");
+    long failedCount = rows - labelled;
+    Map<String, Object> incremental = new LinkedHashMap<>(decisions);
+    incremental.put("run_date", date);
+    incremental.put("deleted", deleted);
+    incremental.put("reused_by_content", reused);
+    incremental.put("labelled_by_model", labelled - reused);
+    incremental.put("listing_seconds", Math.round(listSeconds * 10) / 10.0);
+    incremental.put("max_attempts", settings.maxAttempts());
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    boolean exceeded = todoCount > 0 && (double) failedCount / todoCount > request.maxFailureRatio();
+    RunSummary summary = new RunSummary(runId, started.toString(), Instant.now().toString(), seconds,
+        request.inputs().stream().map(RunSummary::redact).toList(), RunSummary.redact(out), spec.name(), spec.version(),
+        pkg.fingerprint(), listed.length, rows, labelled, failedCount, byKind, 0,
+        labelSeconds > 0 ? todoCount / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
+        request.maxFailureRatio(), exceeded, incremental);
+    summary.write(out, hadoop);
+    model.destroy();
+    reusable.destroy();
+    conf.destroy();
+    return summary;
+  }
+
+  /** The latest row per path over the partitions before {@code date}; empty when there are none. */
+  private Dataset<Row> ledgerBefore(String out, String date, Configuration hadoop) throws IOException {
+    Path labels = new Path(out, LABELS);
+    FileSystem fs = labels.getFileSystem(hadoop);
+    if (!fs.exists(labels) || fs.listStatus(labels, p -> p.getName().startsWith(RUN_DATE + "=")).length == 0) {
+      return spark.createDataFrame(List.of(), OutputSchema.SCHEMA);
+    }
+    Dataset<Row> all = spark.read().option("basePath", labels.toString()).parquet(labels.toString())
+        .withColumn(RUN_DATE, col(RUN_DATE).cast("string"));
+    return latest(all.where(col(RUN_DATE).lt(lit(date)))).drop(RUN_DATE);
+  }
+
+  private static Dataset<Row> latest(Dataset<Row> rows) {
+    return rows.withColumn("_rank", row_number().over(Window.partitionBy(OutputSchema.PATH)
+            .orderBy(col(RUN_DATE).desc(), col(OutputSchema.LABELLED_AT).desc())))
+        .where(col("_rank").equalTo(1)).drop("_rank");
+  }
+
+  /** One row per listed poster with its latest labels, over every partition (this run's included). */
+  private Dataset<Row> currentTable(String out, Dataset<Row> listing) {
+    String labels = new Path(out, LABELS).toString();
+    Dataset<Row> all = spark.read().option("basePath", labels).parquet(labels).withColumn(RUN_DATE, col(RUN_DATE).cast("string"));
+    return latest(all).join(listing.select(col("path").as("_p")), col(OutputSchema.PATH).equalTo(col("_p")), "left_semi");
+  }
+
+  private static Map<String, PosterLabeller.Reusable> reusableLabels(Dataset<Row> vanished, ModelSpec spec) {
+    Map<String, PosterLabeller.Reusable> out = new HashMap<>();
+    Dataset<Row> candidates = vanished.where(col(OutputSchema.ERROR_KIND).isNull()
+            .and(col(OutputSchema.MODEL_NAME).equalTo(spec.name()))
+            .and(col(OutputSchema.MODEL_VERSION).equalTo(spec.version()))
+            .and(col(OutputSchema.SHA256).isNotNull()))
+        .select(OutputSchema.SHA256, OutputSchema.PATH, OutputSchema.GENRES, OutputSchema.SCORES);
+    for (Row r : candidates.collectAsList()) {
+      List<String> genres = r.getList(2);
+      Map<String, Float> scores = CollectionConverters.asJava(r.<scala.collection.Map<String, Float>>getAs(3));
+      out.put(r.getString(0), new PosterLabeller.Reusable(r.getString(1), genres.toArray(new String[0]), new HashMap<>(scores)));
+    }
+    if (!out.isEmpty()) LOG.info("{} labelled posters are gone from the inputs; a file with the same content reuses their labels", out.size());
+    return out;
+  }
+
+  /**
+   * Moves {@code staged} to {@code target}, first moving an existing target aside to {@code
+   * aside}: readers see the old or the new directory, each complete (renames are atomic on HDFS
+   * and local disks; on S3 a rename is a copy, see the README).
+   */
+  private static void swapInto(Path staged, Path target, Path aside, Configuration conf) throws IOException {
+    FileSystem fs = target.getFileSystem(conf);
+    fs.mkdirs(target.getParent());
+    if (fs.exists(target) && !fs.rename(target, aside)) throw new IOException("cannot move " + target + " aside");
+    if (!fs.rename(staged, target)) throw new IOException("cannot move " + staged + " to " + target);
+  }
+
+  /** Removes what runs that died left in _staging (the lock says no one else is running). */
+  private static void cleanStaging(String out, Configuration conf) throws IOException {
+    Path staging = new Path(out, STAGING);
+    FileSystem fs = staging.getFileSystem(conf);
+    if (!fs.exists(staging)) return;
+    for (FileStatus st : fs.listStatus(staging)) {
+      LOG.warn("Removing {} left by a run that did not finish", st.getPath());
+      fs.delete(st.getPath(), true);
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package io.postergenres.job;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.image.TestImages;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.TestModels;
+import io.postergenres.nightly.RunLock;
+import java.awt.Color;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Nightly runs over a catalogue that changes between them. */
+class IncrementalJobTest extends SparkTestBase {
+  @TempDir static Path tmp;
+  static Path model;
+  static final LocalDate DAY1 = LocalDate.of(2026, 11, 1);
+  static final LocalDate DAY2 = LocalDate.of(2026, 11, 2);
+  static final LocalDate DAY3 = LocalDate.of(2026, 11, 3);
+
+  @BeforeAll
+  static void model() throws Exception {
+    model = TestModels.write(tmp.resolve("model"), 32, 24, 13);
+  }
+
+  static void poster(Path file, int shade) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.write(file, TestImages.jpeg(TestImages.solid(60, 90, new Color(shade, 255 - shade, (shade * 7) % 256)), false));
+  }
+
+  static RunSummary run(Path in, Path out, LocalDate date, int maxAttempts) {
+    LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), model.toString(),
+        "*.{jpg,jpeg,png,gif,bmp}", "error", 3, 1.0, Map.of(), null, null,
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+    return new IncrementalJob(spark).run(request, new IncrementalJob.Settings(date, maxAttempts, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+  }
+
+  static Map<String, Row> byName(List<Row> rows) {
+    return rows.stream().collect(Collectors.toMap(r -> Path.of(java.net.URI.create(r.<String>getAs("path")).getPath()).getFileName().toString(), r -> r));
+  }
+
+  static List<Row> partition(Path out, LocalDate date) {
+    return spark.read().parquet(out.resolve("labels").resolve("run_date=" + date).toString()).collectAsList();
+  }
+
+  static List<Row> current(Path out) {
+    return spark.read().parquet(out.resolve("current").toString()).collectAsList();
+  }
+
+  @Test
+  void dayTwoLabelsOnlyWhatIsNewOrChangedAndReRunsAreIdempotent() throws Exception {
+    Path in = tmp.resolve("catalogue");
+    Path out = tmp.resolve("nightly");
+    for (int i = 0; i < 6; i++) poster(in.resolve("a" + i + ".jpg"), 20 * i);
+    RunSummary day1 = run(in, out, DAY1, 3);
+    assertEquals(6, day1.labelled());
+    assertEquals(6L, day1.incremental().get("new"));
+    assertEquals(6, partition(out, DAY1).size());
+
+    // Day 2: k = 3 new, a1 changed, a2 renamed to moved.jpg, a3 deleted.
+    for (int i = 0; i < 3; i++) poster(in.resolve("new" + i + ".jpg"), 200 + i);
+    poster(in.resolve("a1.jpg"), 99);
+    Files.setLastModifiedTime(in.resolve("a1.jpg"), FileTime.from(Instant.now().plusSeconds(60)));
+    Files.move(in.resolve("a2.jpg"), in.resolve("moved.jpg"));
+    Files.delete(in.resolve("a3.jpg"));
+    RunSummary day2 = run(in, out, DAY2, 3);
+    Map<String, Object> inc = day2.incremental();
+    assertEquals(4L, inc.get("new"), "3 new files and the renamed one are new paths");
+    assertEquals(1L, inc.get("changed"));
+    assertEquals(3L, inc.get("unchanged"));
+    assertEquals(2L, inc.get("deleted"), "a2 (renamed away) and a3");
+    assertEquals(4L, inc.get("labelled_by_model"), "k + 1 posters went through the model");
+    assertEquals(1L, inc.get("reused_by_content"), "the renamed poster reused its labels");
+    Map<String, Row> d2 = byName(partition(out, DAY2));
+    assertEquals(5, d2.size());
+    Row moved = d2.get("moved.jpg");
+    assertTrue(moved.<String>getAs("reused_from").endsWith("/a2.jpg"));
+    Map<String, Row> d1 = byName(partition(out, DAY1));
+    assertEquals(d1.get("a2.jpg").<Object>getAs("scores"), moved.<Object>getAs("scores"));
+
+    Map<String, Row> now = byName(current(out));
+    assertEquals(java.util.Set.of("a0.jpg", "a1.jpg", "a4.jpg", "a5.jpg", "moved.jpg", "new0.jpg", "new1.jpg", "new2.jpg"), now.keySet());
+    assertEquals(d2.get("a1.jpg").<Object>getAs("sha256"), now.get("a1.jpg").<Object>getAs("sha256"), "current has the changed file's new labels");
+
+    // Re-running day 2 reproduces it: same posters, same labels, no duplicates.
+    RunSummary again = run(in, out, DAY2, 3);
+    assertEquals(day2.incremental().get("labelled_by_model"), again.incremental().get("labelled_by_model"));
+    Map<String, Row> d2again = byName(partition(out, DAY2));
+    assertEquals(d2.keySet(), d2again.keySet());
+    for (String k : d2.keySet()) {
+      assertEquals(d2.get(k).<Object>getAs("scores"), d2again.get(k).<Object>getAs("scores"), k);
+      assertEquals(d2.get(k).<Object>getAs("sha256"), d2again.get(k).<Object>getAs("sha256"), k);
+    }
+    assertEquals(8, current(out).size());
+    assertEquals(11, spark.read().parquet(out.resolve("labels").toString()).count(), "6 on day 1 + 5 on day 2, nothing twice");
+
+    // Day 3 with nothing new labels nothing and keeps the state.
+    RunSummary day3 = run(in, out, DAY3, 3);
+    assertEquals(0, day3.rowsWritten());
+    assertEquals(8L, day3.incremental().get("unchanged"));
+    assertEquals(8, current(out).size());
+  }
+
+  @Test
+  void aFailedPosterIsRetriedThenGivenUp() throws Exception {
+    Path in = tmp.resolve("retry-in");
+    Path out = tmp.resolve("retry-out");
+    poster(in.resolve("ok.jpg"), 10);
+    Files.writeString(in.resolve("bad.jpg"), "not an image");
+    RunSummary d1 = run(in, out, DAY1, 2);
+    assertEquals(1, d1.failed());
+    RunSummary d2 = run(in, out, DAY2, 2);
+    assertEquals(1L, d2.incremental().get("retry"));
+    Row retried = byName(partition(out, DAY2)).get("bad.jpg");
+    assertEquals(2, retried.<Integer>getAs("attempts"));
+    assertEquals("unsupported_format", retried.getAs("error_kind"));
+    RunSummary d3 = run(in, out, DAY3, 2);
+    assertEquals(1L, d3.incremental().get("given_up"));
+    assertEquals(0, d3.rowsWritten());
+    assertEquals("unsupported_format", byName(current(out)).get("bad.jpg").getAs("error_kind"));
+  }
+
+  @Test
+  void lockRefusesAConcurrentRunAndExpiresAStaleOne() throws Exception {
+    Path in = tmp.resolve("lock-in");
+    Path out = tmp.resolve("lock-out");
+    poster(in.resolve("p.jpg"), 50);
+    try (RunLock held = RunLock.acquire(out.toString(), "other-run", Duration.ofMinutes(5), new org.apache.hadoop.conf.Configuration())) {
+      PosterGenresException e = assertThrows(PosterGenresException.class, () -> run(in, out, DAY1, 3));
+      assertEquals(ExitCode.LOCK_HELD, e.exitCode());
+      assertTrue(e.getMessage().contains("other-run"), e.getMessage());
+    }
+    // A run that died: its lock expired long ago, and it left half-written staging files.
+    Files.writeString(out.resolve("_lock"),
+        "{\"run_id\":\"dead-run\",\"host\":\"h\",\"started_at\":\"2026-01-01T00:00:00Z\",\"expires_at\":\"2026-01-01T00:10:00Z\"}");
+    Path junk = out.resolve("_staging/dead-run/run_date=2026-11-01/part-00000.parquet");
+    Files.createDirectories(junk.getParent());
+    Files.writeString(junk, "half a file");
+    RunSummary s = run(in, out, DAY1, 3);
+    assertEquals(1, s.labelled());
+    assertFalse(Files.exists(out.resolve("_staging/dead-run")), "leftovers of the dead run are cleaned");
+    assertFalse(Files.exists(out.resolve("_lock")), "lock released");
+    assertEquals(1, partition(out, DAY1).size());
+  }
+
+  @Test
+  void newModelVersionRelabelsEverything() throws Exception {
+    Path in = tmp.resolve("model-in");
+    Path out = tmp.resolve("model-out");
+    for (int i = 0; i < 3; i++) poster(in.resolve("m" + i + ".jpg"), 30 * i);
+    run(in, out, DAY1, 3);
+    Path newer = TestModels.write(tmp.resolve("model-v2"), 32, 24, 14);
+    LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), newer.toString(),
+        "*.jpg", "error", 2, 1.0, Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+    RunSummary s = new IncrementalJob(spark).run(request,
+        new IncrementalJob.Settings(DAY2, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+    assertEquals(3L, s.incremental().get("new_model"));
+    Map<String, Long> versions = new HashMap<>();
+    for (Row r : current(out)) versions.merge(r.getAs("model_version"), 1L, Long::sum);
+    assertEquals(Map.of("seed-14", 3L), versions);
+  }
+}
