@@ -120,31 +120,7 @@ public final class IncrementalJob {
     Dataset<Row> ledger = ledgerBefore(out, date, hadoop);
 
     // 3. Decide per listed file.
-    Column known = col("l." + OutputSchema.PATH).isNotNull();
-    Column sameFile = col("l." + OutputSchema.MODIFICATION_TIME).eqNullSafe(col("f.modificationTime"))
-        .and(col("l." + OutputSchema.LENGTH).eqNullSafe(col("f.length")));
-    Column otherModel = col("l." + OutputSchema.MODEL_VERSION).notEqual(lit(spec.version()))
-        .or(col("l." + OutputSchema.MODEL_NAME).notEqual(lit(spec.name())));
-    Column failed = col("l." + OutputSchema.ERROR_KIND).isNotNull();
-    Column newModel = switch (settings.newModelScope()) {
-      case ALL -> otherModel;
-      case FAILED -> otherModel.and(failed);
-      case NONE -> lit(false);
-    };
-    Column decision =
-        when(org.apache.spark.sql.functions.not(known), lit("new"))
-            .when(org.apache.spark.sql.functions.not(sameFile), lit("changed"))
-            .when(newModel, lit("new_model"))
-            .when(failed.and(col("l." + OutputSchema.ATTEMPTS).lt(settings.maxAttempts())), lit("retry"))
-            .when(failed, lit("given_up"))
-            .otherwise(lit("unchanged"));
-    Dataset<Row> plan = listing.as("f")
-        .join(ledger.as("l"), col("f.path").equalTo(col("l." + OutputSchema.PATH)), "left_outer")
-        .select(col("f.path").as("path"), col("f.modificationTime").as("modificationTime"), col("f.length").as("length"),
-            when(col("l." + OutputSchema.ATTEMPTS).isNotNull().and(decision.equalTo("retry")), col("l." + OutputSchema.ATTEMPTS))
-                .otherwise(lit(0)).as("prior_attempts"),
-            decision.as("decision"))
-        .persist();
+    Dataset<Row> plan = plan(listing, ledger, spec.name(), spec.version(), settings).persist();
     Map<String, Long> decisions = new LinkedHashMap<>();
     for (String d : List.of("new", "changed", "new_model", "retry", "unchanged", "given_up")) decisions.put(d, 0L);
     for (Row r : plan.groupBy("decision").count().collectAsList()) decisions.put(r.getString(0), r.getLong(1));
@@ -216,8 +192,43 @@ public final class IncrementalJob {
     return summary;
   }
 
+  /**
+   * Joins the listing ({@code path, modificationTime, length}) with the ledger (latest output row
+   * per path) and decides per file: {@code new}, {@code changed} (other modification time or
+   * length), {@code new_model}, {@code retry} (failed, tries left), {@code given_up} or {@code
+   * unchanged}. Adds {@code prior_attempts} for retries.
+   */
+  public static Dataset<Row> plan(Dataset<Row> listing, Dataset<Row> ledger, String modelName, String modelVersion,
+      Settings settings) {
+    Column known = col("l." + OutputSchema.PATH).isNotNull();
+    Column sameFile = col("l." + OutputSchema.MODIFICATION_TIME).eqNullSafe(col("f.modificationTime"))
+        .and(col("l." + OutputSchema.LENGTH).eqNullSafe(col("f.length")));
+    Column otherModel = col("l." + OutputSchema.MODEL_VERSION).notEqual(lit(modelVersion))
+        .or(col("l." + OutputSchema.MODEL_NAME).notEqual(lit(modelName)));
+    Column failed = col("l." + OutputSchema.ERROR_KIND).isNotNull();
+    Column newModel = switch (settings.newModelScope()) {
+      case ALL -> otherModel;
+      case FAILED -> otherModel.and(failed);
+      case NONE -> lit(false);
+    };
+    Column decision =
+        when(org.apache.spark.sql.functions.not(known), lit("new"))
+            .when(org.apache.spark.sql.functions.not(sameFile), lit("changed"))
+            .when(newModel, lit("new_model"))
+            .when(failed.and(col("l." + OutputSchema.ATTEMPTS).lt(settings.maxAttempts())), lit("retry"))
+            .when(failed, lit("given_up"))
+            .otherwise(lit("unchanged"));
+    return listing.as("f")
+        .join(ledger.select(OutputSchema.PATH, OutputSchema.MODIFICATION_TIME, OutputSchema.LENGTH, OutputSchema.MODEL_NAME,
+                OutputSchema.MODEL_VERSION, OutputSchema.ERROR_KIND, OutputSchema.ATTEMPTS).as("l"),
+            col("f.path").equalTo(col("l." + OutputSchema.PATH)), "left_outer")
+        .select(col("f.path").as("path"), col("f.modificationTime").as("modificationTime"), col("f.length").as("length"),
+            when(decision.equalTo("retry"), col("l." + OutputSchema.ATTEMPTS)).otherwise(lit(0)).as("prior_attempts"),
+            decision.as("decision"));
+  }
+
   /** The latest row per path over the partitions before {@code date}; empty when there are none. */
-  private Dataset<Row> ledgerBefore(String out, String date, Configuration hadoop) throws IOException {
+  Dataset<Row> ledgerBefore(String out, String date, Configuration hadoop) throws IOException {
     Path labels = new Path(out, LABELS);
     FileSystem fs = labels.getFileSystem(hadoop);
     if (!fs.exists(labels) || fs.listStatus(labels, p -> p.getName().startsWith(RUN_DATE + "=")).length == 0) {
@@ -228,7 +239,7 @@ public final class IncrementalJob {
     return latest(all.where(col(RUN_DATE).lt(lit(date)))).drop(RUN_DATE);
   }
 
-  private static Dataset<Row> latest(Dataset<Row> rows) {
+  static Dataset<Row> latest(Dataset<Row> rows) {
     return rows.withColumn("_rank", row_number().over(Window.partitionBy(OutputSchema.PATH)
             .orderBy(col(RUN_DATE).desc(), col(OutputSchema.LABELLED_AT).desc())))
         .where(col("_rank").equalTo(1)).drop("_rank");
