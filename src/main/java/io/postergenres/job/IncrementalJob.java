@@ -186,6 +186,9 @@ public final class IncrementalJob {
         labelSeconds > 0 ? todoCount / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
         request.maxFailureRatio(), exceeded, incremental);
     summary.write(out, hadoop);
+    Path report = io.postergenres.nightly.RunReport.write(out, summary,
+        spark.read().parquet(partition.toString()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
+    LOG.info("Run report: {}", RunSummary.redact(report.toString()));
     model.destroy();
     reusable.destroy();
     conf.destroy();

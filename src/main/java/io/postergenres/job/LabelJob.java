@@ -127,7 +127,9 @@ public final class LabelJob {
     }
     try {
       Path written = summary.write(request.output(), hadoop);
-      LOG.info("Run summary written to {}", RunSummary.redact(written.toString()));
+      Path report = io.postergenres.nightly.RunReport.write(request.output(), summary,
+          spark.read().parquet(request.output()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
+      LOG.info("Run summary written to {}, report to {}", RunSummary.redact(written.toString()), RunSummary.redact(report.toString()));
     } catch (IOException e) {
       LOG.error("Could not write the run summary under {}: {}", RunSummary.redact(request.output()), e.toString());
     }

@@ -92,6 +92,11 @@ class IncrementalJobTest extends SparkTestBase {
     Map<String, Row> d1 = byName(partition(out, DAY1));
     assertEquals(d1.get("a2.jpg").<Object>getAs("scores"), moved.<Object>getAs("scores"));
 
+    String report = Files.readString(out.resolve("_runs").resolve(day2.runId() + ".html"));
+    assertTrue(report.contains("<svg") && report.contains("Genres assigned in this run"), "genre chart");
+    assertTrue(report.contains("labelled by model"), "what changed");
+    assertTrue(report.contains("<td class=n>6 <span"), "day 1's figures beside day 2's: " + report);
+
     Map<String, Row> now = byName(current(out));
     assertEquals(java.util.Set.of("a0.jpg", "a1.jpg", "a4.jpg", "a5.jpg", "moved.jpg", "new0.jpg", "new1.jpg", "new2.jpg"), now.keySet());
     assertEquals(d2.get("a1.jpg").<Object>getAs("sha256"), now.get("a1.jpg").<Object>getAs("sha256"), "current has the changed file's new labels");
@@ -128,6 +133,8 @@ class IncrementalJobTest extends SparkTestBase {
     Row retried = byName(partition(out, DAY2)).get("bad.jpg");
     assertEquals(2, retried.<Integer>getAs("attempts"));
     assertEquals("unsupported_format", retried.getAs("error_kind"));
+    String report = Files.readString(out.resolve("_runs").resolve(d2.runId() + ".html"));
+    assertTrue(report.contains("bad.jpg") && report.contains("not a supported poster format"), "failures listed with reasons");
     RunSummary d3 = run(in, out, DAY3, 2);
     assertEquals(1L, d3.incremental().get("given_up"));
     assertEquals(0, d3.rowsWritten());

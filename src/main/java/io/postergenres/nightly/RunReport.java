@@ -1,0 +1,161 @@
+package io.postergenres.nightly;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.explode;
+
+import io.postergenres.job.OutputSchema;
+import io.postergenres.job.RunSummary;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * The human-readable report of one run, {@code _runs/<run_id>.html}: the genre distribution as a
+ * bar chart, failures with their reasons, throughput, and the same figures of the previous run
+ * beside them. Self-contained HTML with inline SVG: it opens from any file browser or object store
+ * console, with no network. Driver-only.
+ */
+public final class RunReport {
+  private static final int MAX_FAILURES_LISTED = 200;
+
+  private RunReport() {}
+
+  /**
+   * Writes the report of {@code summary}, whose rows are {@code rows}, next to its JSON summary.
+   *
+   * @return the report's path
+   */
+  public static Path write(String outputDir, RunSummary summary, Dataset<Row> rows, Configuration conf) throws IOException {
+    Path runs = new Path(outputDir, "_runs");
+    FileSystem fs = runs.getFileSystem(conf);
+    RunSummary previous = previous(fs, runs, summary);
+    Map<String, Long> genres = new LinkedHashMap<>();
+    for (Row r : rows.where(col(OutputSchema.ERROR_KIND).isNull()).select(explode(col(OutputSchema.GENRES)).as("g"))
+        .groupBy("g").count().orderBy(col("count").desc(), col("g")).collectAsList()) {
+      genres.put(r.getString(0), r.getLong(1));
+    }
+    List<Row> failures = rows.where(col(OutputSchema.ERROR_KIND).isNotNull())
+        .select(OutputSchema.PATH, OutputSchema.ERROR_KIND, OutputSchema.ERROR).orderBy(OutputSchema.ERROR_KIND, OutputSchema.PATH)
+        .limit(MAX_FAILURES_LISTED).collectAsList();
+    Path path = new Path(runs, summary.runId() + ".html");
+    try (OutputStream out = fs.create(path, true)) {
+      out.write(html(summary, previous, genres, failures).getBytes(StandardCharsets.UTF_8));
+    }
+    return path;
+  }
+
+  /** The latest other run summary started before this one, or null. */
+  static RunSummary previous(FileSystem fs, Path runs, RunSummary current) throws IOException {
+    if (!fs.exists(runs)) return null;
+    RunSummary best = null;
+    for (FileStatus st : fs.listStatus(runs, p -> p.getName().endsWith(".json"))) {
+      RunSummary s;
+      try (InputStream in = fs.open(st.getPath())) {
+        s = RunSummary.fromJson(in.readAllBytes());
+      } catch (IOException e) {
+        continue;
+      }
+      if (s.runId().equals(current.runId()) || s.startedAt().compareTo(current.startedAt()) >= 0) continue;
+      if (best == null || s.startedAt().compareTo(best.startedAt()) > 0) best = s;
+    }
+    return best;
+  }
+
+  static String html(RunSummary s, RunSummary prev, Map<String, Long> genres, List<Row> failures) {
+    StringBuilder b = new StringBuilder();
+    b.append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>poster-genres run ")
+        .append(esc(s.runId())).append("</title><style>")
+        .append("body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#1d1d1f}")
+        .append("table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left}")
+        .append("td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.up{color:#1a7f37}.down{color:#b00020}")
+        .append("</style></head><body>");
+    b.append("<h1>Run ").append(esc(s.runId())).append("</h1>");
+    b.append("<p>Model <b>").append(esc(s.modelName())).append(' ').append(esc(s.modelVersion())).append("</b> &middot; output ")
+        .append(esc(s.output())).append(" &middot; started ").append(esc(s.startedAt())).append("</p>");
+
+    b.append("<h2>Summary</h2><table><tr><th></th><th class=n>this run</th><th class=n>previous run</th></tr>");
+    row(b, "files listed", s.filesListed(), prev == null ? null : (double) prev.filesListed(), "%.0f");
+    row(b, "rows written", s.rowsWritten(), prev == null ? null : (double) prev.rowsWritten(), "%.0f");
+    row(b, "labelled", s.labelled(), prev == null ? null : (double) prev.labelled(), "%.0f");
+    row(b, "failed", s.failed(), prev == null ? null : (double) prev.failed(), "%.0f");
+    row(b, "posters per second", s.postersPerSecond(), prev == null ? null : prev.postersPerSecond(), "%.1f");
+    row(b, "duration (s)", s.durationSeconds(), prev == null ? null : prev.durationSeconds(), "%.1f");
+    b.append("</table>");
+    if (s.incremental() != null) {
+      b.append("<h2>What changed since the previous runs</h2><table>");
+      s.incremental().forEach((k, v) -> b.append("<tr><td>").append(esc(k.replace('_', ' '))).append("</td><td class=n>")
+          .append(esc(String.valueOf(v))).append("</td></tr>"));
+      b.append("</table>");
+    }
+
+    b.append("<h2>Genres assigned in this run</h2>");
+    b.append(genres.isEmpty() ? "<p>No poster was labelled in this run.</p>" : bars(genres, "#2f6fde"));
+    if (!s.failedByKind().isEmpty()) {
+      b.append("<h2>Failures by kind</h2>").append(bars(s.failedByKind(), "#b00020"));
+      b.append("<h2>Failed posters</h2><table><tr><th>path</th><th>kind</th><th>reason</th></tr>");
+      for (Row f : failures) {
+        b.append("<tr><td>").append(esc(f.getString(0))).append("</td><td>").append(esc(f.getString(1)))
+            .append("</td><td>").append(esc(f.isNullAt(2) ? "" : f.getString(2))).append("</td></tr>");
+      }
+      b.append("</table>");
+      if (s.failed() > failures.size()) {
+        b.append("<p>").append(s.failed() - failures.size()).append(" more; query the error_kind column for all of them.</p>");
+      }
+    }
+    return b.append("</body></html>\n").toString();
+  }
+
+  private static void row(StringBuilder b, String name, double now, Double before, String fmt) {
+    b.append("<tr><td>").append(name).append("</td><td class=n>").append(String.format(Locale.ROOT, fmt, now)).append("</td><td class=n>");
+    if (before != null) {
+      b.append(String.format(Locale.ROOT, fmt, before));
+      if (before != 0 && now != before) {
+        double pct = 100 * (now - before) / before;
+        b.append(String.format(Locale.ROOT, " <span class=%s>(%+.0f%%)</span>", pct > 0 ? "up" : "down", pct));
+      }
+    } else {
+      b.append("&ndash;");
+    }
+    b.append("</td></tr>");
+  }
+
+  /** A horizontal bar chart as inline SVG. */
+  static String bars(Map<String, Long> values, String colour) {
+    long max = values.values().stream().mapToLong(Long::longValue).max().orElse(1);
+    int rowHeight = 22;
+    int labelWidth = 160;
+    int width = 640;
+    List<Map.Entry<String, Long>> entries = new ArrayList<>(values.entrySet());
+    StringBuilder b = new StringBuilder();
+    b.append(String.format(Locale.ROOT, "<svg role=\"img\" width=\"%d\" height=\"%d\" xmlns=\"http://www.w3.org/2000/svg\">",
+        width, entries.size() * rowHeight + 4));
+    for (int i = 0; i < entries.size(); i++) {
+      Map.Entry<String, Long> e = entries.get(i);
+      int y = i * rowHeight + 2;
+      int w = (int) Math.max(1, Math.round((width - labelWidth - 60) * (double) e.getValue() / Math.max(1, max)));
+      b.append(String.format(Locale.ROOT,
+          "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"13\">%s</text>"
+              + "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%s: %d</title></rect>"
+              + "<text x=\"%d\" y=\"%d\" font-size=\"12\">%d</text>",
+          labelWidth - 8, y + 15, esc(e.getKey()), labelWidth, y + 3, w, rowHeight - 6, colour, esc(e.getKey()), e.getValue(),
+          labelWidth + w + 6, y + 15, e.getValue()));
+    }
+    return b.append("</svg>").toString();
+  }
+
+  static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+}
