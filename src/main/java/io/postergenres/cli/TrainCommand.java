@@ -1,0 +1,175 @@
+package io.postergenres.cli;
+
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.train.CcuDataset;
+import io.postergenres.train.PosterCnn;
+import io.postergenres.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code poster-genres train}: labelled posters in, a model directory (SavedModel + model.json) out. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Trains a genre model on labelled posters and writes a model directory for 'label'",
+      "(SavedModel + model.json with thresholds calibrated on the validation posters,",
+      "training-history.csv, validation.txt, training-log.txt).",
+      "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing or output exists."
+    })
+public final class TrainCommand implements Callable<Integer> {
+  /** Architectures this command can train. */
+  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH);
+
+  @Spec CommandLine.Model.CommandSpec commandSpec;
+  @Mixin Verbosity verbosity;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Input input;
+
+  static final class Input {
+    @Option(names = "--dataset", paramLabel = "DIR",
+        description = "A CCU Movie Poster Dataset folder (Movie_Poster_Dataset/<year>/<imdbID>.jpg and groundtruth/<year>.txt).")
+    Path dataset;
+
+    @Option(names = "--manifest", paramLabel = "CSV",
+        description = "A CSV of path,genres lines (genres separated by |; relative paths are relative to the CSV; header optional).")
+    Path manifest;
+  }
+
+  @Option(names = "--output", required = true, paramLabel = "DIR", description = "Model directory to write.")
+  Path output;
+
+  @Option(names = "--overwrite", description = "Replace the model files in --output if it already holds a model.")
+  boolean overwrite;
+
+  @Option(names = "--arch", paramLabel = "NAME", defaultValue = PosterCnn.ARCH,
+      description = "Architecture. Choices: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+      completionCandidates = Architectures.class)
+  String arch;
+
+  @Option(names = "--epochs", paramLabel = "N", defaultValue = "12", description = "Passes over the training posters. Default: ${DEFAULT-VALUE}.")
+  int epochs;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Posters per training step. Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--learning-rate", paramLabel = "LR", defaultValue = "0.001", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
+  float learningRate;
+
+  @Option(names = "--validation-fraction", paramLabel = "F", defaultValue = "0.15",
+      description = "Share of posters held out for validation and threshold calibration. Default: ${DEFAULT-VALUE}.")
+  double validationFraction;
+
+  @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of the split, the initial weights and the batches. Default: ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(names = "--image-size", paramLabel = "PX", defaultValue = "128",
+      description = "Posters are stretched to PX x PX (the model's input size). Default: ${DEFAULT-VALUE}.")
+  int imageSize;
+
+  @Option(names = "--dropout", paramLabel = "R", defaultValue = "0.3", description = "Dropout rate before the output layer. Default: ${DEFAULT-VALUE}.")
+  float dropout;
+
+  @Option(names = "--positive-weighting", paramLabel = "MODE", defaultValue = "sqrt",
+      description = "Weight of a genre's positives in the loss: sqrt or linear of its negative/positive ratio (capped at 10), or none. Default: ${DEFAULT-VALUE}.")
+  String positiveWeighting;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads for decoding and TensorFlow; 0: all cores. Default: ${DEFAULT-VALUE}.")
+  int threads;
+
+  @Option(names = "--time-limit", paramLabel = "MINUTES", defaultValue = "0",
+      description = "Start no epoch that would end after this many minutes from the start; 0: no limit. Default: ${DEFAULT-VALUE}.")
+  double timeLimitMinutes;
+
+  @Option(names = "--model-version", paramLabel = "V", defaultValue = "1.0.0", description = "Version written into model.json. Default: ${DEFAULT-VALUE}.")
+  String modelVersion;
+
+  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "50000000",
+      description = "Largest width x height decoded; bigger posters are skipped. Default: ${DEFAULT-VALUE}.")
+  long maxPixels;
+
+  static final class Architectures implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return ARCHITECTURES.iterator();
+    }
+  }
+
+  @Override
+  public Integer call() throws IOException {
+    verbosity.apply();
+    Trainer.Config config = config();
+    checkOutput();
+    CcuDataset.Loaded data = load();
+    if (data.examples().size() < 4) {
+      throw new PosterGenresException(ExitCode.INPUT, data.source() + " gives only " + data.examples().size()
+          + " labelled posters with a readable file; training needs more (" + data.stats().toMap() + ")");
+    }
+    PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+    Trainer.Outcome outcome = new Trainer(config, out).train(data, output);
+    out.printf("poster-genres: model written to %s (epoch %d exported, %.0f s)%n", outcome.dir(), outcome.bestEpoch(), outcome.seconds());
+    out.flush();
+    return ExitCode.OK.code();
+  }
+
+  Trainer.Config config() {
+    if (!ARCHITECTURES.contains(arch)) {
+      throw usage("--arch " + arch + " is not an architecture this version can train; choices: " + String.join(", ", ARCHITECTURES));
+    }
+    if (timeLimitMinutes < 0) throw usage("--time-limit must be 0 (no limit) or more minutes, got " + timeLimitMinutes);
+    if (maxPixels <= 0) throw usage("--max-pixels must be positive, got " + maxPixels);
+    if (modelVersion.isBlank()) throw usage("--model-version must not be empty");
+    try {
+      return new Trainer.Config(imageSize, epochs, batchSize, learningRate, validationFraction, seed, dropout,
+          positiveWeighting, threads, maxPixels, timeLimitMinutes, modelVersion);
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
+  }
+
+  private void checkOutput() throws IOException {
+    if (Files.isRegularFile(output)) {
+      throw new PosterGenresException(ExitCode.INPUT, "--output " + output + " is a file; it must be a directory (new or empty)");
+    }
+    if (Files.isDirectory(output) && !overwrite) {
+      try (Stream<Path> files = Files.list(output)) {
+        if (files.findAny().isPresent()) {
+          throw new PosterGenresException(ExitCode.INPUT, "--output " + output
+              + " is not empty; pass --overwrite to replace the model in it, or choose a new directory");
+        }
+      }
+    }
+  }
+
+  private CcuDataset.Loaded load() {
+    try {
+      if (input.dataset != null) {
+        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(ExitCode.INPUT, "--dataset " + input.dataset + " is not a directory");
+        return CcuDataset.readCcu(input.dataset);
+      }
+      if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(ExitCode.INPUT, "--manifest " + input.manifest + " is not a file");
+      return CcuDataset.readManifest(input.manifest);
+    } catch (IOException e) {
+      throw new PosterGenresException(ExitCode.INPUT, "cannot read the training data: " + e.getMessage(), e);
+    }
+  }
+
+  private static PosterGenresException usage(String message) {
+    return new PosterGenresException(ExitCode.USAGE, message);
+  }
+}

@@ -1,0 +1,42 @@
+package io.postergenres.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+  @Test
+  void aucCountsTiesAsHalf() {
+    assertEquals(1.0, Metrics.auc(new float[] {0.1f, 0.9f}, new float[] {0, 1}), 1e-9);
+    assertEquals(0.5, Metrics.auc(new float[] {0.5f, 0.5f}, new float[] {0, 1}), 1e-9);
+    assertEquals(0.75, Metrics.auc(new float[] {0.2f, 0.6f, 0.4f, 0.8f}, new float[] {0, 0, 1, 1}), 1e-9);
+    assertTrue(Double.isNaN(Metrics.auc(new float[] {0.2f}, new float[] {1})));
+  }
+
+  @Test
+  void f1AndAccuracy() {
+    float[] labels = {1, 0, 1, 0};
+    float[] pred = {1, 1, 0, 0};
+    assertEquals(0.5, Metrics.binaryAccuracy(pred, labels), 1e-9);
+    assertEquals(0.5, Metrics.microF1(pred, labels), 1e-9);
+    // 2 genres: column 0 = {1,1} vs {1,0}: F1 2/3; column 1 = {0,0} vs {1,0}... pred {1,0} labels {0,0}: F1 0
+    assertEquals((2.0 / 3 + 0) / 2, Metrics.macroF1(new float[] {1, 1, 1, 0}, new float[] {1, 0, 0, 0}, 2), 1e-9);
+  }
+
+  @Test
+  void averagePrecision() {
+    assertEquals((1 + 2.0 / 3) / 2, Metrics.averagePrecision(new float[] {0.9f, 0.8f, 0.7f}, new float[] {1, 0, 1}), 1e-9);
+  }
+
+  @Test
+  void thresholdsMaximiseF1AndFallBackWithoutPositives() {
+    float[] scores = {0.9f, 0.1f, 0.6f, 0.2f, 0.3f, 0.3f};
+    float[] labels = {1, 0, 1, 0, 0, 0};
+    float[] t = Metrics.bestF1Thresholds(scores, labels, 2, 0.5f);
+    assertTrue(t[0] > 0.3f && t[0] <= 0.6f, "threshold " + t[0]);
+    assertEquals(0.5f, t[1]);
+    assertArrayEquals(new float[] {1, 0, 1, 0, 0, 0}, Metrics.threshold(scores, 2, t));
+  }
+}

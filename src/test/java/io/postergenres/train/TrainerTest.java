@@ -1,0 +1,102 @@
+package io.postergenres.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.postergenres.image.Preprocessor;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.model.PosterModel;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainerTest {
+  @TempDir Path dir;
+
+  /** 16 synthetic posters: reddish ones are "Horror", bluish ones "Drama", some both. */
+  private Path writeManifest() throws IOException {
+    Random random = new Random(7);
+    List<String> lines = new ArrayList<>();
+    lines.add("path,genres");
+    for (int i = 0; i < 16; i++) {
+      boolean red = i % 2 == 0;
+      BufferedImage img = new BufferedImage(40, 60, BufferedImage.TYPE_INT_RGB);
+      Graphics2D g = img.createGraphics();
+      g.setColor(red ? new Color(200 + random.nextInt(50), 20, 20) : new Color(20, 20, 200 + random.nextInt(50)));
+      g.fillRect(0, 0, 40, 60);
+      g.setColor(Color.WHITE);
+      g.fillRect(random.nextInt(30), random.nextInt(50), 10, 10);
+      g.dispose();
+      String name = "p" + i + (i % 3 == 0 ? ".jpg" : ".png");
+      ImageIO.write(img, i % 3 == 0 ? "jpg" : "png", dir.resolve(name).toFile());
+      lines.add(name + "," + (red ? "Horror" : "Drama") + (i % 4 == 1 ? "|Horror" : ""));
+    }
+    Path csv = dir.resolve("posters.csv");
+    Files.write(csv, lines, StandardCharsets.UTF_8);
+    return csv;
+  }
+
+  @Test
+  void trainsExportsAndTheModelLoads() throws Exception {
+    CcuDataset.Loaded data = CcuDataset.readManifest(writeManifest());
+    Path out = dir.resolve("model");
+    Trainer.Config cfg = new Trainer.Config(32, 2, 8, 1e-2f, 0.25, 3, 0.3f, "sqrt", 2, 50_000_000L, 0, "0.0.1-test");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    Trainer.Outcome outcome = new Trainer(cfg, new PrintStream(log, true, StandardCharsets.UTF_8)).train(data, out);
+
+    ModelPackage pkg = ModelPackage.read(out.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
+    ModelSpec spec = pkg.spec();
+    assertEquals("postercnn", spec.name());
+    assertEquals(List.of("Drama", "Horror"), spec.genres());
+    assertEquals(32, spec.inputHeight());
+    assertEquals(1, spec.minGenres());
+    assertEquals(2, spec.maxGenres());
+    assertTrue(spec.source().containsKey("baselines"), spec.source().toString());
+    assertTrue(pkg.sizeBytes() < 1_000_000, "model is " + pkg.sizeBytes() + " bytes");
+    for (String f : List.of("training-history.csv", "validation.txt", "training-log.txt")) {
+      assertTrue(Files.isRegularFile(out.resolve(f)), f);
+    }
+    assertEquals(3, Files.readAllLines(out.resolve("training-history.csv")).size()); // header + 2 epochs
+    assertEquals(1 + 4, Files.readAllLines(out.resolve("validation.txt")).size()); // comment + 25% of 16
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("val_macro_auc"));
+    assertEquals(spec.thresholds(), outcome.spec().thresholds());
+
+    Preprocessor pre = new Preprocessor(32, 32, 50_000_000L);
+    float[] batch = new float[2 * pre.floatsPerImage()];
+    pre.preprocessInto(Files.readAllBytes(dir.resolve("p0.jpg")), batch, 0);
+    pre.preprocessInto(Files.readAllBytes(dir.resolve("p1.png")), batch, pre.floatsPerImage());
+    try (PosterModel model = PosterModel.load(out, spec, 1, 1)) {
+      float[] scores = model.predict(batch, 2);
+      assertEquals(4, scores.length);
+      for (float s : scores) assertTrue(s > 0 && s < 1, "score " + s);
+    }
+  }
+
+  @Test
+  void flipMirrorsRowsAndKeepsPreprocessorValues() {
+    byte[] src = new byte[2 * 2 * 3];
+    for (int i = 0; i < src.length; i++) src[i] = (byte) (i * 20);
+    float[] plain = new float[src.length];
+    float[] flipped = new float[src.length];
+    Trainer.fill(src, plain, 0, 2, false);
+    Trainer.fill(src, flipped, 0, 2, true);
+    assertEquals(20 * (1f / 255f), plain[1]);
+    // pixel (row 0, col 0) of the flip is pixel (row 0, col 1) of the original
+    assertEquals(plain[3], flipped[0]);
+    assertEquals(plain[5], flipped[2]);
+    assertEquals(plain[6], flipped[9]);
+  }
+}
