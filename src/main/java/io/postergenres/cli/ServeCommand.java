@@ -42,8 +42,8 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Most concurrent requests run in one TensorFlow call; 1 turns batching off. Default: ${DEFAULT-VALUE}.")
   int maxBatch;
 
-  @Option(names = "--max-wait-ms", paramLabel = "MS", defaultValue = "5",
-      description = "How long a request may wait for others to batch with. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--max-wait-ms", paramLabel = "MS", defaultValue = "0",
+      description = "How long a request may wait for others to batch with; 0 batches only what queued while the model was busy. Default: ${DEFAULT-VALUE}.")
   double maxWaitMs;
 
   @Option(names = "--max-body-bytes", paramLabel = "N", defaultValue = "20971520",
