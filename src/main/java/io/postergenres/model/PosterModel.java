@@ -61,6 +61,11 @@ public final class PosterModel implements AutoCloseable {
     return spec;
   }
 
+  /** The loaded graph, for inspection (FLOP counting); owned by this model. */
+  public org.tensorflow.Graph graph() {
+    return bundle.graph();
+  }
+
   /**
    * Scores {@code n} preprocessed posters held in {@code batch} (n x H x W x 3 floats from index 0).
    *

@@ -1,0 +1,319 @@
+package io.postergenres.bench;
+
+import static org.apache.spark.sql.functions.callUDF;
+import static org.apache.spark.sql.functions.col;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.postergenres.image.PosterException;
+import io.postergenres.image.Preprocessor;
+import io.postergenres.job.LabelJob;
+import io.postergenres.job.LabelOptions;
+import io.postergenres.job.LabelRequest;
+import io.postergenres.job.RunSummary;
+import io.postergenres.model.GenreRules;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.PosterModel;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.types.DataTypes;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Measures, in one process and on the same posters, each in posters per second: the arithmetic
+ * ceiling (TensorFlow's matrix-multiply rate over the model's FLOPs per poster), batched inference
+ * in process, the Spark job end to end, the naive Spark job a user would write (a UDF per row, batch
+ * of one, the model loaded per task), and reading plus preprocessing alone. Driver-only.
+ */
+public final class Bench {
+  /** What to measure. */
+  public record Settings(String model, Path posters, int count, int batchSize, String master, Path workDir) {}
+
+  private final Settings settings;
+  private final PrintStream out;
+  private final int cores = Runtime.getRuntime().availableProcessors();
+
+  public Bench(Settings settings, PrintStream out) {
+    this.settings = settings;
+    this.out = out;
+  }
+
+  public Map<String, Object> run() throws Exception {
+    Map<String, Object> report = new LinkedHashMap<>();
+    Path posters = preparePosters();
+    ModelPackage pkg = ModelPackage.read(settings.model(), new org.apache.hadoop.conf.Configuration());
+    PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Threads(cores, 2), () -> {});
+    long flops = FlopCounter.flopsPerExample(model.graph());
+    Map<String, Object> results = new LinkedHashMap<>();
+
+    double gflops = matmulGflops(2048, 10);
+    double ceiling = gflops * 1e9 / Math.max(1, flops);
+    results.put("ceiling", Map.of("matmul_gflops", round(gflops), "model_flops_per_poster", flops, "posters_per_second", round(ceiling)));
+    line("1. ceiling (" + round(gflops) + " GFLOPS / " + round(flops / 1e6) + " MFLOP per poster)", ceiling);
+
+    List<byte[]> files = readAll(posters);
+    Preprocessor pre = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000);
+    double prep = preprocessRate(files, pre);
+    double inProcess = inferenceRate(files, pre, model);
+    results.put("in_process_inference", Map.of("posters_per_second", round(inProcess), "note", "preprocessed in advance; TensorFlow only"));
+    line("2. batched inference in process, no Spark", inProcess);
+
+    SparkSession spark = SparkSession.builder().master(settings.master()).appName("poster-genres bench")
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", String.valueOf(2 * cores)).getOrCreate();
+    spark.sparkContext().setLogLevel("WARN");
+    try {
+      // Warm Spark up (class loading, code generation, first model load) on a few posters, as a
+      // long-running nightly job is warm after its first seconds; the measured runs start warm.
+      Path few = settings.workDir().resolve("warm-up");
+      Files.createDirectories(few);
+      try (Stream<Path> s0 = Files.list(posters)) {
+        for (Path p : s0.sorted().limit(64).toList()) Files.copy(p, few.resolve(p.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      sparkJobRate(spark, few, "warm-job");
+      naiveRate(spark, few, pkg, "warm-naive");
+      double job = sparkJobRate(spark, posters, "job-out");
+      results.put("spark_job", Map.of("posters_per_second", round(job), "note", "list, read, decode, infer, write Parquet; Spark already started"));
+      line("3. Spark job end to end (local mode)", job);
+      double naive = naiveRate(spark, posters, pkg, "naive-out");
+      results.put("naive_udf_job", Map.of("posters_per_second", round(naive), "note", "UDF per row, batch of one, model loaded per task"));
+      line("4. naive job: UDF per row, model per task", naive);
+      results.put("read_and_preprocess", Map.of("posters_per_second", round(prep), "threads", cores));
+      line("5. read + preprocess alone (" + cores + " threads)", prep);
+      Map<String, Object> ratios = new LinkedHashMap<>();
+      ratios.put("spark_job_over_ceiling", round(job / ceiling));
+      ratios.put("spark_job_over_in_process", round(job / inProcess));
+      ratios.put("spark_job_over_naive", round(job / naive));
+      report.put("ratios", ratios);
+      out.printf(Locale.ROOT, "ratios: job/ceiling %.3f, job/in-process %.3f, job/naive %.2f%n",
+          job / ceiling, job / inProcess, job / naive);
+    } finally {
+      spark.stop();
+    }
+    report.put("results", results);
+    report.put("model", Map.of("name", pkg.spec().name(), "version", pkg.spec().version(),
+        "input", pkg.spec().inputHeight() + "x" + pkg.spec().inputWidth(), "bytes", pkg.sizeBytes()));
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("posters", files.size());
+    s.put("batch_size", settings.batchSize());
+    s.put("master", settings.master());
+    s.put("cores", cores);
+    s.put("tensorflow_intra_op_threads", cores);
+    s.put("cpu", cpuModel());
+    report.put("settings", s);
+    report.put("peak_rss_mb", peakRssMb());
+    out.printf(Locale.ROOT, "peak resident memory of this process: %d MB%n", peakRssMb());
+    return report;
+  }
+
+  public static void writeJson(Map<String, Object> report, Path file) throws IOException {
+    Files.write(file, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(report));
+  }
+
+  private void line(String what, double postersPerSecond) {
+    out.printf(Locale.ROOT, "%-62s %10.1f posters/s%n", what, postersPerSecond);
+    out.flush();
+  }
+
+  /** Copies {@code count} posters (cycling through the source) into a work folder, so every part reads the same files. */
+  private Path preparePosters() throws IOException {
+    List<Path> source;
+    try (Stream<Path> s = Files.walk(settings.posters())) {
+      source = s.filter(Files::isRegularFile).filter(p -> p.toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png|gif|bmp)$"))
+          .sorted().toList();
+    }
+    if (source.isEmpty()) throw new IOException("no posters under " + settings.posters());
+    Path dir = settings.workDir().resolve("posters");
+    Files.createDirectories(dir);
+    for (int i = 0; i < settings.count(); i++) {
+      Path src = source.get(i % source.size());
+      Path dst = dir.resolve(String.format(Locale.ROOT, "%06d-%s", i, src.getFileName()));
+      if (!Files.exists(dst)) Files.copy(src, dst);
+    }
+    return dir;
+  }
+
+  private static List<byte[]> readAll(Path dir) throws IOException {
+    List<byte[]> files = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir)) {
+      for (Path p : s.sorted().toList()) files.add(Files.readAllBytes(p));
+    }
+    return files;
+  }
+
+  /** TensorFlow's float32 matrix-multiply rate on this machine, in GFLOPS. */
+  private double matmulGflops(int n, int runs) {
+    ConfigProto config = ConfigProto.newBuilder().setIntraOpParallelismThreads(cores).setInterOpParallelismThreads(1).build();
+    float[] data = new float[n * n];
+    Random r = new Random(1);
+    for (int i = 0; i < data.length; i++) data[i] = r.nextFloat();
+    try (Graph g = new Graph(); Session s = new Session(g, config);
+        TFloat32 a = TFloat32.tensorOf(Shape.of(n, n), org.tensorflow.ndarray.buffer.DataBuffers.of(data, true, false));
+        TFloat32 b = TFloat32.tensorOf(Shape.of(n, n), org.tensorflow.ndarray.buffer.DataBuffers.of(data, true, false))) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> pa = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(n, n)));
+      Placeholder<TFloat32> pb = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(n, n)));
+      var sum = tf.reduceSum(tf.linalg.matMul(pa, pb), tf.constant(new int[] {0, 1}));
+      for (int i = 0; i < 2; i++) {
+        try (Result res = s.runner().feed(pa, a).feed(pb, b).fetch(sum).run()) { /* warm up */ }
+      }
+      long t0 = System.nanoTime();
+      for (int i = 0; i < runs; i++) {
+        try (Result res = s.runner().feed(pa, a).feed(pb, b).fetch(sum).run()) { /* timed */ }
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      return 2.0 * n * n * n * runs / seconds / 1e9;
+    }
+  }
+
+  private double preprocessRate(List<byte[]> files, Preprocessor pre) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(cores);
+    try {
+      long t0 = System.nanoTime();
+      List<Future<?>> parts = new ArrayList<>();
+      for (int t = 0; t < cores; t++) {
+        final int start = t;
+        parts.add(pool.submit(() -> {
+          float[] buf = new float[pre.floatsPerImage()];
+          for (int i = start; i < files.size(); i += cores) {
+            try {
+              pre.preprocessInto(files.get(i), buf, 0);
+            } catch (PosterException e) {
+              // counted as done: the job turns it into an error row just as fast
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : parts) f.get();
+      return files.size() / ((System.nanoTime() - t0) / 1e9);
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  private double inferenceRate(List<byte[]> files, Preprocessor pre, PosterModel model) throws PosterException {
+    int per = pre.floatsPerImage();
+    int batch = settings.batchSize();
+    int batches = (files.size() + batch - 1) / batch;
+    int keep = Math.min(batches, Math.max(1, (int) (1_500_000_000L / 4 / ((long) per * batch)))); // at most ~1.5 GB of floats
+    List<float[]> prepared = new ArrayList<>();
+    for (int b = 0; b < keep; b++) {
+      float[] px = new float[batch * per];
+      for (int i = 0; i < batch; i++) pre.preprocessInto(files.get((b * batch + i) % files.size()), px, i * per);
+      prepared.add(px);
+    }
+    model.predict(prepared.get(0), batch); // warm up
+    long t0 = System.nanoTime();
+    int done = 0;
+    for (int b = 0; b < batches; b++) {
+      model.predict(prepared.get(b % prepared.size()), batch);
+      done += batch;
+    }
+    return done / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  private double sparkJobRate(SparkSession spark, Path posters, String outName) {
+    LabelRequest request = new LabelRequest(List.of(posters.toString()), settings.workDir().resolve(outName).toString(),
+        settings.model(), "*.{jpg,jpeg,png,gif,bmp}", "overwrite", 0, 1.0, Map.of(), null, null,
+        new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Threads(0, 0)));
+    RunSummary summary = new LabelJob(spark).run(request);
+    return summary.filesListed() / summary.durationSeconds();
+  }
+
+  private double naiveRate(SparkSession spark, Path posters, ModelPackage pkg, String outName) throws IOException {
+    Path local = settings.workDir().resolve("naive-model");
+    if (!Files.exists(local)) pkg.writeTo(local);
+    spark.udf().register("naive_genres", new NaiveUdf(local.toString()), DataTypes.createArrayType(DataTypes.StringType));
+    long t0 = System.nanoTime();
+    spark.read().format("binaryFile").load(posters.toString())
+        .select(col("path"), callUDF("naive_genres", col("content")).as("genres"))
+        .write().mode(SaveMode.Overwrite).parquet(settings.workDir().resolve(outName).toString());
+    long n = spark.read().parquet(settings.workDir().resolve(outName).toString()).count();
+    return n / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * What a user would write first: a UDF that loads the model lazily into a transient field (so once
+   * per task, as each task deserializes its own copy) and scores one poster per call. It closes its
+   * model when the task ends only so that the benchmark does not leak native memory.
+   */
+  static final class NaiveUdf implements UDF1<byte[], String[]> {
+    private static final long serialVersionUID = 1L;
+    private final String dir;
+    private transient PosterModel model;
+    private transient Preprocessor pre;
+    private transient GenreRules rules;
+
+    NaiveUdf(String dir) {
+      this.dir = dir;
+    }
+
+    @Override
+    public String[] call(byte[] content) throws Exception {
+      if (model == null) {
+        ModelPackage pkg = ModelPackage.read(dir, new org.apache.hadoop.conf.Configuration());
+        model = PosterModel.load(Path.of(dir), pkg.spec(), 0, 0);
+        pre = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000);
+        rules = GenreRules.of(pkg.spec());
+        PosterModel m = model;
+        TaskContext.get().addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> m.close());
+      }
+      try {
+        return rules.assign(model.predict(pre.preprocess(content), 1), 0).toArray(new String[0]);
+      } catch (PosterException e) {
+        return null;
+      }
+    }
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+
+  static long peakRssMb() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+      }
+    } catch (IOException e) {
+      // not Linux
+    }
+    Runtime rt = Runtime.getRuntime();
+    return (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024);
+  }
+
+  private static String cpuModel() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("model name")) return line.substring(line.indexOf(':') + 1).trim();
+      }
+    } catch (IOException e) {
+      // not Linux
+    }
+    return System.getProperty("os.arch");
+  }
+}

@@ -1,0 +1,60 @@
+package io.postergenres.cli;
+
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.bench.Bench;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code poster-genres bench}: how fast each way of labelling is, against the arithmetic ceiling. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Measures on the same posters, in posters per second: the ceiling (matrix-multiply GFLOPS over the",
+      "model's FLOPs), batched in-process inference, the Spark job end to end, the naive UDF job, and",
+      "reading + preprocessing alone. Prints a table and writes JSON with the ratios."
+    })
+public final class BenchCommand implements Callable<Integer> {
+  @Mixin Verbosity verbosity;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn", description = "Model directory. Default: ${DEFAULT-VALUE}.")
+  String model;
+
+  @Option(names = "--posters", paramLabel = "DIR", defaultValue = "../shared/datasets/ccu-movie-posters/Movie_Poster_Dataset",
+      description = "Where to take posters from (copied, cycling, into the work folder). Default: ${DEFAULT-VALUE}.")
+  Path posters;
+
+  @Option(names = "--count", paramLabel = "N", defaultValue = "1000", description = "Posters per measurement. Default: ${DEFAULT-VALUE}.")
+  int count;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--master", paramLabel = "URL", defaultValue = "local[*]", description = "Default: ${DEFAULT-VALUE}.")
+  String master;
+
+  @Option(names = "--output", paramLabel = "FILE.json", required = true, description = "Where the JSON report goes.")
+  Path output;
+
+  @Override
+  public Integer call() throws Exception {
+    verbosity.apply();
+    if (count < 1 || batchSize < 1) throw new PosterGenresException(ExitCode.USAGE, "--count and --batch-size must be positive");
+    if (!Files.isDirectory(posters)) {
+      throw new PosterGenresException(ExitCode.INPUT, "--posters " + posters + " is not a directory");
+    }
+    Path work = Files.createTempDirectory("poster-genres-bench");
+    Map<String, Object> report = new Bench(new Bench.Settings(LabelCommand.resolveModel(model), posters, count, batchSize, master, work),
+        System.out).run();
+    Bench.writeJson(report, output);
+    System.out.println("written " + output);
+    return ExitCode.OK.code();
+  }
+}
