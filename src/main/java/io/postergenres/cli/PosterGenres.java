@@ -20,7 +20,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = PosterGenres.Version.class,
     description = "Labels movie posters with their genres using a TensorFlow model, on Spark.",
-    subcommands = {LabelCommand.class, TrainCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {LabelCommand.class, TrainCommand.class, ServeCommand.class, BenchCommand.class, EvaluateCommand.class, ConvertCommand.class,
+      CommandLine.HelpCommand.class})
 public final class PosterGenres {
   /** Environment variable naming the defaults file. */
   public static final String CONF_ENV = "POSTER_GENRES_CONF";

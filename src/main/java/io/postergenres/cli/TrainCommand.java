@@ -4,6 +4,7 @@ import io.postergenres.ExitCode;
 import io.postergenres.PosterGenresException;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.PosterCnn;
+import io.postergenres.train.SeedCnn;
 import io.postergenres.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -33,7 +34,7 @@ import picocli.CommandLine.Spec;
     })
 public final class TrainCommand implements Callable<Integer> {
   /** Architectures this command can train. */
-  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH);
+  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH, SeedCnn.ARCH);
 
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
@@ -58,12 +59,14 @@ public final class TrainCommand implements Callable<Integer> {
   boolean overwrite;
 
   @Option(names = "--arch", paramLabel = "NAME", defaultValue = PosterCnn.ARCH,
-      description = "Architecture. Choices: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+      description = {"Architecture. Choices: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+          "seed is the original Keras network (350x350 input, 27,660,664 parameters) and takes the original recipe's",
+          "defaults: 5 epochs, plain binary cross-entropy, no augmentation (other options still override)."},
       completionCandidates = Architectures.class)
   String arch;
 
-  @Option(names = "--epochs", paramLabel = "N", defaultValue = "12", description = "Passes over the training posters. Default: ${DEFAULT-VALUE}.")
-  int epochs;
+  @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training posters. Default: 12 (postercnn), 5 (seed).")
+  Integer epochs;
 
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Posters per training step. Default: ${DEFAULT-VALUE}.")
   int batchSize;
@@ -78,16 +81,21 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Seed of the split, the initial weights and the batches. Default: ${DEFAULT-VALUE}.")
   long seed;
 
-  @Option(names = "--image-size", paramLabel = "PX", defaultValue = "128",
-      description = "Posters are stretched to PX x PX (the model's input size). Default: ${DEFAULT-VALUE}.")
-  int imageSize;
+  @Option(names = "--image-size", paramLabel = "PX",
+      description = "Posters are stretched to PX x PX (the model's input size). Default: 128 (postercnn), 350 (seed).")
+  Integer imageSize;
 
-  @Option(names = "--dropout", paramLabel = "R", defaultValue = "0.3", description = "Dropout rate before the output layer. Default: ${DEFAULT-VALUE}.")
-  float dropout;
+  @Option(names = "--dropout", paramLabel = "R",
+      description = "Dropout rate before the output layer (postercnn only; seed has the original's fixed 0.25 and 0.5). Default: 0.3.")
+  Float dropout;
 
-  @Option(names = "--positive-weighting", paramLabel = "MODE", defaultValue = "sqrt",
-      description = "Weight of a genre's positives in the loss: sqrt or linear of its negative/positive ratio (capped at 10), or none. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--positive-weighting", paramLabel = "MODE",
+      description = "Weight of a genre's positives in the loss: sqrt or linear of its negative/positive ratio (capped at 10), or none. Default: sqrt (postercnn), none (seed).")
   String positiveWeighting;
+
+  @Option(names = "--augment", negatable = true, paramLabel = "BOOL",
+      description = "Random horizontal flips of training posters (--no-augment: none). Default: on (postercnn), off (seed).")
+  Boolean augment;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "CPU threads for decoding and TensorFlow; 0: all cores. Default: ${DEFAULT-VALUE}.")
   int threads;
@@ -134,9 +142,13 @@ public final class TrainCommand implements Callable<Integer> {
     if (timeLimitMinutes < 0) throw usage("--time-limit must be 0 (no limit) or more minutes, got " + timeLimitMinutes);
     if (maxPixels <= 0) throw usage("--max-pixels must be positive, got " + maxPixels);
     if (modelVersion.isBlank()) throw usage("--model-version must not be empty");
+    boolean seedArch = arch.equals(SeedCnn.ARCH);
+    Trainer.Config base = seedArch ? Trainer.Config.seedDefaults() : Trainer.Config.defaults();
     try {
-      return new Trainer.Config(imageSize, epochs, batchSize, learningRate, validationFraction, seed, dropout,
-          positiveWeighting, threads, maxPixels, timeLimitMinutes, modelVersion);
+      return new Trainer.Config(imageSize != null ? imageSize : base.imageSize(), epochs != null ? epochs : base.epochs(),
+          batchSize, learningRate, validationFraction, seed, dropout != null ? dropout : base.dropout(),
+          positiveWeighting != null ? positiveWeighting : base.positiveWeighting(), threads, maxPixels, timeLimitMinutes,
+          modelVersion, arch, augment != null ? augment : base.augment());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

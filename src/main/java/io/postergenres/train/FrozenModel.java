@@ -17,7 +17,7 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
- * The inference graph of a {@link PosterCnn} with frozen (constant) weights: image [-1,H,W,3] float32
+ * The inference graph of a {@link Network} with frozen (constant) weights: image [-1,H,W,3] float32
  * in, sigmoid scores [-1,G] out. Used both to score validation posters during training and, by
  * {@link #export}, as the SavedModel that the labelling job loads, so what was measured is what is
  * shipped.
@@ -33,14 +33,14 @@ final class FrozenModel implements AutoCloseable {
   private final int size;
   private final int genres;
 
-  FrozenModel(PosterCnn cnn, PosterCnn.Frozen weights, int genres, ConfigProto config) {
+  FrozenModel(Network cnn, Network.Frozen weights, int genres, ConfigProto config) {
     this.size = cnn.imageSize();
     this.genres = genres;
     this.graph = new Graph();
     try {
       Ops tf = Ops.create(graph);
       image = tf.withName(INPUT).placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
-      scores = tf.withName(OUTPUT).math.sigmoid(cnn.inferenceLogits(tf, image, weights));
+      scores = tf.withName(OUTPUT).math.sigmoid(cnn.frozenLogits(tf, image, weights));
       session = new Session(graph, config);
     } catch (RuntimeException e) {
       graph.close();

@@ -22,7 +22,7 @@ import org.tensorflow.types.TInt32;
  * norm folded into the conv weights and biases, no dropout, every weight a constant: a frozen
  * graph). Both are built from the same layer list, so they cannot drift apart.
  */
-public final class PosterCnn {
+public final class PosterCnn implements Network {
   public static final String ARCH = "postercnn";
   static final float BN_EPSILON = 1e-3f;
 
@@ -45,7 +45,8 @@ public final class PosterCnn {
   public record TrainOutputs(Operand<TFloat32> logits, List<Operand<TFloat32>> means, List<Operand<TFloat32>> variances) {}
 
   /** Frozen inference weights: per block folded conv kernel [3,3,cin,cout] and bias, then dense. */
-  public record Frozen(List<float[]> convKernels, List<float[]> convBiases, float[] denseKernel, float[] denseBias) {}
+  public record Frozen(List<float[]> convKernels, List<float[]> convBiases, float[] denseKernel, float[] denseBias)
+      implements Network.Frozen {}
 
   public PosterCnn(int imageSize, int genres, int[] channels) {
     if (imageSize < 8) throw new IllegalArgumentException("image size must be 8 or more, got " + imageSize);
@@ -71,10 +72,48 @@ public final class PosterCnn {
     return channels.clone();
   }
 
+  @Override
   public int imageSize() {
     return imageSize;
   }
 
+  @Override
+  public String arch() {
+    return ARCH;
+  }
+
+  @Override
+  public Network.Frozen freezeWeights(Map<String, float[]> w, List<float[]> means, List<float[]> variances) {
+    return freeze(w, means, variances);
+  }
+
+  @Override
+  public Operand<TFloat32> frozenLogits(Ops tf, Operand<TFloat32> images, Network.Frozen frozen) {
+    return inferenceLogits(tf, images, (Frozen) frozen);
+  }
+
+  @Override
+  public Map<String, Object> describe(float dropout) {
+    Map<String, Object> arch = new LinkedHashMap<>();
+    arch.put("name", ARCH);
+    arch.put("blocks", "conv3x3(no bias)+batchnorm+relu+maxpool2x2 (no pool after the last), channels " + Arrays.toString(channels));
+    arch.put("head", "global average pool, dropout " + dropout + " (training only), dense " + genres + ", sigmoid");
+    arch.put("parameters", parameterCount());
+    arch.put("multiply_adds_per_poster", multiplyAddsPerImage());
+    arch.put("export", "frozen graph: batch norm folded into conv kernels and biases, weights as constants");
+    return arch;
+  }
+
+  @Override
+  public String summary(float dropout) {
+    return String.format(java.util.Locale.ROOT,
+        "architecture %s: input %dx%dx3, conv3x3+BN+ReLU+maxpool blocks %s, global average pool, dropout %.2f, dense %d sigmoid; "
+            + "%,d parameters, %.1f M multiply-adds (%.1f MFLOPs) per poster",
+        ARCH, imageSize, imageSize, Arrays.toString(channels), dropout, genres, parameterCount(),
+        multiplyAddsPerImage() / 1e6, 2 * multiplyAddsPerImage() / 1e6);
+  }
+
+  @Override
   public List<Param> params() {
     List<Param> p = new ArrayList<>();
     int cin = 3;
@@ -90,11 +129,13 @@ public final class PosterCnn {
     return p;
   }
 
+  @Override
   public long parameterCount() {
     return params().stream().mapToLong(Param::size).sum();
   }
 
   /** Multiply-adds of one forward pass of one poster (convolutions and dense layer). */
+  @Override
   public long multiplyAddsPerImage() {
     long macs = 0;
     int s = imageSize;
@@ -108,6 +149,7 @@ public final class PosterCnn {
   }
 
   /** Initial values, seeded. */
+  @Override
   public Map<String, float[]> initialValues(long seed) {
     Random random = new Random(seed);
     Map<String, float[]> values = new LinkedHashMap<>();
@@ -139,6 +181,7 @@ public final class PosterCnn {
    * The training forward pass on {@code images} [N,H,W,3]: batch norm on the batch's moments,
    * dropout with {@code dropoutRate} before the dense layer.
    */
+  @Override
   public TrainOutputs trainLogits(Ops tf, Operand<TFloat32> images, Map<String, ? extends Operand<TFloat32>> w,
       float dropoutRate, long seed) {
     List<Operand<TFloat32>> means = new ArrayList<>();

@@ -38,7 +38,7 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
- * Trains a {@link PosterCnn} on labelled posters and writes a model directory that keeps the model
+ * Trains a {@link Network} ({@link PosterCnn} or the original {@link SeedCnn}) on labelled posters and writes a model directory that keeps the model
  * contract: a frozen SavedModel (image [-1,H,W,3] in [0,1] -> sigmoid scores [-1,G]), {@code
  * model.json} with per-genre thresholds calibrated on the validation posters, plus {@code
  * training-history.csv}, {@code validation.txt} (the held-out posters) and {@code
@@ -65,8 +65,20 @@ public final class Trainer {
       int threads,
       long maxPixels,
       double timeLimitMinutes,
-      String version) {
+      String version,
+      String arch,
+      boolean augment) {
+    /** The postercnn settings with random horizontal flips: the constructor before --arch existed. */
+    public Config(int imageSize, int epochs, int batchSize, float learningRate, double validationFraction, long seed,
+        float dropout, String positiveWeighting, int threads, long maxPixels, double timeLimitMinutes, String version) {
+      this(imageSize, epochs, batchSize, learningRate, validationFraction, seed, dropout, positiveWeighting, threads,
+          maxPixels, timeLimitMinutes, version, PosterCnn.ARCH, true);
+    }
+
     public Config {
+      if (!List.of(PosterCnn.ARCH, SeedCnn.ARCH).contains(arch)) {
+        throw new IllegalArgumentException("--arch must be " + PosterCnn.ARCH + " or " + SeedCnn.ARCH + ", got " + arch);
+      }
       if (imageSize < 16 || imageSize > 512) throw new IllegalArgumentException("--image-size must be 16 to 512, got " + imageSize);
       if (epochs < 1) throw new IllegalArgumentException("--epochs must be 1 or more, got " + epochs);
       if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be 1 or more, got " + batchSize);
@@ -84,6 +96,48 @@ public final class Trainer {
     public static Config defaults() {
       return new Config(128, 12, 32, 1e-3f, 0.15, 42, 0.3f, "sqrt", 0, 50_000_000L, 0, "1.0.0");
     }
+
+    /**
+     * The original Keras recipe for {@code --arch seed}: 350x350 input, Adam 0.001, plain binary
+     * cross-entropy, batch 32, 5 epochs, 15% validation, no class weighting, no augmentation.
+     */
+    public static Config seedDefaults() {
+      return new Config(SeedCnn.IMAGE_SIZE, 5, 32, 1e-3f, 0.15, 42, SeedCnn.DENSE_DROPOUT, "none", 0, 50_000_000L, 0,
+          "1.0.0", SeedCnn.ARCH, false);
+    }
+  }
+
+  /** The network {@code cfg} names, for {@code genres} outputs. */
+  public static Network network(Config cfg, int genres) {
+    return cfg.arch().equals(SeedCnn.ARCH)
+        ? new SeedCnn(cfg.imageSize(), genres)
+        : new PosterCnn(cfg.imageSize(), genres, PosterCnn.defaultChannels(cfg.imageSize()));
+  }
+
+  /** The training graph: inputs, weights as variables, forward pass, loss and the Adam step. */
+  record TrainGraph(Placeholder<TFloat32> x, Placeholder<TFloat32> y, Map<String, Variable<TFloat32>> vars,
+      PosterCnn.TrainOutputs fwd, Operand<TFloat32> loss, Operand<TFloat32> probs, Op trainOp) {}
+
+  static TrainGraph buildTrainGraph(Graph graph, Network cnn, int g, float[] posWeight, float learningRate, float dropout, long seed) {
+    int size = cnn.imageSize();
+    Ops tf = Ops.create(graph);
+    Placeholder<TFloat32> x = tf.withName("train_image").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
+    Placeholder<TFloat32> y = tf.withName("train_label").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, g)));
+    Map<String, float[]> init = cnn.initialValues(seed);
+    Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
+    for (PosterCnn.Param p : cnn.params()) {
+      vars.put(p.name(), tf.withName(p.name().replace('/', '_')).variable(PosterCnn.constant(tf, p.shape(), init.get(p.name()))));
+    }
+    PosterCnn.TrainOutputs fwd = cnn.trainLogits(tf, x, vars, dropout, seed);
+    Operand<TFloat32> logits = fwd.logits();
+    // Weighted sigmoid cross-entropy on logits, stable form: softplus(z) = relu(z) + log1p(exp(-|z|)).
+    Operand<TFloat32> softplus = tf.math.add(tf.nn.relu(logits), tf.math.log1p(tf.math.exp(tf.math.neg(tf.math.abs(logits)))));
+    Operand<TFloat32> negTerm = tf.math.mul(tf.math.sub(tf.constant(1f), y), softplus);
+    Operand<TFloat32> posTerm = tf.math.mul(tf.math.mul(y, tf.constant(posWeight)), tf.math.sub(softplus, logits));
+    Operand<TFloat32> loss = tf.math.mean(tf.math.add(negTerm, posTerm), tf.constant(new int[] {0, 1}));
+    Operand<TFloat32> probs = tf.math.sigmoid(logits);
+    Op trainOp = new Adam(graph, learningRate).minimize(loss);
+    return new TrainGraph(x, y, vars, fwd, loss, probs, trainOp);
   }
 
   /** What a run produced. */
@@ -149,11 +203,8 @@ public final class Trainer {
     float[] posWeight = positiveWeights(trainLabels, g);
     log("positive weights (%s): %s", cfg.positiveWeighting(), describe(genres, posWeight));
 
-    PosterCnn cnn = new PosterCnn(size, g, PosterCnn.defaultChannels(size));
-    log("architecture %s: input %dx%dx3, conv3x3+BN+ReLU+maxpool blocks %s, global average pool, dropout %.2f, dense %d sigmoid; "
-            + "%,d parameters, %.1f M multiply-adds (%.1f MFLOPs) per poster",
-        PosterCnn.ARCH, size, size, Arrays.toString(cnn.channels()), cfg.dropout(), g, cnn.parameterCount(),
-        cnn.multiplyAddsPerImage() / 1e6, 2 * cnn.multiplyAddsPerImage() / 1e6);
+    Network cnn = network(cfg, g);
+    log("%s", cnn.summary(cfg.dropout()));
 
     ConfigProto tfConfig = ConfigProto.newBuilder()
         .setIntraOpParallelismThreads(threads)
@@ -167,31 +218,22 @@ public final class Trainer {
 
     int bestEpoch = -1;
     double bestAuc = Double.NEGATIVE_INFINITY;
-    PosterCnn.Frozen best = null;
+    Network.Frozen best = null;
     int epochsRun = 0;
     long trainStart = System.nanoTime();
     try (Graph graph = new Graph()) {
-      Ops tf = Ops.create(graph);
-      Placeholder<TFloat32> x = tf.withName("train_image").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
-      Placeholder<TFloat32> y = tf.withName("train_label").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, g)));
-      Map<String, float[]> init = cnn.initialValues(cfg.seed());
-      Map<String, Variable<TFloat32>> vars = new LinkedHashMap<>();
-      for (PosterCnn.Param p : cnn.params()) {
-        vars.put(p.name(), tf.withName(p.name().replace('/', '_')).variable(PosterCnn.constant(tf, p.shape(), init.get(p.name()))));
-      }
-      PosterCnn.TrainOutputs fwd = cnn.trainLogits(tf, x, vars, cfg.dropout(), cfg.seed());
-      Operand<TFloat32> logits = fwd.logits();
-      // Weighted sigmoid cross-entropy on logits, stable form: softplus(z) = relu(z) + log1p(exp(-|z|)).
-      Operand<TFloat32> softplus = tf.math.add(tf.nn.relu(logits), tf.math.log1p(tf.math.exp(tf.math.neg(tf.math.abs(logits)))));
-      Operand<TFloat32> negTerm = tf.math.mul(tf.math.sub(tf.constant(1f), y), softplus);
-      Operand<TFloat32> posTerm = tf.math.mul(tf.math.mul(y, tf.constant(posWeight)), tf.math.sub(softplus, logits));
-      Operand<TFloat32> loss = tf.math.mean(tf.math.add(negTerm, posTerm), tf.constant(new int[] {0, 1}));
-      Operand<TFloat32> probs = tf.math.sigmoid(logits);
-      Op trainOp = new Adam(graph, cfg.learningRate()).minimize(loss);
+      TrainGraph tg = buildTrainGraph(graph, cnn, g, posWeight, cfg.learningRate(), cfg.dropout(), cfg.seed());
+      Placeholder<TFloat32> x = tg.x();
+      Placeholder<TFloat32> y = tg.y();
+      Map<String, Variable<TFloat32>> vars = tg.vars();
+      PosterCnn.TrainOutputs fwd = tg.fwd();
+      Operand<TFloat32> loss = tg.loss();
+      Operand<TFloat32> probs = tg.probs();
+      Op trainOp = tg.trainOp();
 
       try (Session session = new Session(graph, tfConfig)) {
         session.initialize();
-        int blocks = cnn.channels().length;
+        int blocks = fwd.means().size();
         float[][] popMean = new float[blocks][];
         float[][] popVar = new float[blocks][];
         int perImage = size * size * 3;
@@ -225,7 +267,8 @@ public final class Trainer {
             int n = Math.min(b, shuffled.size() - from);
             for (int k = 0; k < n; k++) {
               int idx = shuffled.get(from + k);
-              fill(cache[idx], batch, k * perImage, size, random.nextBoolean());
+              boolean flip = random.nextBoolean();
+              fill(cache[idx], batch, k * perImage, size, cfg.augment() && flip);
               System.arraycopy(labels, idx * g, batchLabels, k * g, g);
             }
             float[] p = new float[n * g];
@@ -265,7 +308,7 @@ public final class Trainer {
 
           // ---- validate with the frozen inference graph (the graph that is exported) ----
           Map<String, float[]> weights = readWeights(session, vars);
-          PosterCnn.Frozen frozen = cnn.freeze(weights, Arrays.asList(popMean), Arrays.asList(popVar));
+          Network.Frozen frozen = cnn.freezeWeights(weights, Arrays.asList(popMean), Arrays.asList(popVar));
           float[] valScores;
           try (FrozenModel model = new FrozenModel(cnn, frozen, g, tfConfig)) {
             valScores = score(model, cache, valIdx, size, g, b);
@@ -296,6 +339,12 @@ public final class Trainer {
       }
     }
     double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
+    try {
+      List<Path> charts = TrainingCharts.render(outDir.resolve("training-history.csv"), outDir);
+      log("training curves: %s", charts.stream().map(p -> p.getFileName().toString()).toList());
+    } catch (IOException | RuntimeException e) {
+      log("training curves not drawn: %s", e);
+    }
     log("trained %d epochs in %s; exporting epoch %d (best validation macro ROC-AUC %.4f)",
         epochsRun, duration(trainingSeconds), bestEpoch, bestAuc);
 
@@ -309,7 +358,7 @@ public final class Trainer {
     // ---- score validation through the exported SavedModel, calibrate thresholds, write model.json ----
     Map<String, Double> half = new LinkedHashMap<>();
     for (String genre : genres) half.put(genre, 0.5);
-    ModelSpec provisional = new ModelSpec(PosterCnn.ARCH, cfg.version(), size, size, genres, half, 1, Math.min(3, g), Map.of());
+    ModelSpec provisional = new ModelSpec(cnn.arch(), cfg.version(), size, size, genres, half, 1, Math.min(3, g), Map.of());
     float[] valScores;
     try (PosterModel loaded = PosterModel.load(outDir, provisional, threads, Math.min(2, threads))) {
       valScores = scoreExported(loaded, cache, valIdx, size, g, cfg.batchSize());
@@ -345,13 +394,7 @@ public final class Trainer {
     split.put("unreadable_skipped", unreadableTrain + unreadableVal);
     split.put("validation_list", "validation.txt");
     source.put("split", split);
-    Map<String, Object> arch = new LinkedHashMap<>();
-    arch.put("name", PosterCnn.ARCH);
-    arch.put("blocks", "conv3x3(no bias)+batchnorm+relu+maxpool2x2 (no pool after the last), channels " + Arrays.toString(cnn.channels()));
-    arch.put("head", "global average pool, dropout " + cfg.dropout() + " (training only), dense " + g + ", sigmoid");
-    arch.put("parameters", cnn.parameterCount());
-    arch.put("multiply_adds_per_poster", cnn.multiplyAddsPerImage());
-    arch.put("export", "frozen graph: batch norm folded into conv kernels and biases, weights as constants");
+    Map<String, Object> arch = cnn.describe(cfg.dropout());
     source.put("architecture", arch);
     Map<String, Object> training = new LinkedHashMap<>();
     training.put("epochs_requested", cfg.epochs());
@@ -360,8 +403,9 @@ public final class Trainer {
     training.put("epoch_selection", "best validation macro ROC-AUC");
     training.put("batch_size", cfg.batchSize());
     training.put("optimizer", "Adam lr " + cfg.learningRate());
-    training.put("loss", "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + MAX_POSITIVE_WEIGHT + ")");
-    training.put("augmentation", "random horizontal flip");
+    training.put("loss", cfg.positiveWeighting().equals("none") ? "sigmoid binary cross-entropy (plain, no class weighting)"
+        : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + MAX_POSITIVE_WEIGHT + ")");
+    training.put("augmentation", cfg.augment() ? "random horizontal flip" : "none");
     training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + size + "x" + size + ", RGB, [0,1])");
     training.put("training_seconds", round(trainingSeconds, 1));
     training.put("total_seconds", round(totalSeconds, 1));
@@ -373,7 +417,7 @@ public final class Trainer {
     source.put("per_genre", perGenre(valScores, valLabels, trainLabels, g, genres, thresholds));
     source.put("history", "training-history.csv");
 
-    ModelSpec spec = new ModelSpec(PosterCnn.ARCH, cfg.version(), size, size, genres, thresholdMap, 1, maxGenres, source);
+    ModelSpec spec = new ModelSpec(cnn.arch(), cfg.version(), size, size, genres, thresholdMap, 1, maxGenres, source);
     Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
     log("wrote model to %s in %s total", outDir, duration(totalSeconds));
     Files.writeString(outDir.resolve("training-log.txt"), logText.toString(), StandardCharsets.UTF_8);

@@ -62,6 +62,31 @@ class TrainCommandTest {
   }
 
   @Test
+  void seedArchitectureTakesTheOriginalRecipeUnlessOverridden() throws Exception {
+    Trainer.Config seed = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "seed");
+    assertEquals(java.util.List.of("seed", 350, 5, 32, "none", false, 0.15),
+        java.util.List.of(seed.arch(), seed.imageSize(), seed.epochs(), seed.batchSize(), seed.positiveWeighting(),
+            seed.augment(), seed.validationFraction()));
+    assertEquals(1e-3f, seed.learningRate());
+    Trainer.Config overridden = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "seed",
+        "--epochs", "2", "--augment", "--positive-weighting", "sqrt");
+    assertEquals(2, overridden.epochs());
+    assertTrue(overridden.augment());
+    assertEquals("sqrt", overridden.positiveWeighting());
+    Trainer.Config plain = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString());
+    assertEquals(java.util.List.of("postercnn", 128, 12, "sqrt", true),
+        java.util.List.of(plain.arch(), plain.imageSize(), plain.epochs(), plain.positiveWeighting(), plain.augment()));
+  }
+
+  private static Trainer.Config configOf(String... args) throws Exception {
+    io.postergenres.cli.TrainCommand command = new io.postergenres.cli.TrainCommand();
+    new CommandLine(command).parseArgs(args);
+    java.lang.reflect.Method m = io.postergenres.cli.TrainCommand.class.getDeclaredMethod("config");
+    m.setAccessible(true);
+    return (Trainer.Config) m.invoke(command);
+  }
+
+  @Test
   void missingDatasetIsAnInputError() {
     Run r = run("--dataset", dir.resolve("nope").toString(), "--output", dir.resolve("m").toString());
     assertEquals(ExitCode.INPUT.code(), r.code());

@@ -66,7 +66,7 @@ class TrainerTest {
     assertEquals(2, spec.maxGenres());
     assertTrue(spec.source().containsKey("baselines"), spec.source().toString());
     assertTrue(pkg.sizeBytes() < 1_000_000, "model is " + pkg.sizeBytes() + " bytes");
-    for (String f : List.of("training-history.csv", "validation.txt", "training-log.txt")) {
+    for (String f : List.of("training-history.csv", "validation.txt", "training-log.txt", "training-loss.png", "training-accuracy.png")) {
       assertTrue(Files.isRegularFile(out.resolve(f)), f);
     }
     assertEquals(3, Files.readAllLines(out.resolve("training-history.csv")).size()); // header + 2 epochs

@@ -1,0 +1,125 @@
+package io.postergenres.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.eval.Evaluator;
+import io.postergenres.train.CcuDataset;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code poster-genres evaluate}: a model directory and labelled posters in, metrics and baselines out. */
+@Command(
+    name = "evaluate",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Scores labelled posters with a model and reports, per genre, support, ROC-AUC, average precision and",
+      "F1 at the model's thresholds (with its min/max genres rules); overall micro and macro F1, mAP, macro",
+      "ROC-AUC and binary accuracy; and the same figures for two baselines on the same posters: all negative,",
+      "and the frequency prior (training frequency as the score, the two most frequent genres as labels).",
+      "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing; 4 model unusable."
+    })
+public final class EvaluateCommand implements Callable<Integer> {
+  @Spec CommandLine.Model.CommandSpec commandSpec;
+  @Mixin Verbosity verbosity;
+
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn",
+      description = "Model directory (SavedModel + model.json). Default: ${DEFAULT-VALUE}.")
+  Path model;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Input input;
+
+  static final class Input {
+    @Option(names = "--dataset", paramLabel = "DIR", description = "A CCU Movie Poster Dataset folder.")
+    Path dataset;
+
+    @Option(names = "--manifest", paramLabel = "CSV", description = "A CSV of path,genres lines (genres separated by |).")
+    Path manifest;
+  }
+
+  @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "validation",
+      description = "validation: the posters of the model's validation.txt (held out in training); all: every labelled poster. Default: ${DEFAULT-VALUE}.")
+  String split;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure as JSON to FILE.")
+  Path json;
+
+  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Posters per TensorFlow run. Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Decoding and TensorFlow threads; 0: all cores. Default: ${DEFAULT-VALUE}.")
+  int threads;
+
+  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "50000000", description = "Largest width x height decoded. Default: ${DEFAULT-VALUE}.")
+  long maxPixels;
+
+  @Override
+  public Integer call() throws IOException {
+    verbosity.apply();
+    Evaluator.Options options;
+    try {
+      options = new Evaluator.Options(model, split.toLowerCase(Locale.ROOT), batchSize, threads, maxPixels);
+    } catch (IllegalArgumentException e) {
+      throw new PosterGenresException(ExitCode.USAGE, e.getMessage());
+    }
+    if (!Files.isDirectory(model)) {
+      throw new PosterGenresException(ExitCode.MODEL, "--model " + model + " is not a directory");
+    }
+    CcuDataset.Loaded data;
+    Path root;
+    try {
+      if (input.dataset != null) {
+        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(ExitCode.INPUT, "--dataset " + input.dataset + " is not a directory");
+        data = CcuDataset.readCcu(input.dataset);
+        root = input.dataset;
+      } else {
+        if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(ExitCode.INPUT, "--manifest " + input.manifest + " is not a file");
+        data = CcuDataset.readManifest(input.manifest);
+        root = input.manifest.toAbsolutePath().getParent();
+      }
+    } catch (IOException e) {
+      throw new PosterGenresException(ExitCode.INPUT, "cannot read the labelled posters: " + e.getMessage(), e);
+    }
+    Evaluator.Result result;
+    try {
+      result = Evaluator.run(data, root, options);
+    } catch (java.io.FileNotFoundException e) {
+      throw new PosterGenresException(ExitCode.INPUT, e.getMessage(), e);
+    } catch (IOException e) {
+      throw new PosterGenresException(ExitCode.INPUT, e.getMessage(), e);
+    }
+    PrintWriter out = commandSpec.commandLine().getOut();
+    Map<String, Object> r = result.report();
+    Map<?, ?> d = (Map<?, ?>) r.get("data");
+    Map<?, ?> m = (Map<?, ?>) r.get("model");
+    out.printf(Locale.ROOT, "Evaluated %s posters of %s with %s %s (split %s: %s) in %s s%n",
+        d.get("posters_evaluated"), d.get("source"), m.get("name"), m.get("version"), split, d.get("selection"), r.get("seconds"));
+    if (((Number) d.get("unreadable")).intValue() > 0) out.printf("  %s posters could not be read and were skipped%n", d.get("unreadable"));
+    out.printf("  prior: %s%n", ((Map<?, ?>) r.get("prior")).get("source"));
+    if (d.get("caveat") != null) out.printf("  note: %s%n", d.get("caveat"));
+    out.println();
+    out.print(result.evaluation().table());
+    if (json != null) {
+      Path parent = json.toAbsolutePath().getParent();
+      if (parent != null) Files.createDirectories(parent);
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), r);
+      out.printf("%nwrote %s%n", json);
+    }
+    out.flush();
+    return ExitCode.OK.code();
+  }
+}

@@ -1,0 +1,253 @@
+package io.postergenres.eval;
+
+import io.postergenres.image.PosterException;
+import io.postergenres.image.Preprocessor;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.model.PosterModel;
+import io.postergenres.train.CcuDataset;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * Scores labelled posters with a model directory and evaluates it ({@link Evaluation}): picks the
+ * posters (all of a dataset, or the ones the model's {@code validation.txt} held out in training),
+ * decodes them through the shared {@link Preprocessor}, scores them in batches through {@link
+ * PosterModel}, and works out the frequency prior from the training posters.
+ */
+public final class Evaluator {
+  public static final String VALIDATION_LIST = "validation.txt";
+
+  /** Settings. {@code split} is "validation" or "all"; threads 0 means all cores. */
+  public record Options(Path modelDir, String split, int batchSize, int threads, long maxPixels) {
+    public Options {
+      if (!split.equals("validation") && !split.equals("all")) {
+        throw new IllegalArgumentException("--split must be validation or all, got " + split);
+      }
+      if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be 1 or more, got " + batchSize);
+      if (threads < 0) throw new IllegalArgumentException("--threads must be 0 (all cores) or more, got " + threads);
+    }
+  }
+
+  /** The evaluation and everything about the run, as written to JSON. */
+  public record Result(Evaluation evaluation, Map<String, Object> report) {}
+
+  private Evaluator() {}
+
+  /** Posters chosen for evaluation, and the rest of the dataset (the training posters, for the prior). */
+  record Selection(List<CcuDataset.Example> evaluate, List<CcuDataset.Example> rest, int listedWithoutLabels, String description) {}
+
+  public static Result run(CcuDataset.Loaded data, Path datasetRoot, Options opt) throws IOException {
+    long start = System.nanoTime();
+    ModelPackage pkg = ModelPackage.read(opt.modelDir().toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
+    ModelSpec spec = pkg.spec();
+    Selection sel = select(data, datasetRoot, opt);
+    if (sel.evaluate().isEmpty()) throw new IOException("no labelled posters to evaluate (" + sel.description() + ")");
+    List<String> genres = spec.genres();
+    int g = genres.size();
+    int threads = opt.threads() > 0 ? opt.threads() : Runtime.getRuntime().availableProcessors();
+
+    // ---- score ----
+    Preprocessor pre = new Preprocessor(spec.inputHeight(), spec.inputWidth(), opt.maxPixels());
+    List<CcuDataset.Example> scored = new ArrayList<>();
+    List<String> unreadable = new ArrayList<>();
+    float[] scores;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try (PosterModel model = PosterModel.load(opt.modelDir(), spec, threads, Math.min(2, threads))) {
+      int per = pre.floatsPerImage();
+      int b = opt.batchSize();
+      float[] batch = new float[b * per];
+      List<float[]> parts = new ArrayList<>();
+      List<CcuDataset.Example> all = sel.evaluate();
+      for (int from = 0; from < all.size(); from += b) {
+        List<CcuDataset.Example> chunk = all.subList(from, Math.min(all.size(), from + b));
+        List<Future<float[]>> decoded = new ArrayList<>();
+        for (CcuDataset.Example e : chunk) {
+          decoded.add(pool.submit(() -> pre.preprocess(Files.readAllBytes(e.path()))));
+        }
+        int n = 0;
+        for (int k = 0; k < chunk.size(); k++) {
+          try {
+            System.arraycopy(decoded.get(k).get(), 0, batch, n * per, per);
+            scored.add(chunk.get(k));
+            n++;
+          } catch (ExecutionException ex) {
+            Throwable c = ex.getCause();
+            if (!(c instanceof PosterException || c instanceof IOException)) throw new IOException("decoding failed: " + c, c);
+            unreadable.add(chunk.get(k).path() + ": " + c.getMessage());
+          } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", ex);
+          }
+        }
+        if (n > 0) parts.add(model.predict(batch, n));
+      }
+      scores = new float[scored.size() * g];
+      int o = 0;
+      for (float[] p : parts) {
+        System.arraycopy(p, 0, scores, o, p.length);
+        o += p.length;
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    if (scored.isEmpty()) throw new IOException("none of the " + sel.evaluate().size() + " posters could be read; first: " + unreadable.get(0));
+
+    // ---- labels in the model's genre order ----
+    Set<String> unknown = new java.util.TreeSet<>();
+    float[] labels = labels(scored, genres, unknown);
+
+    // ---- prior frequencies ----
+    float[] prior = new float[g];
+    String priorSource;
+    int priorPosters;
+    Object splitInfo = spec.source() == null ? null : spec.source().get("split");
+    Object perGenre = spec.source() == null ? null : spec.source().get("per_genre");
+    if (!sel.rest().isEmpty()) {
+      float[] restLabels = labels(sel.rest(), genres, unknown);
+      for (int i = 0; i < restLabels.length; i++) prior[i % g] += restLabels[i];
+      priorPosters = sel.rest().size();
+      for (int j = 0; j < g; j++) prior[j] /= priorPosters;
+      priorSource = "training posters: the dataset's labelled posters not in " + VALIDATION_LIST;
+    } else if (splitInfo instanceof Map<?, ?> split && split.get("train") instanceof Number train
+        && perGenre instanceof Map<?, ?> pg && trainCounts(pg, genres) != null) {
+      int[] counts = trainCounts(pg, genres);
+      priorPosters = train.intValue();
+      for (int j = 0; j < g; j++) prior[j] = (float) counts[j] / priorPosters;
+      priorSource = "model.json training counts (source.per_genre.*.train_positives / source.split.train)";
+    } else {
+      for (int i = 0; i < labels.length; i++) prior[i % g] += labels[i];
+      priorPosters = scored.size();
+      for (int j = 0; j < g; j++) prior[j] /= priorPosters;
+      priorSource = "the evaluated posters themselves (in-sample: no training counts known)";
+    }
+
+    Evaluation ev = Evaluation.compute(scores, labels, genres, spec.thresholdArray(), spec.minGenres(), spec.maxGenres(), prior);
+    double seconds = (System.nanoTime() - start) / 1e9;
+
+    Map<String, Object> report = new LinkedHashMap<>();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("dir", opt.modelDir().toString());
+    m.put("name", spec.name());
+    m.put("version", spec.version());
+    m.put("fingerprint", pkg.fingerprint());
+    m.put("input", spec.inputHeight() + "x" + spec.inputWidth());
+    m.put("min_genres", spec.minGenres());
+    m.put("max_genres", spec.maxGenres());
+    report.put("model", m);
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("source", data.source());
+    d.put("split", opt.split());
+    d.put("selection", sel.description());
+    d.put("posters_selected", sel.evaluate().size());
+    d.put("posters_evaluated", scored.size());
+    d.put("unreadable", unreadable.size());
+    if (!unreadable.isEmpty()) d.put("unreadable_first", unreadable.subList(0, Math.min(10, unreadable.size())));
+    d.put("listed_without_labels", sel.listedWithoutLabels());
+    d.put("dataset_genres_not_in_model", List.copyOf(unknown));
+    if (opt.split().equals("validation") && splitInfo instanceof Map<?, ?>) {
+      d.put("caveat", "the thresholds in model.json were calibrated on these same validation posters, so F1 figures at"
+          + " those thresholds are optimistic; ROC-AUC and average precision do not depend on thresholds");
+    }
+    report.put("data", d);
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("source", priorSource);
+    p.put("posters", priorPosters);
+    Map<String, Object> freq = new LinkedHashMap<>();
+    for (int j = 0; j < g; j++) freq.put(genres.get(j), Evaluation.round(prior[j]));
+    p.put("frequencies", freq);
+    report.put("prior", p);
+    report.putAll(ev.toMap());
+    report.put("seconds", Math.round(seconds * 10) / 10.0);
+    report.put("threads", threads);
+    return new Result(ev, report);
+  }
+
+  private static int[] trainCounts(Map<?, ?> perGenre, List<String> genres) {
+    int[] counts = new int[genres.size()];
+    for (int j = 0; j < counts.length; j++) {
+      if (!(perGenre.get(genres.get(j)) instanceof Map<?, ?> e) || !(e.get("train_positives") instanceof Number c)) return null;
+      counts[j] = c.intValue();
+    }
+    return counts;
+  }
+
+  static float[] labels(List<CcuDataset.Example> examples, List<String> genres, Set<String> unknown) {
+    int g = genres.size();
+    Map<String, Integer> index = new LinkedHashMap<>();
+    for (int j = 0; j < g; j++) index.put(genres.get(j), j);
+    float[] labels = new float[examples.size() * g];
+    for (int i = 0; i < examples.size(); i++) {
+      for (String genre : examples.get(i).genres()) {
+        Integer j = index.get(genre);
+        if (j == null) unknown.add(genre);
+        else labels[i * g + j] = 1f;
+      }
+    }
+    return labels;
+  }
+
+  /**
+   * The posters to evaluate. {@code validation}: those in the model's validation.txt, whose paths
+   * are relative to {@code datasetRoot} (or to the root its first comment line names).
+   */
+  static Selection select(CcuDataset.Loaded data, Path datasetRoot, Options opt) throws IOException {
+    if (opt.split().equals("all")) {
+      return new Selection(data.examples(), List.of(), 0, "every labelled poster of the dataset");
+    }
+    Path list = opt.modelDir().resolve(VALIDATION_LIST);
+    if (!Files.isRegularFile(list)) {
+      throw new java.io.FileNotFoundException(list + " does not exist: the model has no list of held-out posters; use --split all");
+    }
+    List<String> lines = Files.readAllLines(list, StandardCharsets.UTF_8);
+    Path commentRoot = null;
+    for (String line : lines) {
+      int at = line.indexOf("relative to ");
+      if (line.startsWith("#") && at >= 0) {
+        commentRoot = Path.of(line.substring(at + "relative to ".length()).trim());
+        break;
+      }
+    }
+    Map<Path, CcuDataset.Example> byPath = new LinkedHashMap<>();
+    for (CcuDataset.Example e : data.examples()) byPath.put(e.path().toAbsolutePath().normalize(), e);
+    Set<Path> chosen = new HashSet<>();
+    List<CcuDataset.Example> evaluate = new ArrayList<>();
+    int withoutLabels = 0;
+    int listed = 0;
+    Path root = datasetRoot.toAbsolutePath().normalize();
+    for (String line : lines) {
+      String entry = line.trim();
+      if (entry.isEmpty() || entry.startsWith("#")) continue;
+      listed++;
+      Path p = Path.of(entry);
+      Path resolved = p.isAbsolute() ? p.normalize() : root.resolve(p).normalize();
+      CcuDataset.Example e = byPath.get(resolved);
+      if (e == null && !p.isAbsolute() && commentRoot != null) e = byPath.get(commentRoot.toAbsolutePath().resolve(p).normalize());
+      if (e == null) {
+        withoutLabels++;
+        continue;
+      }
+      if (chosen.add(e.path().toAbsolutePath().normalize())) evaluate.add(e);
+    }
+    if (listed > 0 && evaluate.isEmpty()) {
+      throw new IOException("none of the " + listed + " posters of " + list + " is a labelled poster of " + data.source()
+          + "; is --dataset the folder the model was trained on?");
+    }
+    List<CcuDataset.Example> rest = new ArrayList<>();
+    for (CcuDataset.Example e : data.examples()) if (!chosen.contains(e.path().toAbsolutePath().normalize())) rest.add(e);
+    return new Selection(evaluate, rest, withoutLabels,
+        listed + " posters of " + list + " (held out in training), " + evaluate.size() + " labelled in the dataset");
+  }
+}

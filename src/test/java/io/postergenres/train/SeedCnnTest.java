@@ -1,0 +1,118 @@
+package io.postergenres.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.postergenres.model.ModelContract;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.model.PosterModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+
+class SeedCnnTest {
+  @TempDir Path dir;
+
+  @Test
+  void hasExactlyTheOriginalKerasParameterCount() {
+    SeedCnn cnn = new SeedCnn(350, 24);
+    assertEquals(41, cnn.finalSide());
+    assertEquals(215_168, cnn.flattenedSize());
+    assertEquals(27_660_664L, cnn.parameterCount());
+    assertEquals(27_660_664L - 2 * (16 + 32 + 64 + 128 + 128 + 128), cnn.trainableParameterCount());
+    long dense = cnn.params().stream().filter(p -> p.name().equals("dense0/kernel")).findFirst().orElseThrow().size();
+    assertEquals(215_168L * 128, dense);
+    assertEquals(27_660_664L, Trainer.network(Trainer.Config.seedDefaults(), 24).parameterCount());
+  }
+
+  @Test
+  void seedRecipeDefaults() {
+    Trainer.Config c = Trainer.Config.seedDefaults();
+    assertEquals(List.of(350, 5, 32, "none", false, 0.15, SeedCnn.ARCH),
+        List.of(c.imageSize(), c.epochs(), c.batchSize(), c.positiveWeighting(), c.augment(), c.validationFraction(), c.arch()));
+    assertEquals(1e-3f, c.learningRate());
+  }
+
+  /** A small seed network (34 px input): one Adam step on 2 images, then the frozen export keeps the contract. */
+  @Test
+  void trainsOneStepAndExportsAConformingModel() throws Exception {
+    int size = 34;
+    int g = 3;
+    SeedCnn cnn = new SeedCnn(size, g);
+    assertEquals(2, cnn.finalSide()); // 34 -> 32 -> 30 -> 15 -> 13 -> 6 -> 4 -> 2
+    int n = 2;
+    float[] images = new float[n * size * size * 3];
+    Random random = new Random(3);
+    for (int i = 0; i < images.length; i++) images[i] = random.nextFloat();
+    float[] labels = {1, 0, 1, 0, 1, 0};
+    float[] ones = new float[g];
+    Arrays.fill(ones, 1f);
+    Map<String, float[]> weights = new LinkedHashMap<>();
+    List<float[]> means = new ArrayList<>();
+    List<float[]> vars = new ArrayList<>();
+    try (Graph graph = new Graph()) {
+      Trainer.TrainGraph tg = Trainer.buildTrainGraph(graph, cnn, g, ones, 1e-3f, 0.5f, 1);
+      assertEquals(6, tg.fwd().means().size());
+      try (Session s = new Session(graph)) {
+        s.initialize();
+        try (TFloat32 x = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(images, true, false));
+            TFloat32 y = TFloat32.tensorOf(Shape.of(n, g), DataBuffers.of(labels, true, false))) {
+          Session.Runner runner = s.runner().feed(tg.x(), x).feed(tg.y(), y).addTarget(tg.trainOp()).fetch(tg.loss());
+          for (int k = 0; k < 6; k++) runner.fetch(tg.fwd().means().get(k)).fetch(tg.fwd().variances().get(k));
+          try (Result r = runner.run()) {
+            float loss = ((TFloat32) r.get(0)).getFloat();
+            assertTrue(loss > 0 && Float.isFinite(loss), "loss " + loss);
+            for (int k = 0; k < 6; k++) {
+              means.add(toArray((TFloat32) r.get(1 + 2 * k)));
+              vars.add(toArray((TFloat32) r.get(2 + 2 * k)));
+            }
+          }
+        }
+        Session.Runner runner = s.runner();
+        for (var v : tg.vars().values()) runner.fetch(v);
+        try (Result r = runner.run()) {
+          int k = 0;
+          for (String name : tg.vars().keySet()) weights.put(name, toArray((TFloat32) r.get(k++)));
+        }
+      }
+    }
+    assertEquals(List.of(16, 32, 64, 128, 128, 128), means.stream().map(a -> a.length).toList());
+    Network.Frozen frozen = cnn.freezeWeights(weights, means, vars);
+    Path out = dir.resolve("seed-model");
+    try (FrozenModel model = new FrozenModel(cnn, frozen, g, org.tensorflow.proto.ConfigProto.getDefaultInstance())) {
+      float[] direct = model.predict(images, n);
+      model.export(out);
+      Map<String, Double> thresholds = new LinkedHashMap<>();
+      for (String genre : List.of("A", "B", "C")) thresholds.put(genre, 0.5);
+      ModelSpec spec = new ModelSpec(SeedCnn.ARCH, "0.0.1", size, size, List.of("A", "B", "C"), thresholds, 1, 2, Map.of());
+      ModelContract.check(Files.readAllBytes(out.resolve("saved_model.pb")), spec, out.toString());
+      try (PosterModel loaded = PosterModel.load(out, spec, 1, 1)) {
+        float[] scores = loaded.predict(images, n);
+        assertEquals(n * g, scores.length);
+        for (int i = 0; i < scores.length; i++) {
+          assertTrue(scores[i] >= 0 && scores[i] <= 1, "score " + scores[i]); // 2-image batch-norm moments may saturate
+          assertEquals(direct[i], scores[i], 1e-6);
+        }
+      }
+    }
+  }
+
+  private static float[] toArray(TFloat32 t) {
+    float[] a = new float[(int) t.shape().size()];
+    t.copyTo(DataBuffers.of(a, false, false));
+    return a;
+  }
+}
