@@ -93,11 +93,14 @@ public final class Bench {
       try (Stream<Path> s0 = Files.list(posters)) {
         for (Path p : s0.sorted().limit(64).toList()) Files.copy(p, few.resolve(p.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-      sparkJobRate(spark, few, "warm-job");
+      sparkJobRate(spark, few, "warm-job", true);
       naiveRate(spark, few, pkg, "warm-naive");
-      double job = sparkJobRate(spark, posters, "job-out");
+      double job = sparkJobRate(spark, posters, "job-out", true);
       results.put("spark_job", Map.of("posters_per_second", round(job), "note", "list, read, decode, infer, write Parquet; Spark already started"));
       line("3. Spark job end to end (local mode)", job);
+      double sequential = sparkJobRate(spark, posters, "job-out-sequential", false);
+      results.put("spark_job_without_decode_ahead", Map.of("posters_per_second", round(sequential)));
+      line("3b. the same without decode-ahead (decode, then infer)", sequential);
       double naive = naiveRate(spark, posters, pkg, "naive-out");
       results.put("naive_udf_job", Map.of("posters_per_second", round(naive), "note", "UDF per row, batch of one, model loaded per task"));
       line("4. naive job: UDF per row, model per task", naive);
@@ -236,10 +239,10 @@ public final class Bench {
     return done / ((System.nanoTime() - t0) / 1e9);
   }
 
-  private double sparkJobRate(SparkSession spark, Path posters, String outName) {
+  private double sparkJobRate(SparkSession spark, Path posters, String outName, boolean decodeAhead) {
     LabelRequest request = new LabelRequest(List.of(posters.toString()), settings.workDir().resolve(outName).toString(),
         settings.model(), "*.{jpg,jpeg,png,gif,bmp}", "overwrite", 0, 1.0, Map.of(), null, null,
-        new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Threads(0, 0)));
+        new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Threads(0, 0), decodeAhead));
     RunSummary summary = new LabelJob(spark).run(request);
     return summary.filesListed() / summary.durationSeconds();
   }

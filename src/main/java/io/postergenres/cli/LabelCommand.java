@@ -95,6 +95,10 @@ public final class LabelCommand implements Callable<Integer> {
       description = "TensorFlow ops run at once per executor; 0: 2. Default: ${DEFAULT-VALUE}.")
   int interOpThreads;
 
+  @Option(names = "--decode-ahead", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Decode the next batch on a helper thread while the model scores this one (--no-decode-ahead: one after the other). Default: ${DEFAULT-VALUE}.")
+  boolean decodeAhead;
+
   @Option(names = "--incremental",
       description = "Nightly mode: label only new or changed posters into <output>/labels/run_date=<date>/, keep <output>/current/.")
   boolean incremental;
@@ -160,7 +164,7 @@ public final class LabelCommand implements Callable<Integer> {
     }
     LabelOptions options;
     try {
-      options = new LabelOptions(batchSize, maxPixels, maxFileBytes, new ModelCache.Threads(intraOpThreads, interOpThreads));
+      options = new LabelOptions(batchSize, maxPixels, maxFileBytes, new ModelCache.Threads(intraOpThreads, interOpThreads), decodeAhead);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

@@ -189,7 +189,7 @@ public final class LabelJob {
     if (cores <= 0) return options;
     LOG.info("TensorFlow intra-op threads per executor: {} (its cores)", cores);
     return new LabelOptions(options.batchSize(), options.maxPixels(), options.maxFileBytes(),
-        new ModelCache.Threads(cores, t.interOp()));
+        new ModelCache.Threads(cores, t.interOp()), options.decodeAhead());
   }
 
   /** Cores of one executor from the master URL and spark.executor.cores, or 0 when unknown. */

@@ -11,9 +11,16 @@ import java.io.Serializable;
  * @param maxPixels largest width x height decoded
  * @param maxFileBytes largest file read
  * @param threads TensorFlow thread pools of each executor's shared session
+ * @param decodeAhead decode the next batch on a helper thread while the model scores this one
  */
-public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Threads threads)
+public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Threads threads, boolean decodeAhead)
     implements Serializable {
+
+  /** Options with decode-ahead on (the default). */
+  public LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Threads threads) {
+    this(batchSize, maxPixels, maxFileBytes, threads, true);
+  }
+
   public LabelOptions {
     if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     if (maxPixels < 1) throw new IllegalArgumentException("max pixels must be positive, got " + maxPixels);

@@ -93,17 +93,46 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
   /** One input file as listed, with the tries an earlier run already made on it. */
   private record Listed(String path, Timestamp modificationTime, Long length, int priorAttempts) {}
 
-  /** Pulls one batch of inputs at a time and hands out its rows; never holds more than a batch. */
+  /** One batch read and decoded, waiting for the model. */
+  private static final class Prepared {
+    final Listed[] files;
+    final String[] digests;
+    final PosterException[] errors;
+    final Reusable[] reused;
+    final int[] slot; // index into pixels for posters to score, -1 otherwise
+    final float[] pixels;
+    int n;
+    int good;
+
+    Prepared(int capacity, float[] pixels) {
+      files = new Listed[capacity];
+      digests = new String[capacity];
+      errors = new PosterException[capacity];
+      reused = new Reusable[capacity];
+      slot = new int[capacity];
+      this.pixels = pixels;
+    }
+  }
+
+  /**
+   * Pulls one batch of inputs at a time and hands out its rows; never holds more than two batches.
+   * The task thread takes the listing rows from Spark's iterator; with decode-ahead on, a helper
+   * thread reads and decodes batch k + 1 (into the other of two pixel buffers) while TensorFlow
+   * scores batch k, so neither waits for the other.
+   */
   private final class Batches implements Iterator<Row> {
     private final Iterator<Row> input;
     private final PosterModel poster;
     private final Preprocessor preprocessor;
     private final PosterReader reader;
     private final GenreRules rules;
-    private final float[] pixels;
+    private final float[][] buffers;
+    private int nextBuffer;
     private final ArrayDeque<Row> ready = new ArrayDeque<>();
     private final MessageDigest sha256;
     private final Map<String, Reusable> reuse;
+    private final java.util.concurrent.ExecutorService decoder;
+    private java.util.concurrent.Future<Prepared> pending;
 
     Batches(Iterator<Row> input, PosterModel poster) {
       this.input = input;
@@ -111,20 +140,35 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       this.preprocessor = new Preprocessor(spec.inputHeight(), spec.inputWidth(), options.maxPixels());
       this.reader = new PosterReader(hadoopConf.value().get(), options.maxFileBytes());
       this.rules = GenreRules.of(spec);
-      this.pixels = new float[options.batchSize() * preprocessor.floatsPerImage()];
+      int floats = options.batchSize() * preprocessor.floatsPerImage();
+      this.buffers = options.decodeAhead() ? new float[][] {new float[floats], new float[floats]} : new float[][] {new float[floats]};
       this.reuse = reusable == null ? null : reusable.value();
       try {
         this.sha256 = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
+      if (options.decodeAhead()) {
+        decoder = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+          Thread t = new Thread(r, "poster-genres-decode");
+          t.setDaemon(true);
+          return t;
+        });
+        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        if (task != null) {
+          task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> decoder.shutdownNow());
+        }
+      } else {
+        decoder = null;
+      }
     }
 
     @Override
     public boolean hasNext() {
-      while (ready.isEmpty() && input.hasNext()) {
+      while (ready.isEmpty() && (pending != null || input.hasNext())) {
         nextBatch();
       }
+      if (ready.isEmpty() && decoder != null) decoder.shutdown();
       return !ready.isEmpty();
     }
 
@@ -134,71 +178,101 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       return ready.poll();
     }
 
-    private void nextBatch() {
-      int capacity = options.batchSize();
-      Listed[] files = new Listed[capacity];
-      String[] digests = new String[capacity];
-      PosterException[] errors = new PosterException[capacity];
-      Reusable[] reused = new Reusable[capacity];
-      int[] slot = new int[capacity]; // index into pixels for good posters, -1 for failed
-      int n = 0;
-      int good = 0;
-      while (n < capacity && input.hasNext()) {
+    /** Takes the next batch's listing rows from Spark's iterator (on the task thread). */
+    private List<Listed> pull() {
+      List<Listed> batch = new java.util.ArrayList<>(options.batchSize());
+      while (batch.size() < options.batchSize() && input.hasNext()) {
         Row r = input.next();
         int prior = r.size() > 3 && !r.isNullAt(3) ? r.getInt(3) : 0;
-        Listed f = new Listed(r.getString(0), r.getTimestamp(1), r.isNullAt(2) ? null : r.getLong(2), prior);
-        files[n] = f;
-        slot[n] = -1;
+        batch.add(new Listed(r.getString(0), r.getTimestamp(1), r.isNullAt(2) ? null : r.getLong(2), prior));
+      }
+      return batch;
+    }
+
+    private void nextBatch() {
+      Prepared current;
+      if (decoder == null) {
+        current = prepare(pull(), buffers[0]);
+      } else {
+        if (pending == null) pending = submit(pull());
+        try {
+          current = pending.get();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while decoding posters", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new IllegalStateException("decoding posters failed", e.getCause());
+        }
+        pending = input.hasNext() ? submit(pull()) : null; // decode the next batch while this one is scored
+      }
+      emit(current);
+    }
+
+    private java.util.concurrent.Future<Prepared> submit(List<Listed> batch) {
+      float[] pixels = buffers[nextBuffer];
+      nextBuffer = (nextBuffer + 1) % buffers.length;
+      return decoder.submit(() -> prepare(batch, pixels));
+    }
+
+    /** Reads, hashes and decodes one batch (on the decode thread when decode-ahead is on). */
+    private Prepared prepare(List<Listed> batch, float[] pixels) {
+      Prepared b = new Prepared(options.batchSize(), pixels);
+      for (Listed f : batch) {
+        int i = b.n++;
+        b.files[i] = f;
+        b.slot[i] = -1;
         try {
           byte[] bytes = reader.read(f.path(), f.length() == null ? -1 : f.length());
-          digests[n] = HexFormat.of().formatHex(sha256.digest(bytes));
-          Reusable same = reuse == null ? null : reuse.get(digests[n]);
+          b.digests[i] = HexFormat.of().formatHex(sha256.digest(bytes));
+          Reusable same = reuse == null ? null : reuse.get(b.digests[i]);
           if (same != null) {
-            reused[n] = same;
-            n++;
+            b.reused[i] = same;
             continue;
           }
-          preprocessor.preprocessInto(bytes, pixels, good * preprocessor.floatsPerImage());
-          slot[n] = good++;
+          preprocessor.preprocessInto(bytes, pixels, b.good * preprocessor.floatsPerImage());
+          b.slot[i] = b.good++;
         } catch (PosterException e) {
-          errors[n] = e;
+          b.errors[i] = e;
         } catch (RuntimeException e) {
           // A decoder bug on one file must not fail the task.
-          errors[n] = new PosterException(ErrorKind.CORRUPT, "decoder failed: " + e, e);
+          b.errors[i] = new PosterException(ErrorKind.CORRUPT, "decoder failed: " + e, e);
         }
-        n++;
       }
-      float[] scores = good > 0 ? score(good, slot, errors, n) : null;
+      return b;
+    }
+
+    private void emit(Prepared b) {
+      float[] scores = b.good > 0 ? score(b) : null;
       Timestamp now = new Timestamp(System.currentTimeMillis());
       int g = rules.genres().size();
-      for (int i = 0; i < n; i++) {
-        if (reused[i] != null) {
-          ready.add(reusedRow(files[i], digests[i], reused[i], now));
-        } else if (slot[i] >= 0 && errors[i] == null) {
-          ready.add(labelled(files[i], digests[i], scores, slot[i] * g, now));
+      for (int i = 0; i < b.n; i++) {
+        if (b.reused[i] != null) {
+          ready.add(reusedRow(b.files[i], b.digests[i], b.reused[i], now));
+        } else if (b.slot[i] >= 0 && b.errors[i] == null) {
+          ready.add(labelled(b.files[i], b.digests[i], scores, b.slot[i] * g, now));
         } else {
-          ready.add(failed(files[i], digests[i], errors[i], now));
+          ready.add(failed(b.files[i], b.digests[i], b.errors[i], now));
         }
       }
     }
 
     /** Scores the good posters; on failure retries one by one and marks the ones that still fail. */
-    private float[] score(int good, int[] slot, PosterException[] errors, int n) {
+    private float[] score(Prepared b) {
       try {
-        return poster.predict(pixels, good);
+        return poster.predict(b.pixels, b.good);
       } catch (RuntimeException batchFailure) {
-        LOG.warn("Batch of {} posters failed in TensorFlow ({}); retrying one at a time", good, batchFailure.toString());
+        LOG.warn("Batch of {} posters failed in TensorFlow ({}); retrying one at a time", b.good, batchFailure.toString());
         int g = rules.genres().size();
         int per = preprocessor.floatsPerImage();
-        float[] scores = new float[good * g];
+        float[] scores = new float[b.good * g];
         float[] one = new float[per];
-        for (int i = 0; i < n; i++) {
-          if (slot[i] < 0) continue;
-          System.arraycopy(pixels, slot[i] * per, one, 0, per);
+        for (int i = 0; i < b.n; i++) {
+          if (b.slot[i] < 0) continue;
+          System.arraycopy(b.pixels, b.slot[i] * per, one, 0, per);
           try {
-            System.arraycopy(poster.predict(one, 1), 0, scores, slot[i] * g, g);
+            System.arraycopy(poster.predict(one, 1), 0, scores, b.slot[i] * g, g);
           } catch (RuntimeException e) {
-            errors[i] = new PosterException(ErrorKind.INFERENCE_ERROR, "model failed: " + e.getMessage(), e);
+            b.errors[i] = new PosterException(ErrorKind.INFERENCE_ERROR, "model failed: " + e.getMessage(), e);
           }
         }
         return scores;
