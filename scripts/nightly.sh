@@ -9,7 +9,7 @@
 #   RUN_DATE     the date this run stands for, YYYY-MM-DD (default: today, UTC)
 #   EXTRA_ARGS   more `label` options, e.g. "--max-attempts 5 --batch-size 64"
 #   SPARK_SUBMIT set to a spark-submit command line (without the application) to run on a cluster,
-#                e.g. "spark-submit --master yarn --deploy-mode cluster --jars ..." (see README)
+#                e.g. "spark-submit --master yarn --deploy-mode cluster" (see README)
 #
 # Exit codes (for the scheduler): 0 done; 2 bad configuration; 3 input missing; 4 model unusable;
 # 5 too many posters failed (all rows written); 6 another run holds the lock; 1 unexpected error.
@@ -26,6 +26,6 @@ extra=(${EXTRA_ARGS:-})
 
 if [ -n "${SPARK_SUBMIT:-}" ]; then
   # shellcheck disable=SC2086
-  exec $SPARK_SUBMIT --class io.postergenres.cli.PosterGenres "$home/target/poster-genres.jar" "${args[@]}" "${extra[@]}"
+  exec $SPARK_SUBMIT --class io.postergenres.cli.PosterGenres "$home/target/poster-genres-app.jar" "${args[@]}" "${extra[@]}"
 fi
 exec "$home/scripts/poster-genres" "${args[@]}" "${extra[@]}"
