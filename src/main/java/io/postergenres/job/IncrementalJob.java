@@ -73,6 +73,8 @@ public final class IncrementalJob {
   static final String CURRENT = "current";
   static final String STAGING = "_staging";
   static final String RUN_DATE = "run_date";
+  /** Most vanished posters whose labels are offered for reuse (they are broadcast to executors). */
+  static final int MAX_REUSABLE = 1_000_000;
 
   private final SparkSession spark;
   private final LabelJob plain;
@@ -262,7 +264,13 @@ public final class IncrementalJob {
             .and(col(OutputSchema.MODEL_VERSION).equalTo(spec.version()))
             .and(col(OutputSchema.SHA256).isNotNull()))
         .select(OutputSchema.SHA256, OutputSchema.PATH, OutputSchema.GENRES, OutputSchema.SCORES);
-    for (Row r : candidates.collectAsList()) {
+    List<Row> rows = candidates.limit(MAX_REUSABLE + 1).collectAsList();
+    if (rows.size() > MAX_REUSABLE) {
+      LOG.warn("More than {} labelled posters are gone since the last run (a reorganised catalogue?); "
+          + "not reusing labels by content this run, every new path is labelled by the model", MAX_REUSABLE);
+      return out;
+    }
+    for (Row r : rows) {
       List<String> genres = r.getList(2);
       Map<String, Float> scores = CollectionConverters.asJava(r.<scala.collection.Map<String, Float>>getAs(3));
       out.put(r.getString(0), new PosterLabeller.Reusable(r.getString(1), genres.toArray(new String[0]), new HashMap<>(scores)));
