@@ -1,0 +1,90 @@
+package io.postergenres.cluster;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.postergenres.image.TestImages;
+import io.postergenres.job.LabelJob;
+import io.postergenres.job.LabelOptions;
+import io.postergenres.job.LabelRequest;
+import io.postergenres.job.RunSummary;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.TestModels;
+import java.awt.Color;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Posters, model and output all on a real HDFS: a NameNode and a DataNode on loopback. */
+class HdfsIT {
+  @TempDir static Path tmp;
+  static MiniDFSCluster cluster;
+  static SparkSession spark;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Configuration conf = new Configuration();
+    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("hdfs").toString());
+    conf.set("dfs.namenode.rpc-bind-host", "127.0.0.1");
+    conf.set("dfs.datanode.address", "127.0.0.1:0");
+    conf.set("dfs.datanode.http.address", "127.0.0.1:0");
+    conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
+    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
+    cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+    cluster.waitActive();
+    spark = SparkSession.builder().master("local[2]").appName("hdfs-it")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1").getOrCreate();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) spark.stop();
+    if (cluster != null) cluster.shutdown();
+  }
+
+  @Test
+  void postersModelAndOutputOnHdfs() throws Exception {
+    String hdfs = "hdfs://127.0.0.1:" + cluster.getNameNodePort();
+    FileSystem fs = cluster.getFileSystem();
+    Path local = tmp.resolve("posters");
+    Files.createDirectories(local.resolve("2015"));
+    for (int i = 0; i < 6; i++) {
+      Files.write(local.resolve("2015/p" + i + ".jpg"), TestImages.jpeg(TestImages.solid(60, 90, new Color(30 * i, 90, 160)), false));
+    }
+    Files.write(local.resolve("2015/empty.jpg"), new byte[0]);
+    Files.writeString(local.resolve("2015/notes.jpg"), "not an image");
+    Path model = TestModels.write(tmp.resolve("model"), 32, 24, 8);
+    fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path("/catalogue/posters"));
+    fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(model.toUri()), new org.apache.hadoop.fs.Path("/models/test"));
+
+    LabelRequest request = new LabelRequest(List.of(hdfs + "/catalogue/posters"), hdfs + "/labels", hdfs + "/models/test",
+        "*.jpg", "error", 0, 1.0, Map.of(), null, null,
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+    RunSummary summary = new LabelJob(spark).run(request);
+    assertEquals(8, summary.filesListed());
+    assertEquals(6, summary.labelled());
+
+    List<Row> rows = spark.read().parquet(hdfs + "/labels").collectAsList();
+    assertEquals(8, rows.size());
+    Map<String, String> kinds = new HashMap<>();
+    for (Row r : rows) {
+      String path = r.getAs("path");
+      assertTrue(path.startsWith(hdfs + "/catalogue/posters/"), path);
+      kinds.put(path.substring(path.lastIndexOf('/') + 1), r.getAs("error_kind"));
+    }
+    assertNull(kinds.get("p3.jpg"));
+    assertEquals("empty", kinds.get("empty.jpg"));
+    assertEquals("unsupported_format", kinds.get("notes.jpg"));
+    assertTrue(fs.exists(new org.apache.hadoop.fs.Path("/labels/_runs/" + summary.runId() + ".json")), "summary on HDFS");
+  }
+}
