@@ -2,14 +2,12 @@ package io.postergenres;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
+import io.postergenres.cluster.LocalSpark;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,23 +20,13 @@ import org.junit.jupiter.api.io.TempDir;
 class SparkSubmitIT {
   @TempDir Path tmp;
 
-  /** Spark's side of the classpath: the runtime classpath less what the application jar carries. */
-  static String sparkClasspath() throws Exception {
-    String all = Files.readString(Path.of("target/runtime-classpath.txt")).trim();
-    return Arrays.stream(all.split(File.pathSeparator))
-        .filter(j -> !j.matches(".*/(org/tensorflow|org/bytedeco|com/google/protobuf/protobuf-java|info/picocli|com/twelvemonkeys|org/jfree)/.*"))
-        .collect(Collectors.joining(File.pathSeparator));
-  }
-
   @Test
   void applicationJarRunsUnderSparkSubmit() throws Exception {
     Path app = Path.of("target/poster-genres-app.jar");
     assertTrue(Files.exists(app), "mvn package builds " + app);
     Path out = tmp.resolve("labels");
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
-    cmd.addAll(Arrays.asList(System.getProperty("spark.jvm.opens", "").split(" ")).stream().filter(s -> !s.isBlank()).toList());
-    cmd.addAll(List.of("-cp", sparkClasspath(), "org.apache.spark.deploy.SparkSubmit",
+    List<String> cmd = new ArrayList<>(LocalSpark.java("2g"));
+    cmd.addAll(List.of("-cp", LocalSpark.sparkClasspath(), "org.apache.spark.deploy.SparkSubmit",
         "--master", "local[2]", "--conf", "spark.ui.enabled=false", "--class", "io.postergenres.cli.PosterGenres",
         app.toString(), "label", "--input", "src/samples/posters", "--output", out.toString(), "--model", "models/postercnn"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);

@@ -74,8 +74,31 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     this.modelLoads = modelLoads;
   }
 
+  /**
+   * Fault injection for the cluster tests: with this system property set to {@code true} on the
+   * executors, the first attempt of partition 0 fails after its first batch, so that the test can
+   * check a retried task still gives exactly one row per poster. Never set in production.
+   */
+  static final String FAIL_FIRST_ATTEMPT = "poster-genres.test.fail-first-attempt";
+
   @Override
   public Iterator<Row> call(Iterator<Row> files) {
+    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+    boolean failThisAttempt = task != null && task.partitionId() == 0 && task.attemptNumber() == 0
+        && Boolean.getBoolean(FAIL_FIRST_ATTEMPT);
+    if (failThisAttempt) {
+      return new Iterator<>() {
+        @Override
+        public boolean hasNext() {
+          throw new IllegalStateException("injected failure of the first attempt of partition 0 (" + FAIL_FIRST_ATTEMPT + ")");
+        }
+
+        @Override
+        public Row next() {
+          throw new NoSuchElementException();
+        }
+      };
+    }
     if (!files.hasNext()) {
       return java.util.Collections.emptyIterator(); // no model load for an empty partition
     }
