@@ -6,6 +6,8 @@ import io.postergenres.train.CcuDataset;
 import io.postergenres.train.PosterCnn;
 import io.postergenres.train.SeedCnn;
 import io.postergenres.train.Trainer;
+import io.postergenres.train.pretrained.MobileNetBackbone;
+import io.postergenres.train.pretrained.MobileNetTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +36,7 @@ import picocli.CommandLine.Spec;
     })
 public final class TrainCommand implements Callable<Integer> {
   /** Architectures this command can train. */
-  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH, SeedCnn.ARCH);
+  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH, SeedCnn.ARCH, MobileNetTrainer.ARCH);
 
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
@@ -61,15 +63,30 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--arch", paramLabel = "NAME", defaultValue = PosterCnn.ARCH,
       description = {"Architecture. Choices: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
           "seed is the original Keras network (350x350 input, 27,660,664 parameters) and takes the original recipe's",
-          "defaults: 5 epochs, plain binary cross-entropy, no augmentation (other options still override)."},
+          "defaults: 5 epochs, plain binary cross-entropy, no augmentation (other options still override).",
+          "mobilenet is a head trained on the frozen MobileNetV2 of the nsfwjs npm package (needs --backbone; 224x224 input,",
+          "60 epochs, batch 64, dropout 0.5)."},
       completionCandidates = Architectures.class)
   String arch;
+
+  @Option(names = "--backbone", paramLabel = "DIR",
+      description = {"--arch mobilenet: the MobileNetV2 folder of an installed nsfwjs 4.4.0 npm package",
+          "(node_modules/nsfwjs/dist/models/mobilenet_v2), converted here at training time."})
+  Path backbone;
+
+  @Option(names = "--hidden", paramLabel = "N", defaultValue = "256",
+      description = "--arch mobilenet: units of the head's hidden layer; 0 for a linear head. Default: ${DEFAULT-VALUE}.")
+  int hidden;
+
+  @Option(names = "--backbone-input", paramLabel = "SCALING", defaultValue = "UNIT",
+      description = "--arch mobilenet: UNIT feeds [0,1] as nsfwjs does; SYMMETRIC feeds 2x-1 ([-1,1], Keras' ImageNet convention). Default: ${DEFAULT-VALUE}.")
+  MobileNetBackbone.InputScaling backboneInput;
 
   @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training posters. Default: 12 (postercnn), 5 (seed).")
   Integer epochs;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Posters per training step. Default: ${DEFAULT-VALUE}.")
-  int batchSize;
+  @Option(names = "--batch-size", paramLabel = "N", description = "Posters per training step. Default: 32 (64 for mobilenet).")
+  Integer batchSize;
 
   @Option(names = "--learning-rate", paramLabel = "LR", defaultValue = "0.001", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
   float learningRate;
@@ -129,7 +146,9 @@ public final class TrainCommand implements Callable<Integer> {
           + " labelled posters with a readable file; training needs more (" + data.stats().toMap() + ")");
     }
     PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-    Trainer.Outcome outcome = new Trainer(config, out).train(data, output);
+    Trainer.Outcome outcome = config.arch().equals(MobileNetTrainer.ARCH)
+        ? new MobileNetTrainer(config, backbone, hidden, backboneInput, out).train(data, output)
+        : new Trainer(config, out).train(data, output);
     out.printf("poster-genres: model written to %s (epoch %d exported, %.0f s)%n", outcome.dir(), outcome.bestEpoch(), outcome.seconds());
     out.flush();
     return ExitCode.OK.code();
@@ -143,10 +162,21 @@ public final class TrainCommand implements Callable<Integer> {
     if (maxPixels <= 0) throw usage("--max-pixels must be positive, got " + maxPixels);
     if (modelVersion.isBlank()) throw usage("--model-version must not be empty");
     boolean seedArch = arch.equals(SeedCnn.ARCH);
-    Trainer.Config base = seedArch ? Trainer.Config.seedDefaults() : Trainer.Config.defaults();
+    boolean mobilenet = arch.equals(MobileNetTrainer.ARCH);
+    if (mobilenet) {
+      if (backbone == null) {
+        throw usage("--arch mobilenet needs --backbone DIR: the nsfwjs package's model folder, e.g. "
+            + "node_modules/nsfwjs/dist/models/mobilenet_v2 after 'npm install nsfwjs@4.4.0'");
+      }
+      if (!java.nio.file.Files.isDirectory(backbone)) throw new PosterGenresException(ExitCode.INPUT, "--backbone " + backbone + " is not a directory");
+      if (hidden < 0) throw usage("--hidden must be 0 (linear head) or more, got " + hidden);
+    } else if (backbone != null) {
+      throw usage("--backbone is only for --arch mobilenet");
+    }
+    Trainer.Config base = seedArch ? Trainer.Config.seedDefaults() : mobilenet ? Trainer.Config.mobilenetDefaults() : Trainer.Config.defaults();
     try {
       return new Trainer.Config(imageSize != null ? imageSize : base.imageSize(), epochs != null ? epochs : base.epochs(),
-          batchSize, learningRate, validationFraction, seed, dropout != null ? dropout : base.dropout(),
+          batchSize != null ? batchSize : base.batchSize(), learningRate, validationFraction, seed, dropout != null ? dropout : base.dropout(),
           positiveWeighting != null ? positiveWeighting : base.positiveWeighting(), threads, maxPixels, timeLimitMinutes,
           modelVersion, arch, augment != null ? augment : base.augment());
     } catch (IllegalArgumentException e) {

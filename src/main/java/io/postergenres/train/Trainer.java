@@ -6,6 +6,7 @@ import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
+import io.postergenres.train.pretrained.MobileNetTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -76,8 +77,9 @@ public final class Trainer {
     }
 
     public Config {
-      if (!List.of(PosterCnn.ARCH, SeedCnn.ARCH).contains(arch)) {
-        throw new IllegalArgumentException("--arch must be " + PosterCnn.ARCH + " or " + SeedCnn.ARCH + ", got " + arch);
+      if (!List.of(PosterCnn.ARCH, SeedCnn.ARCH, MobileNetTrainer.ARCH).contains(arch)) {
+        throw new IllegalArgumentException("--arch must be " + PosterCnn.ARCH + ", " + SeedCnn.ARCH + " or "
+            + MobileNetTrainer.ARCH + ", got " + arch);
       }
       if (imageSize < 16 || imageSize > 512) throw new IllegalArgumentException("--image-size must be 16 to 512, got " + imageSize);
       if (epochs < 1) throw new IllegalArgumentException("--epochs must be 1 or more, got " + epochs);
@@ -98,6 +100,14 @@ public final class Trainer {
     }
 
     /**
+     * {@code --arch mobilenet}: the frozen nsfwjs MobileNetV2 at its 224x224 input, a head trained on
+     * its features: Adam 0.001, batch 64, 60 epochs, dropout 0.5, sqrt positive weighting, flips.
+     */
+    public static Config mobilenetDefaults() {
+      return new Config(224, 60, 64, 1e-3f, 0.15, 42, 0.5f, "sqrt", 0, 50_000_000L, 0, "1.0.0", MobileNetTrainer.ARCH, true);
+    }
+
+    /**
      * The original Keras recipe for {@code --arch seed}: 350x350 input, Adam 0.001, plain binary
      * cross-entropy, batch 32, 5 epochs, 15% validation, no class weighting, no augmentation.
      */
@@ -109,6 +119,9 @@ public final class Trainer {
 
   /** The network {@code cfg} names, for {@code genres} outputs. */
   public static Network network(Config cfg, int genres) {
+    if (cfg.arch().equals(MobileNetTrainer.ARCH)) {
+      throw new IllegalArgumentException("--arch " + MobileNetTrainer.ARCH + " is trained by MobileNetTrainer (frozen backbone + head), not end to end");
+    }
     return cfg.arch().equals(SeedCnn.ARCH)
         ? new SeedCnn(cfg.imageSize(), genres)
         : new PosterCnn(cfg.imageSize(), genres, PosterCnn.defaultChannels(cfg.imageSize()));
@@ -138,6 +151,25 @@ public final class Trainer {
     Operand<TFloat32> probs = tf.math.sigmoid(logits);
     Op trainOp = new Adam(graph, learningRate).minimize(loss);
     return new TrainGraph(x, y, vars, fwd, loss, probs, trainOp);
+  }
+
+  /** Indices of the training and validation examples; validation sorted, training in shuffled order. */
+  public record Split(List<Integer> train, List<Integer> validation) {}
+
+  /**
+   * The seeded split every architecture uses (so validation.txt is the same for the same data, seed
+   * and fraction): shuffle 0..n-1 with {@code new Random(seed)}, the first round(n * fraction) (at
+   * least 1) are validation. Mutable lists, for removing unreadable posters.
+   */
+  public static Split split(int n, long seed, double validationFraction) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < n; i++) order.add(i);
+    Collections.shuffle(order, new Random(seed));
+    int nVal = (int) Math.max(1, Math.round(order.size() * validationFraction));
+    List<Integer> valIdx = new ArrayList<>(order.subList(0, nVal));
+    List<Integer> trainIdx = new ArrayList<>(order.subList(nVal, order.size()));
+    Collections.sort(valIdx);
+    return new Split(trainIdx, valIdx);
   }
 
   /** What a run produced. */
@@ -176,13 +208,9 @@ public final class Trainer {
     if (data.examples().size() < 4) throw new IllegalArgumentException("need at least 4 labelled posters, found " + data.examples().size());
 
     // ---- split (seeded) ----
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < data.examples().size(); i++) order.add(i);
-    Collections.shuffle(order, new Random(cfg.seed()));
-    int nVal = (int) Math.max(1, Math.round(order.size() * cfg.validationFraction()));
-    List<Integer> valIdx = new ArrayList<>(order.subList(0, nVal));
-    List<Integer> trainIdx = new ArrayList<>(order.subList(nVal, order.size()));
-    Collections.sort(valIdx);
+    Split seeded = split(data.examples().size(), cfg.seed(), cfg.validationFraction());
+    List<Integer> valIdx = seeded.validation();
+    List<Integer> trainIdx = seeded.train();
 
     // ---- decode every poster once, through the shared Preprocessor, cached as bytes ----
     byte[][] cache = decodeAll(data.examples(), size, threads);
@@ -501,7 +529,7 @@ public final class Trainer {
     }
   }
 
-  private static float[] gatherLabels(float[] labels, List<Integer> idx, int g) {
+  public static float[] gatherLabels(float[] labels, List<Integer> idx, int g) {
     float[] out = new float[idx.size() * g];
     for (int k = 0; k < idx.size(); k++) System.arraycopy(labels, idx.get(k) * g, out, k * g, g);
     return out;
@@ -576,7 +604,7 @@ public final class Trainer {
   // ------------------------------------------------------------------ reporting
 
   /** Decisions the labelling job would make: thresholds, then at least 1 and at most max genres. */
-  static float[] assign(float[] scores, int g, float[] thresholds, List<String> genres, int maxGenres) {
+  public static float[] assign(float[] scores, int g, float[] thresholds, List<String> genres, int maxGenres) {
     GenreRules rules = new GenreRules(genres, thresholds, 1, maxGenres);
     float[] out = new float[scores.length];
     for (int i = 0; i < scores.length / g; i++) {
@@ -585,7 +613,7 @@ public final class Trainer {
     return out;
   }
 
-  private static Map<String, Object> validationMetrics(float[] scores, float[] labels, int g, float[] thresholds,
+  public static Map<String, Object> validationMetrics(float[] scores, float[] labels, int g, float[] thresholds,
       List<String> genres, int maxGenres) {
     Map<String, Object> m = new LinkedHashMap<>();
     float[] at05 = Metrics.threshold(scores, g, Metrics.constantThresholds(g, 0.5f));
@@ -620,7 +648,7 @@ public final class Trainer {
     return m;
   }
 
-  private static Map<String, Object> baselines(float[] trainLabels, float[] valLabels, int g, List<String> genres, int maxGenres) {
+  public static Map<String, Object> baselines(float[] trainLabels, float[] valLabels, int g, List<String> genres, int maxGenres) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("all_negative_binary_accuracy", round(Metrics.binaryAccuracy(new float[valLabels.length], valLabels), 4));
     int[] counts = new int[g];
@@ -641,7 +669,7 @@ public final class Trainer {
     return m;
   }
 
-  private static Map<String, Object> perGenre(float[] scores, float[] labels, float[] trainLabels, int g,
+  public static Map<String, Object> perGenre(float[] scores, float[] labels, float[] trainLabels, int g,
       List<String> genres, float[] thresholds) {
     double[] aucs = Metrics.aucs(scores, labels, g);
     double[] aps = Metrics.averagePrecisions(scores, labels, g);
@@ -677,7 +705,7 @@ public final class Trainer {
     return s.append('}').toString();
   }
 
-  static String duration(double seconds) {
+  public static String duration(double seconds) {
     long s = Math.round(seconds);
     return s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
   }

@@ -1,0 +1,524 @@
+package io.postergenres.train.pretrained;
+
+import io.postergenres.image.PosterException;
+import io.postergenres.image.Preprocessor;
+import io.postergenres.model.ModelContract;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.model.PosterModel;
+import io.postergenres.train.CcuDataset;
+import io.postergenres.train.Metrics;
+import io.postergenres.train.Trainer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.framework.optimizers.Adam;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * {@code train --arch mobilenet}: a genre head on the frozen MobileNetV2 of nsfwjs ({@link
+ * MobileNetBackbone}).
+ *
+ * <p>Every poster goes once through the shared {@link Preprocessor} at 224x224 and once (training
+ * posters twice, the second time flipped left-right, when augmenting) through the frozen backbone;
+ * the head (dense {@code hidden} ReLU + dropout, dense G; or dense G alone when {@code hidden} is 0)
+ * is trained with Adam on those 1280 features with the same loss as {@link Trainer} (sigmoid binary
+ * cross-entropy, positives weighted by the square root of negatives/positives, at most 10). The
+ * split is {@link Trainer#split}, so the validation posters are the same as postercnn's. The epoch
+ * with the best validation macro ROC-AUC is exported as one SavedModel (backbone + head, all
+ * constants, image [-1,224,224,3] in [0,1] to sigmoid scores [-1,G]), whose validation scores
+ * calibrate the per-genre thresholds in model.json.
+ */
+public final class MobileNetTrainer {
+  public static final String ARCH = "mobilenet";
+  public static final String MODEL_NAME = "postercnn-mobilenet";
+  private static final float MAX_POSITIVE_WEIGHT = 10f;
+  private static final int EXTRACT_BATCH = 32;
+
+  private final Trainer.Config cfg;
+  private final Path backboneDir;
+  private final int hidden;
+  private final MobileNetBackbone.InputScaling scaling;
+  private final PrintStream out;
+  private final StringBuilder logText = new StringBuilder();
+
+  public MobileNetTrainer(Trainer.Config cfg, Path backboneDir, int hidden, MobileNetBackbone.InputScaling scaling, PrintStream out) {
+    if (!cfg.arch().equals(ARCH)) throw new IllegalArgumentException("config is for --arch " + cfg.arch());
+    if (hidden < 0) throw new IllegalArgumentException("--hidden must be 0 (linear head) or more, got " + hidden);
+    this.cfg = cfg;
+    this.backboneDir = backboneDir;
+    this.hidden = hidden;
+    this.scaling = scaling;
+    this.out = out;
+  }
+
+  private void log(String format, Object... args) {
+    String line = String.format(Locale.ROOT, format, args);
+    out.println(line);
+    out.flush();
+    logText.append(line).append('\n');
+  }
+
+  /** Trained head weights. */
+  record Head(float[] w1, float[] b1, float[] w2, float[] b2) {}
+
+  public Trainer.Outcome train(CcuDataset.Loaded data, Path outDir) throws IOException {
+    long start = System.nanoTime();
+    int threads = cfg.threads() > 0 ? cfg.threads() : Runtime.getRuntime().availableProcessors();
+    List<String> genres = data.genres();
+    int g = genres.size();
+    log("poster-genres train --arch %s: %s, %d posters, %d genres", ARCH, data.source(), data.examples().size(), g);
+    log("dataset stats: %s", data.stats().toMap());
+    MobileNetBackbone backbone = new MobileNetBackbone(backboneDir, scaling);
+    int size = cfg.imageSize();
+    log("backbone: %s (%s), %d weights, %d parameters; input %dx%d, scaling %s; head: %s", backboneDir,
+        backbone.weights().format(), backbone.weights().weights().size(), backbone.backboneParameterCount(), size, size,
+        scaling, hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + ", dense " + g : "dense " + g);
+
+    Trainer.Split split = Trainer.split(data.examples().size(), cfg.seed(), cfg.validationFraction());
+    List<Integer> trainIdx = split.train();
+    List<Integer> valIdx = split.validation();
+    byte[][] cache = decodeAll(data.examples(), size, threads);
+    int unreadableTrain = (int) trainIdx.stream().filter(i -> cache[i] == null).count();
+    int unreadableVal = (int) valIdx.stream().filter(i -> cache[i] == null).count();
+    trainIdx.removeIf(i -> cache[i] == null);
+    valIdx.removeIf(i -> cache[i] == null);
+    log("split (seed %d, validation fraction %.2f): %d train, %d validation; unreadable posters skipped: %d train, %d validation",
+        cfg.seed(), cfg.validationFraction(), trainIdx.size(), valIdx.size(), unreadableTrain, unreadableVal);
+    if (trainIdx.isEmpty() || valIdx.isEmpty()) throw new IllegalArgumentException("too few readable posters to train and validate");
+
+    float[] labels = new float[data.examples().size() * g];
+    for (int i = 0; i < data.examples().size(); i++) {
+      for (String genre : data.examples().get(i).genres()) labels[i * g + genres.indexOf(genre)] = 1f;
+    }
+    float[] valLabels = Trainer.gatherLabels(labels, valIdx, g);
+    float[] trainLabels = Trainer.gatherLabels(labels, trainIdx, g);
+    float[] posWeight = positiveWeights(trainLabels, g);
+
+    ConfigProto tfConfig = ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(threads)
+        .setInterOpParallelismThreads(Math.min(2, threads))
+        .build();
+
+    // ---- features, once per poster (training posters also flipped) ----
+    long t0 = System.nanoTime();
+    int f = MobileNetBackbone.FEATURES;
+    float[] trainFeat;
+    float[] trainFeatFlip = null;
+    float[] valFeat;
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
+      Operand<TFloat32> feats = backbone.features(tf, x);
+      try (Session session = new Session(graph, tfConfig)) {
+        int total = valIdx.size() + trainIdx.size() * (cfg.augment() ? 2 : 1);
+        int[] done = {0};
+        valFeat = extract(session, x, feats, cache, valIdx, size, false, done, total, t0);
+        trainFeat = extract(session, x, feats, cache, trainIdx, size, false, done, total, t0);
+        if (cfg.augment()) trainFeatFlip = extract(session, x, feats, cache, trainIdx, size, true, done, total, t0);
+      }
+    }
+    double extractSeconds = (System.nanoTime() - t0) / 1e9;
+    log("features: %d x %d in %s", valIdx.size() + trainIdx.size() * (cfg.augment() ? 2 : 1), f, Trainer.duration(extractSeconds));
+    for (int i : trainIdx) cache[i] = null; // only validation posters are needed again
+
+    // ---- train the head on the features ----
+    Files.createDirectories(outDir);
+    List<String> history = new ArrayList<>();
+    history.add("epoch,seconds,images_per_second,train_loss,train_weighted_loss,train_binary_accuracy,"
+        + "val_loss,val_binary_accuracy,val_micro_f1,val_macro_auc,val_macro_ap");
+    long trainStart = System.nanoTime();
+    Head best = null;
+    int bestEpoch = -1;
+    double bestAuc = Double.NEGATIVE_INFINITY;
+    int epochsRun = 0;
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, f)));
+      Placeholder<TFloat32> y = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, g)));
+      Placeholder<TFloat32> keep = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+      Random init = new Random(cfg.seed());
+      int h = hidden > 0 ? hidden : f;
+      Variable<TFloat32> w1 = hidden > 0 ? tf.variable(constant(tf, new long[] {f, h}, normal(init, f * h, Math.sqrt(2.0 / f)))) : null;
+      Variable<TFloat32> b1 = hidden > 0 ? tf.variable(constant(tf, new long[] {h}, new float[h])) : null;
+      Variable<TFloat32> w2 = tf.variable(constant(tf, new long[] {h, g}, normal(init, h * g, Math.sqrt(1.0 / h))));
+      Variable<TFloat32> b2 = tf.variable(constant(tf, new long[] {g}, new float[g]));
+      Operand<TFloat32> z = x;
+      if (hidden > 0) {
+        z = tf.nn.relu(tf.math.add(tf.linalg.matMul(z, w1), b1));
+        Operand<TFloat32> uniform = tf.random.randomUniform(tf.shape(z), TFloat32.class,
+            org.tensorflow.op.random.RandomUniform.seed(cfg.seed()));
+        Operand<TFloat32> mask = tf.math.div(tf.math.floor(tf.math.add(uniform, keep)), keep);
+        z = tf.math.mul(z, mask);
+      }
+      Operand<TFloat32> logits = tf.math.add(tf.linalg.matMul(z, w2), b2);
+      Operand<TFloat32> softplus = tf.math.add(tf.nn.relu(logits), tf.math.log1p(tf.math.exp(tf.math.neg(tf.math.abs(logits)))));
+      Operand<TFloat32> negTerm = tf.math.mul(tf.math.sub(tf.constant(1f), y), softplus);
+      Operand<TFloat32> posTerm = tf.math.mul(tf.math.mul(y, tf.constant(posWeight)), tf.math.sub(softplus, logits));
+      Operand<TFloat32> loss = tf.math.mean(tf.math.add(negTerm, posTerm), tf.constant(new int[] {0, 1}));
+      Operand<TFloat32> probs = tf.math.sigmoid(logits);
+      Op trainOp = new Adam(graph, cfg.learningRate()).minimize(loss);
+      try (Session session = new Session(graph, tfConfig)) {
+        session.initialize();
+        int b = cfg.batchSize();
+        float keepTrain = 1f - cfg.dropout();
+        Random random = new Random(cfg.seed() + 1);
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < trainIdx.size(); i++) order.add(i);
+        float[] batchX = new float[b * f];
+        float[] batchY = new float[b * g];
+        for (int epoch = 1; epoch <= cfg.epochs(); epoch++) {
+          long epochStart = System.nanoTime();
+          Collections.shuffle(order, new Random(cfg.seed() * 1000 + epoch));
+          double lossSum = 0;
+          double weightedSum = 0;
+          long right = 0;
+          for (int from = 0; from < order.size(); from += b) {
+            int n = Math.min(b, order.size() - from);
+            for (int k = 0; k < n; k++) {
+              int i = order.get(from + k);
+              boolean flip = trainFeatFlip != null && random.nextBoolean();
+              System.arraycopy(flip ? trainFeatFlip : trainFeat, i * f, batchX, k * f, f);
+              System.arraycopy(trainLabels, i * g, batchY, k * g, g);
+            }
+            float[] p = new float[n * g];
+            try (TFloat32 xt = TFloat32.tensorOf(Shape.of(n, f), DataBuffers.of(batchX, true, false).narrow((long) n * f));
+                TFloat32 yt = TFloat32.tensorOf(Shape.of(n, g), DataBuffers.of(batchY, true, false).narrow((long) n * g));
+                TFloat32 kt = TFloat32.scalarOf(keepTrain);
+                Result r = session.runner().feed(x, xt).feed(y, yt).feed(keep, kt).addTarget(trainOp).fetch(loss).fetch(probs).run()) {
+              weightedSum += ((TFloat32) r.get(0)).getFloat() * n;
+              ((TFloat32) r.get(1)).copyTo(DataBuffers.of(p, false, false));
+            }
+            float[] yl = Arrays.copyOf(batchY, n * g);
+            lossSum += Metrics.logLoss(p, yl) * n;
+            right += Math.round(Metrics.binaryAccuracy(Metrics.threshold(p, g, Metrics.constantThresholds(g, 0.5f)), yl) * n * g);
+          }
+          float[] valScores = new float[valIdx.size() * g];
+          try (TFloat32 xt = TFloat32.tensorOf(Shape.of(valIdx.size(), f), DataBuffers.of(valFeat, true, false));
+              TFloat32 kt = TFloat32.scalarOf(1f);
+              Result r = session.runner().feed(x, xt).feed(keep, kt).fetch(probs).run()) {
+            ((TFloat32) r.get(0)).copyTo(DataBuffers.of(valScores, false, false));
+          }
+          float[] valPred = Metrics.threshold(valScores, g, Metrics.constantThresholds(g, 0.5f));
+          double valLoss = Metrics.logLoss(valScores, valLabels);
+          double valAcc = Metrics.binaryAccuracy(valPred, valLabels);
+          double valF1 = Metrics.microF1(valPred, valLabels);
+          double valAuc = Metrics.nanMean(Metrics.aucs(valScores, valLabels, g));
+          double valAp = Metrics.nanMean(Metrics.averagePrecisions(valScores, valLabels, g));
+          double seconds = (System.nanoTime() - epochStart) / 1e9;
+          int seen = order.size();
+          epochsRun = epoch;
+          log("epoch %d/%d  %.1fs  loss %.4f (weighted %.4f)  acc %.4f  val_loss %.4f  val_acc %.4f  "
+                  + "val_micro_f1@0.5 %.4f  val_macro_auc %.4f  val_macro_ap %.4f%s",
+              epoch, cfg.epochs(), seconds, lossSum / seen, weightedSum / seen, (double) right / ((long) seen * g),
+              valLoss, valAcc, valF1, valAuc, valAp, valAuc > bestAuc ? "  (best)" : "");
+          history.add(String.format(Locale.ROOT, "%d,%.1f,%.2f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f,%.5f",
+              epoch, seconds, seen / seconds, lossSum / seen, weightedSum / seen, (double) right / ((long) seen * g),
+              valLoss, valAcc, valF1, valAuc, valAp));
+          if (valAuc > bestAuc || best == null) {
+            bestAuc = valAuc;
+            bestEpoch = epoch;
+            best = readHead(session, w1, b1, w2, b2);
+          }
+        }
+      }
+    }
+    Files.write(outDir.resolve("training-history.csv"), history, StandardCharsets.UTF_8);
+    double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
+    log("trained the head %d epochs in %s; exporting epoch %d (best validation macro ROC-AUC %.4f)",
+        epochsRun, Trainer.duration(trainingSeconds), bestEpoch, bestAuc);
+    try {
+      io.postergenres.train.TrainingCharts.render(outDir.resolve("training-history.csv"), outDir);
+    } catch (IOException | RuntimeException e) {
+      log("training curves not drawn: %s", e);
+    }
+
+    // ---- export backbone + head as one frozen SavedModel ----
+    for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
+    deleteTree(outDir.resolve("variables"));
+    long flops;
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> image = tf.withName("image").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
+      Operand<TFloat32> scores = tf.withName("scores").math.sigmoid(headLogits(tf, backbone.features(tf, image), best, f, g));
+      flops = io.postergenres.bench.FlopCounter.flopsPerExample(graph);
+      try (Session session = new Session(graph, tfConfig)) {
+        Signature signature = Signature.builder().key(ModelContract.SIGNATURE).input("image", image).output("scores", scores).build();
+        SavedModelBundle.exporter(outDir.toString()).withTags(ModelContract.TAG)
+            .withFunction(SessionFunction.create(signature, session)).export();
+      }
+    }
+
+    // ---- validation through the exported model: thresholds, metrics, model.json ----
+    Map<String, Double> half = new LinkedHashMap<>();
+    for (String genre : genres) half.put(genre, 0.5);
+    int maxGenres = Math.min(3, g);
+    ModelSpec provisional = new ModelSpec(MODEL_NAME, cfg.version(), size, size, genres, half, 1, maxGenres, Map.of());
+    float[] valScores = new float[valIdx.size() * g];
+    try (PosterModel loaded = PosterModel.load(outDir, provisional, threads, Math.min(2, threads))) {
+      int per = size * size * 3;
+      float[] batch = new float[EXTRACT_BATCH * per];
+      for (int from = 0; from < valIdx.size(); from += EXTRACT_BATCH) {
+        int n = Math.min(EXTRACT_BATCH, valIdx.size() - from);
+        for (int k = 0; k < n; k++) fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
+        System.arraycopy(loaded.predict(batch, n), 0, valScores, from * g, n * g);
+      }
+    }
+    float[] thresholds = Metrics.bestF1Thresholds(valScores, valLabels, g, 0.5f);
+    Map<String, Double> thresholdMap = new LinkedHashMap<>();
+    for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 100) / 100.0);
+    Map<String, Object> validation = Trainer.validationMetrics(valScores, valLabels, g, thresholds, genres, maxGenres);
+    Map<String, Object> baselines = Trainer.baselines(trainLabels, valLabels, g, genres, maxGenres);
+    log("validation (%d posters, exported model, epoch %d): %s", valIdx.size(), bestEpoch, validation);
+    log("baselines on the same validation posters: %s", baselines);
+
+    List<String> valLines = new ArrayList<>();
+    Path root = Path.of(data.source()).toAbsolutePath();
+    Path rootDir = Files.isDirectory(root) ? root : root.getParent();
+    valLines.add("# validation posters (seed " + cfg.seed() + ", fraction " + cfg.validationFraction() + "), relative to " + rootDir);
+    for (int i : valIdx) {
+      Path p = data.examples().get(i).path().toAbsolutePath();
+      valLines.add((p.startsWith(rootDir) ? rootDir.relativize(p) : p).toString().replace('\\', '/'));
+    }
+    Files.write(outDir.resolve("validation.txt"), valLines, StandardCharsets.UTF_8);
+
+    double totalSeconds = (System.nanoTime() - start) / 1e9;
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("dataset", data.source());
+    source.put("dataset_stats", data.stats().toMap());
+    Map<String, Object> splitInfo = new LinkedHashMap<>();
+    splitInfo.put("train", trainIdx.size());
+    splitInfo.put("validation", valIdx.size());
+    splitInfo.put("validation_fraction", cfg.validationFraction());
+    splitInfo.put("seed", cfg.seed());
+    splitInfo.put("unreadable_skipped", unreadableTrain + unreadableVal);
+    splitInfo.put("validation_list", "validation.txt");
+    source.put("split", splitInfo);
+    Map<String, Object> arch = new LinkedHashMap<>();
+    arch.put("name", ARCH);
+    arch.put("backbone", backbone.describe());
+    Map<String, Object> head = new LinkedHashMap<>();
+    head.put("layers", hidden > 0
+        ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + " (training only), dense " + g + ", sigmoid"
+        : "dense " + g + ", sigmoid");
+    head.put("parameters", (hidden > 0 ? (long) f * hidden + hidden + (long) hidden * g : (long) f * g) + g);
+    head.put("weights_origin", "trained here from random initialisation (seed " + cfg.seed() + ") on this dataset's training posters");
+    arch.put("head", head);
+    arch.put("flops_per_poster", flops);
+    arch.put("export", "backbone and head frozen as constants in one SavedModel; batch norm folded into the convolutions");
+    source.put("architecture", arch);
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("epochs_requested", cfg.epochs());
+    training.put("epochs_run", epochsRun);
+    training.put("exported_epoch", bestEpoch);
+    training.put("epoch_selection", "best validation macro ROC-AUC");
+    training.put("batch_size", cfg.batchSize());
+    training.put("optimizer", "Adam lr " + cfg.learningRate() + " (head only; backbone frozen)");
+    training.put("loss", cfg.positiveWeighting().equals("none") ? "sigmoid binary cross-entropy (plain, no class weighting)"
+        : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + MAX_POSITIVE_WEIGHT + ")");
+    training.put("augmentation", cfg.augment() ? "features of the flipped poster chosen at random for each training example" : "none");
+    training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + size + "x" + size + ", RGB, [0,1])");
+    training.put("feature_extraction_seconds", round(extractSeconds, 1));
+    training.put("head_training_seconds", round(trainingSeconds, 1));
+    training.put("total_seconds", round(totalSeconds, 1));
+    training.put("threads", threads);
+    training.put("tensorflow_java", "1.1.0");
+    source.put("training", training);
+    source.put("validation_metrics", validation);
+    source.put("baselines", baselines);
+    source.put("per_genre", Trainer.perGenre(valScores, valLabels, trainLabels, g, genres, thresholds));
+    source.put("history", "training-history.csv");
+    ModelSpec spec = new ModelSpec(MODEL_NAME, cfg.version(), size, size, genres, thresholdMap, 1, maxGenres, source);
+    Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
+    log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, Trainer.duration(totalSeconds), flops / 1e6);
+    Files.writeString(outDir.resolve("training-log.txt"), logText.toString(), StandardCharsets.UTF_8);
+    ModelPackage pkg = ModelPackage.read(outDir.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
+    log("model package check passed: %d bytes, fingerprint %s", pkg.sizeBytes(), pkg.fingerprint().substring(0, 16));
+    Files.writeString(outDir.resolve("training-log.txt"), logText.toString(), StandardCharsets.UTF_8);
+    return new Trainer.Outcome(spec, outDir, bestEpoch, totalSeconds);
+  }
+
+  /** The head on features [N, f]: logits [N, g]. */
+  Operand<TFloat32> headLogits(Ops tf, Operand<TFloat32> features, Head head, int f, int g) {
+    Operand<TFloat32> z = features;
+    int h = f;
+    if (head.w1() != null) {
+      h = head.b1().length;
+      z = tf.nn.relu(tf.nn.biasAdd(tf.linalg.matMul(z, constant(tf, new long[] {f, h}, head.w1())), tf.constant(head.b1())));
+    }
+    return tf.nn.biasAdd(tf.linalg.matMul(z, constant(tf, new long[] {h, g}, head.w2())), tf.constant(head.b2()));
+  }
+
+  private static Head readHead(Session session, Variable<TFloat32> w1, Variable<TFloat32> b1, Variable<TFloat32> w2, Variable<TFloat32> b2) {
+    Session.Runner runner = session.runner();
+    if (w1 != null) runner.fetch(w1).fetch(b1);
+    runner.fetch(w2).fetch(b2);
+    try (Result r = runner.run()) {
+      int k = 0;
+      float[] a = w1 != null ? toArray((TFloat32) r.get(k++)) : null;
+      float[] c = w1 != null ? toArray((TFloat32) r.get(k++)) : null;
+      return new Head(a, c, toArray((TFloat32) r.get(k++)), toArray((TFloat32) r.get(k)));
+    }
+  }
+
+  private float[] extract(Session session, Placeholder<TFloat32> x, Operand<TFloat32> feats, byte[][] cache, List<Integer> idx,
+      int size, boolean flip, int[] done, int total, long t0) {
+    int f = MobileNetBackbone.FEATURES;
+    int per = size * size * 3;
+    float[] batch = new float[EXTRACT_BATCH * per];
+    float[] outF = new float[idx.size() * f];
+    long lastReport = System.nanoTime();
+    for (int from = 0; from < idx.size(); from += EXTRACT_BATCH) {
+      int n = Math.min(EXTRACT_BATCH, idx.size() - from);
+      for (int k = 0; k < n; k++) fill(cache[idx.get(from + k)], batch, k * per, size, flip);
+      try (TFloat32 xt = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(batch, true, false).narrow((long) n * per));
+          Result r = session.runner().feed(x, xt).fetch(feats).run()) {
+        float[] part = new float[n * f];
+        ((TFloat32) r.get(0)).copyTo(DataBuffers.of(part, false, false));
+        System.arraycopy(part, 0, outF, from * f, n * f);
+      }
+      done[0] += n;
+      long now = System.nanoTime();
+      if (now - lastReport > 30e9) {
+        lastReport = now;
+        double secs = (now - t0) / 1e9;
+        log("  features %d/%d  %.1f posters/s  left ~%s", done[0], total, done[0] / secs, Trainer.duration((total - done[0]) * secs / done[0]));
+      }
+    }
+    return outF;
+  }
+
+  private byte[][] decodeAll(List<CcuDataset.Example> examples, int size, int threads) throws IOException {
+    long t0 = System.nanoTime();
+    Preprocessor pre = new Preprocessor(size, size, cfg.maxPixels());
+    byte[][] cache = new byte[examples.size()][];
+    List<String> failures = Collections.synchronizedList(new ArrayList<>());
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      int chunk = (examples.size() + threads - 1) / threads;
+      for (int t = 0; t < threads; t++) {
+        int from = t * chunk;
+        int to = Math.min(examples.size(), from + chunk);
+        futures.add(pool.submit(() -> {
+          float[] buf = new float[size * size * 3];
+          for (int i = from; i < to; i++) {
+            Path path = examples.get(i).path();
+            try {
+              pre.preprocessInto(Files.readAllBytes(path), buf, 0);
+              byte[] bytes = new byte[buf.length];
+              for (int k = 0; k < buf.length; k++) bytes[k] = (byte) Math.round(buf[k] * 255f);
+              cache[i] = bytes;
+            } catch (PosterException | IOException e) {
+              failures.add(path + ": " + e.getMessage());
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> fu : futures) {
+        try {
+          fu.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new IOException("decoding posters failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while decoding posters", e);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    log("decoded %d posters at %dx%d in %.1fs (%d unreadable, skipped)%s", examples.size(), size, size,
+        (System.nanoTime() - t0) / 1e9, failures.size(), failures.isEmpty() ? "" : "; first: " + failures.subList(0, Math.min(3, failures.size())));
+    return cache;
+  }
+
+  /** Byte cache to [0,1] floats (the values Preprocessor wrote), flipped left-right when asked. */
+  static void fill(byte[] src, float[] dest, int offset, int size, boolean flip) {
+    float scale = 1f / 255f;
+    int row = size * 3;
+    for (int yy = 0; yy < size; yy++) {
+      for (int xx = 0; xx < size; xx++) {
+        int s = yy * row + (flip ? size - 1 - xx : xx) * 3;
+        int d = offset + yy * row + xx * 3;
+        dest[d] = (src[s] & 0xFF) * scale;
+        dest[d + 1] = (src[s + 1] & 0xFF) * scale;
+        dest[d + 2] = (src[s + 2] & 0xFF) * scale;
+      }
+    }
+  }
+
+  private float[] positiveWeights(float[] trainLabels, int g) {
+    int n = trainLabels.length / g;
+    float[] w = new float[g];
+    for (int j = 0; j < g; j++) {
+      int pos = 0;
+      for (int i = 0; i < n; i++) if (trainLabels[i * g + j] > 0.5f) pos++;
+      double ratio = (n - pos) / (double) Math.max(1, pos);
+      double v = switch (cfg.positiveWeighting()) {
+        case "sqrt" -> Math.sqrt(ratio);
+        case "linear" -> ratio;
+        default -> 1.0;
+      };
+      w[j] = (float) Math.max(1.0, Math.min(MAX_POSITIVE_WEIGHT, v));
+    }
+    return w;
+  }
+
+  private static float[] normal(Random r, int n, double std) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * std);
+    return a;
+  }
+
+  static Operand<TFloat32> constant(Ops tf, long[] shape, float[] values) {
+    return tf.constant(Shape.of(shape), DataBuffers.of(values, true, false));
+  }
+
+  private static float[] toArray(TFloat32 t) {
+    float[] a = new float[(int) t.shape().size()];
+    t.copyTo(DataBuffers.of(a, false, false));
+    return a;
+  }
+
+  private static Double round(double v, int digits) {
+    if (Double.isNaN(v) || Double.isInfinite(v)) return null;
+    double p = Math.pow(10, digits);
+    return Math.round(v * p) / p;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (var walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
+  }
+}

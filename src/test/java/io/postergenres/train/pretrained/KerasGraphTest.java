@@ -1,0 +1,196 @@
+package io.postergenres.train.pretrained;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
+import org.tensorflow.GraphOperation;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TFloat32;
+
+class KerasGraphTest {
+  private static final int H = 4;
+  private static final int C = 2;
+  private static final int K = 3;
+
+  /**
+   * A tiny MobileNetV2-like block: input 4x4x2 -> conv 1x1 (3) -> BN -> ReLU6 -> depthwise 3x3 same
+   * -> BN -> add with the ReLU6 output -> global average pool -> dense 2 softmax; compared with a
+   * plain-Java computation of the same network.
+   */
+  @Test
+  void buildsConvDepthwiseBatchNormAddPoolDenseLikeKeras(@TempDir Path dir) throws IOException {
+    Random r = new Random(7);
+    float[] c1 = rand(r, C * K, 1);
+    float[][] bn1 = {rand(r, K, 0.5f, 1.5f), rand(r, K, 1), rand(r, K, 1), rand(r, K, 0.5f, 2f)}; // gamma, beta, mean, var
+    float[] dw = rand(r, 9 * K, 1);
+    float[][] bn2 = {rand(r, K, 0.5f, 1.5f), rand(r, K, 1), rand(r, K, 1), rand(r, K, 0.5f, 2f)};
+    float[] fcK = rand(r, K * 2, 1);
+    float[] fcB = rand(r, 2, 1);
+    List<Object[]> ws = List.of(
+        new Object[] {"c1/kernel", new int[] {1, 1, C, K}, c1},
+        new Object[] {"bn1/gamma", new int[] {K}, bn1[0]}, new Object[] {"bn1/beta", new int[] {K}, bn1[1]},
+        new Object[] {"bn1/moving_mean", new int[] {K}, bn1[2]}, new Object[] {"bn1/moving_variance", new int[] {K}, bn1[3]},
+        new Object[] {"dw/depthwise_kernel", new int[] {3, 3, K, 1}, dw},
+        new Object[] {"bn2/gamma", new int[] {K}, bn2[0]}, new Object[] {"bn2/beta", new int[] {K}, bn2[1]},
+        new Object[] {"bn2/moving_mean", new int[] {K}, bn2[2]}, new Object[] {"bn2/moving_variance", new int[] {K}, bn2[3]},
+        new Object[] {"fc/kernel", new int[] {K, 2}, fcK}, new Object[] {"fc/bias", new int[] {2}, fcB});
+    String layers = "["
+        + layer("in", "InputLayer", "\"batch_input_shape\":[null," + H + "," + H + "," + C + "]")
+        + "," + layer("c1", "Conv2D", "\"filters\":3,\"kernel_size\":[1,1],\"strides\":[1,1],\"padding\":\"same\",\"use_bias\":false,\"activation\":\"linear\"", "in")
+        + "," + layer("bn1", "BatchNormalization", "\"axis\":-1,\"epsilon\":0.001", "c1")
+        + "," + layer("r1", "ReLU", "\"max_value\":6", "bn1")
+        + "," + layer("dw", "DepthwiseConv2D", "\"kernel_size\":[3,3],\"strides\":[1,1],\"padding\":\"same\",\"use_bias\":false,\"activation\":\"linear\"", "r1")
+        + "," + layer("bn2", "BatchNormalization", "\"axis\":-1,\"epsilon\":0.001", "dw")
+        + "," + layer("add", "Add", "", "r1", "bn2")
+        + "," + layer("gap", "GlobalAveragePooling2D", "", "add")
+        + "," + layer("fc", "Dense", "\"units\":2,\"activation\":\"softmax\",\"use_bias\":true", "gap")
+        + "]";
+    writeModel(dir, layers, ws);
+    TfjsWeights weights = TfjsWeights.read(dir);
+    KerasGraph kg = new KerasGraph(weights);
+    assertArrayEquals(new int[] {H, H}, kg.inputSize());
+
+    float[] image = rand(r, 2 * H * H * C, 1); // two images
+    float[] got;
+    int biasAdds = 0;
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, H, H, C)));
+      Operand<TFloat32> y = kg.build(tf, x, "fc");
+      for (Iterator<GraphOperation> it = g.operations(); it.hasNext(); ) if (it.next().type().equals("BiasAdd")) biasAdds++;
+      try (Session s = new Session(g);
+          TFloat32 in = TFloat32.tensorOf(Shape.of(2, H, H, C), DataBuffers.of(image, true, false));
+          Result res = s.runner().feed(x, in).fetch(y).run()) {
+        got = new float[4];
+        ((TFloat32) res.get(0)).copyTo(DataBuffers.of(got, false, false));
+      }
+    }
+    assertEquals(3, biasAdds, "both batch norms folded into their convolutions (plus the dense bias)");
+
+    float[] want = new float[4];
+    for (int n = 0; n < 2; n++) {
+      float[] a = new float[H * H * K];
+      for (int p = 0; p < H * H; p++) {
+        for (int k = 0; k < K; k++) {
+          float v = 0;
+          for (int c = 0; c < C; c++) v += image[n * H * H * C + p * C + c] * c1[c * K + k];
+          a[p * K + k] = Math.min(6f, Math.max(0f, bn(v, bn1, k)));
+        }
+      }
+      float[] pooled = new float[K];
+      for (int yy = 0; yy < H; yy++) {
+        for (int xx = 0; xx < H; xx++) {
+          for (int k = 0; k < K; k++) {
+            float v = 0;
+            for (int dy = -1; dy <= 1; dy++) {
+              for (int dx = -1; dx <= 1; dx++) {
+                int sy = yy + dy;
+                int sx = xx + dx;
+                if (sy < 0 || sx < 0 || sy >= H || sx >= H) continue;
+                v += a[(sy * H + sx) * K + k] * dw[((dy + 1) * 3 + (dx + 1)) * K + k];
+              }
+            }
+            pooled[k] += (a[(yy * H + xx) * K + k] + bn(v, bn2, k)) / (H * H);
+          }
+        }
+      }
+      double[] logit = new double[2];
+      for (int o = 0; o < 2; o++) {
+        logit[o] = fcB[o];
+        for (int k = 0; k < K; k++) logit[o] += pooled[k] * fcK[k * 2 + o];
+      }
+      double m = Math.max(logit[0], logit[1]);
+      double e0 = Math.exp(logit[0] - m);
+      double e1 = Math.exp(logit[1] - m);
+      want[n * 2] = (float) (e0 / (e0 + e1));
+      want[n * 2 + 1] = (float) (e1 / (e0 + e1));
+    }
+    assertArrayEquals(want, got, 1e-5f);
+  }
+
+  /**
+   * The real nsfwjs 4.4.0 MobileNetV2, when installed: set POSTER_GENRES_NSFWJS (or the system
+   * property poster.genres.nsfwjs) to node_modules/nsfwjs/dist/models/mobilenet_v2. The reference
+   * softmax is what TensorFlow.js 4 (CPU backend, tf.loadLayersModel on the same files) gives for
+   * {@link MobileNetBackbone#syntheticImage}.
+   */
+  @Test
+  void realNsfwjsMobileNetV2MatchesTensorFlowJs() throws IOException {
+    String where = System.getProperty("poster.genres.nsfwjs", System.getenv("POSTER_GENRES_NSFWJS"));
+    assumeTrue(where != null && Files.isDirectory(Path.of(where)),
+        "nsfwjs not installed: set POSTER_GENRES_NSFWJS to node_modules/nsfwjs/dist/models/mobilenet_v2 (npm install nsfwjs@4.4.0)");
+    MobileNetBackbone b = new MobileNetBackbone(Path.of(where), MobileNetBackbone.InputScaling.UNIT);
+    assertEquals(224, b.imageSize());
+    assertEquals(266, b.weights().weights().size());
+    int size = b.imageSize();
+    float[] image = new float[size * size * 3];
+    MobileNetBackbone.syntheticImage(image, 0, size);
+    float[] p = b.run(true, image, 1, 5);
+    assertArrayEquals(new float[] {0.033402f, 0.032348f, 0.765976f, 0.161803f, 0.006470f}, p, 1e-4f);
+    float[] f = b.run(false, image, 1, MobileNetBackbone.FEATURES);
+    double sum = 0;
+    for (float v : f) sum += v;
+    assertEquals(86.5697, sum, 0.01, "sum of the 1280 pooled out_relu features (TensorFlow.js: 86.5697)");
+    assertEquals(4.231618f, f[1279], 1e-3f);
+  }
+
+  private static float bn(float v, float[][] bn, int k) {
+    return (float) ((v - bn[2][k]) / Math.sqrt(bn[3][k] + 0.001) * bn[0][k] + bn[1][k]);
+  }
+
+  private static String layer(String name, String type, String config, String... inputs) {
+    List<String> refs = new ArrayList<>();
+    for (String in : inputs) refs.add("[\"" + in + "\",0,0,{}]");
+    return "{\"name\":\"" + name + "\",\"class_name\":\"" + type + "\",\"config\":{\"name\":\"" + name + "\""
+        + (config.isEmpty() ? "" : "," + config) + "},\"inbound_nodes\":" + (inputs.length == 0 ? "[]" : "[[" + String.join(",", refs) + "]]") + "}";
+  }
+
+  private static void writeModel(Path dir, String layers, List<Object[]> ws) throws IOException {
+    StringBuilder specs = new StringBuilder();
+    int total = 0;
+    for (Object[] w : ws) total += ((float[]) w[2]).length;
+    ByteBuffer buf = ByteBuffer.allocate(total * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (Object[] w : ws) {
+      if (specs.length() > 0) specs.append(',');
+      int[] shape = (int[]) w[1];
+      specs.append("{\"name\":\"").append(w[0]).append("\",\"shape\":").append(java.util.Arrays.toString(shape)).append(",\"dtype\":\"float32\"}");
+      for (float v : (float[]) w[2]) buf.putFloat(v);
+    }
+    Files.write(dir.resolve("w.bin"), buf.array());
+    Files.writeString(dir.resolve("model.json"), "{\"modelTopology\":{\"model_config\":{\"class_name\":\"Model\",\"config\":{\"layers\":"
+        + layers + "}}},\"weightsManifest\":[{\"paths\":[\"w.bin\"],\"weights\":[" + specs + "]}]}");
+  }
+
+  private static float[] rand(Random r, int n, float scale) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
+    return a;
+  }
+
+  private static float[] rand(Random r, int n, float lo, float hi) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = lo + r.nextFloat() * (hi - lo);
+    assertTrue(hi > lo);
+    return a;
+  }
+}
