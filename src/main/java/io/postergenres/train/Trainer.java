@@ -400,28 +400,13 @@ public final class Trainer {
     log("validation (%d posters, exported model, epoch %d): %s", valIdx.size(), bestEpoch, validation);
     log("baselines on the same validation posters: %s", baselines);
 
-    List<String> valLines = new ArrayList<>();
-    Path root = Path.of(data.source()).toAbsolutePath();
-    Path rootDir = Files.isDirectory(root) ? root : root.getParent();
-    valLines.add("# validation posters (seed " + cfg.seed() + ", fraction " + cfg.validationFraction() + "), relative to " + rootDir);
-    for (int i : valIdx) {
-      Path p = data.examples().get(i).path().toAbsolutePath();
-      valLines.add((p.startsWith(rootDir) ? rootDir.relativize(p) : p).toString().replace('\\', '/'));
-    }
-    Files.write(outDir.resolve("validation.txt"), valLines, StandardCharsets.UTF_8);
+    writeValidationList(outDir, data, valIdx, cfg);
 
     double totalSeconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("dataset", data.source());
     source.put("dataset_stats", data.stats().toMap());
-    Map<String, Object> split = new LinkedHashMap<>();
-    split.put("train", trainIdx.size());
-    split.put("validation", valIdx.size());
-    split.put("validation_fraction", cfg.validationFraction());
-    split.put("seed", cfg.seed());
-    split.put("unreadable_skipped", unreadableTrain + unreadableVal);
-    split.put("validation_list", "validation.txt");
-    source.put("split", split);
+    source.put("split", splitInfo(trainIdx.size(), valIdx.size(), cfg, unreadableTrain + unreadableVal));
     Map<String, Object> arch = cnn.describe(cfg.dropout());
     source.put("architecture", arch);
     Map<String, Object> training = new LinkedHashMap<>();
@@ -715,5 +700,30 @@ public final class Trainer {
     try (var walk = Files.walk(dir)) {
       for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
     }
+  }
+
+  /** Writes validation.txt: the held-out posters, relative to the dataset root, so a split can be reproduced. */
+  public static void writeValidationList(Path outDir, CcuDataset.Loaded data, List<Integer> valIdx, Config cfg) throws IOException {
+    List<String> valLines = new ArrayList<>();
+    Path root = Path.of(data.source()).toAbsolutePath();
+    Path rootDir = Files.isDirectory(root) ? root : root.getParent();
+    valLines.add("# validation posters (seed " + cfg.seed() + ", fraction " + cfg.validationFraction() + "), relative to " + rootDir);
+    for (int i : valIdx) {
+      Path p = data.examples().get(i).path().toAbsolutePath();
+      valLines.add((p.startsWith(rootDir) ? rootDir.relativize(p) : p).toString().replace('\\', '/'));
+    }
+    Files.write(outDir.resolve("validation.txt"), valLines, StandardCharsets.UTF_8);
+  }
+
+  /** The "split" entry of model.json's source. */
+  public static Map<String, Object> splitInfo(int train, int validation, Config cfg, int unreadable) {
+    Map<String, Object> split = new LinkedHashMap<>();
+    split.put("train", train);
+    split.put("validation", validation);
+    split.put("validation_fraction", cfg.validationFraction());
+    split.put("seed", cfg.seed());
+    split.put("unreadable_skipped", unreadable);
+    split.put("validation_list", "validation.txt");
+    return split;
   }
 }

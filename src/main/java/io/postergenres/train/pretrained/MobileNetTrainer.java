@@ -299,28 +299,13 @@ public final class MobileNetTrainer {
     log("validation (%d posters, exported model, epoch %d): %s", valIdx.size(), bestEpoch, validation);
     log("baselines on the same validation posters: %s", baselines);
 
-    List<String> valLines = new ArrayList<>();
-    Path root = Path.of(data.source()).toAbsolutePath();
-    Path rootDir = Files.isDirectory(root) ? root : root.getParent();
-    valLines.add("# validation posters (seed " + cfg.seed() + ", fraction " + cfg.validationFraction() + "), relative to " + rootDir);
-    for (int i : valIdx) {
-      Path p = data.examples().get(i).path().toAbsolutePath();
-      valLines.add((p.startsWith(rootDir) ? rootDir.relativize(p) : p).toString().replace('\\', '/'));
-    }
-    Files.write(outDir.resolve("validation.txt"), valLines, StandardCharsets.UTF_8);
+    Trainer.writeValidationList(outDir, data, valIdx, cfg);
 
     double totalSeconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("dataset", data.source());
     source.put("dataset_stats", data.stats().toMap());
-    Map<String, Object> splitInfo = new LinkedHashMap<>();
-    splitInfo.put("train", trainIdx.size());
-    splitInfo.put("validation", valIdx.size());
-    splitInfo.put("validation_fraction", cfg.validationFraction());
-    splitInfo.put("seed", cfg.seed());
-    splitInfo.put("unreadable_skipped", unreadableTrain + unreadableVal);
-    splitInfo.put("validation_list", "validation.txt");
-    source.put("split", splitInfo);
+    source.put("split", Trainer.splitInfo(trainIdx.size(), valIdx.size(), cfg, unreadableTrain + unreadableVal));
     Map<String, Object> arch = new LinkedHashMap<>();
     arch.put("name", ARCH);
     arch.put("backbone", backbone.describe());
