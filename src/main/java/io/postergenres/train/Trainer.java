@@ -444,8 +444,24 @@ public final class Trainer {
   // ------------------------------------------------------------------ data
 
   private byte[][] decodeAll(List<CcuDataset.Example> examples, int size, int threads) throws IOException {
+    return decodeAll(examples, size, threads, cfg.maxPixels(), this::log);
+  }
+
+  /** Progress lines of a training run. */
+  @FunctionalInterface
+  public interface Log {
+    void log(String format, Object... args);
+  }
+
+  /**
+   * Decodes every poster once through the shared {@link Preprocessor}, in parallel, and keeps each
+   * as H x W x 3 bytes (the preprocessed values times 255: exact, since they came from 8-bit
+   * pixels), never as floats. Unreadable posters are left null and counted in the log.
+   */
+  public static byte[][] decodeAll(List<CcuDataset.Example> examples, int size, int threads, long maxPixels, Log logger)
+      throws IOException {
     long t0 = System.nanoTime();
-    Preprocessor pre = new Preprocessor(size, size, cfg.maxPixels());
+    Preprocessor pre = new Preprocessor(size, size, maxPixels);
     byte[][] cache = new byte[examples.size()][];
     AtomicInteger done = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -471,7 +487,7 @@ public final class Trainer {
               failures.add(path + ": " + e.getMessage());
             }
             int d = done.incrementAndGet();
-            if (d % 1000 == 0) log("  decoded %d/%d posters", d, examples.size());
+            if (d % 1000 == 0) logger.log("  decoded %d/%d posters", d, examples.size());
           }
           return null;
         }));
@@ -489,7 +505,7 @@ public final class Trainer {
     } finally {
       pool.shutdownNow();
     }
-    log("decoded %d posters at %dx%d in %.1fs (%d unreadable, skipped)%s", examples.size(), size, size,
+    logger.log("decoded %d posters at %dx%d in %.1fs (%d unreadable, skipped)%s", examples.size(), size, size,
         (System.nanoTime() - t0) / 1e9, failed.get(),
         failures.isEmpty() ? "" : "; first: " + failures.subList(0, Math.min(3, failures.size())));
     return cache;

@@ -1,6 +1,5 @@
 package io.postergenres.train.pretrained;
 
-import io.postergenres.image.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.ModelContract;
 import io.postergenres.model.ModelPackage;
@@ -22,9 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -105,7 +101,7 @@ public final class MobileNetTrainer {
     Trainer.Split split = Trainer.split(data.examples().size(), cfg.seed(), cfg.validationFraction());
     List<Integer> trainIdx = split.train();
     List<Integer> valIdx = split.validation();
-    byte[][] cache = decodeAll(data.examples(), size, threads);
+    byte[][] cache = Trainer.decodeAll(data.examples(), size, threads, cfg.maxPixels(), this::log);
     int unreadableTrain = (int) trainIdx.stream().filter(i -> cache[i] == null).count();
     int unreadableVal = (int) valIdx.stream().filter(i -> cache[i] == null).count();
     trainIdx.removeIf(i -> cache[i] == null);
@@ -398,52 +394,6 @@ public final class MobileNetTrainer {
       }
     }
     return outF;
-  }
-
-  private byte[][] decodeAll(List<CcuDataset.Example> examples, int size, int threads) throws IOException {
-    long t0 = System.nanoTime();
-    Preprocessor pre = new Preprocessor(size, size, cfg.maxPixels());
-    byte[][] cache = new byte[examples.size()][];
-    List<String> failures = Collections.synchronizedList(new ArrayList<>());
-    ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try {
-      List<Future<?>> futures = new ArrayList<>();
-      int chunk = (examples.size() + threads - 1) / threads;
-      for (int t = 0; t < threads; t++) {
-        int from = t * chunk;
-        int to = Math.min(examples.size(), from + chunk);
-        futures.add(pool.submit(() -> {
-          float[] buf = new float[size * size * 3];
-          for (int i = from; i < to; i++) {
-            Path path = examples.get(i).path();
-            try {
-              pre.preprocessInto(Files.readAllBytes(path), buf, 0);
-              byte[] bytes = new byte[buf.length];
-              for (int k = 0; k < buf.length; k++) bytes[k] = (byte) Math.round(buf[k] * 255f);
-              cache[i] = bytes;
-            } catch (PosterException | IOException e) {
-              failures.add(path + ": " + e.getMessage());
-            }
-          }
-          return null;
-        }));
-      }
-      for (Future<?> fu : futures) {
-        try {
-          fu.get();
-        } catch (java.util.concurrent.ExecutionException e) {
-          throw new IOException("decoding posters failed: " + e.getCause(), e.getCause());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while decoding posters", e);
-        }
-      }
-    } finally {
-      pool.shutdownNow();
-    }
-    log("decoded %d posters at %dx%d in %.1fs (%d unreadable, skipped)%s", examples.size(), size, size,
-        (System.nanoTime() - t0) / 1e9, failures.size(), failures.isEmpty() ? "" : "; first: " + failures.subList(0, Math.min(3, failures.size())));
-    return cache;
   }
 
   /** Byte cache to [0,1] floats (the values Preprocessor wrote), flipped left-right when asked. */
