@@ -177,7 +177,7 @@ public final class Trainer {
 
   private static final float SCALE = 1f / 255f; // the same factor as Preprocessor
   private static final float BN_MOMENTUM = 0.95f;
-  private static final float MAX_POSITIVE_WEIGHT = 10f;
+  public static final float MAX_POSITIVE_WEIGHT = 10f;
 
   private final Config cfg;
   private final PrintStream out;
@@ -228,7 +228,7 @@ public final class Trainer {
     }
     float[] valLabels = gatherLabels(labels, valIdx, g);
     float[] trainLabels = gatherLabels(labels, trainIdx, g);
-    float[] posWeight = positiveWeights(trainLabels, g);
+    float[] posWeight = positiveWeights(trainLabels, g, cfg.positiveWeighting());
     log("positive weights (%s): %s", cfg.positiveWeighting(), describe(genres, posWeight));
 
     Network cnn = network(cfg, g);
@@ -339,7 +339,7 @@ public final class Trainer {
           Network.Frozen frozen = cnn.freezeWeights(weights, Arrays.asList(popMean), Arrays.asList(popVar));
           float[] valScores;
           try (FrozenModel model = new FrozenModel(cnn, frozen, g, tfConfig)) {
-            valScores = score(model, cache, valIdx, size, g, b);
+            valScores = score(model::predict, cache, valIdx, size, g, b);
           }
           float[] valPred = Metrics.threshold(valScores, g, Metrics.constantThresholds(g, 0.5f));
           double valLoss = Metrics.logLoss(valScores, valLabels);
@@ -389,7 +389,7 @@ public final class Trainer {
     ModelSpec provisional = new ModelSpec(cnn.arch(), cfg.version(), size, size, genres, half, 1, Math.min(3, g), Map.of());
     float[] valScores;
     try (PosterModel loaded = PosterModel.load(outDir, provisional, threads, Math.min(2, threads))) {
-      valScores = scoreExported(loaded, cache, valIdx, size, g, cfg.batchSize());
+      valScores = score(loaded::predict, cache, valIdx, size, g, cfg.batchSize());
     }
     float[] thresholds = Metrics.bestF1Thresholds(valScores, valLabels, g, 0.5f);
     Map<String, Double> thresholdMap = new LinkedHashMap<>();
@@ -512,7 +512,7 @@ public final class Trainer {
   }
 
   /** Byte cache of one poster to floats, flipped left-right when asked; the same values Preprocessor writes. */
-  static void fill(byte[] src, float[] dest, int offset, int size, boolean flip) {
+  public static void fill(byte[] src, float[] dest, int offset, int size, boolean flip) {
     if (!flip) {
       for (int k = 0; k < src.length; k++) dest[offset + k] = (src[k] & 0xFF) * SCALE;
       return;
@@ -536,14 +536,15 @@ public final class Trainer {
     return out;
   }
 
-  private float[] positiveWeights(float[] trainLabels, int g) {
+  /** Per-genre weight of positives in the loss: none, sqrt or linear of negatives/positives, within [1, 10]. */
+  public static float[] positiveWeights(float[] trainLabels, int g, String weighting) {
     int n = trainLabels.length / g;
     float[] w = new float[g];
     for (int j = 0; j < g; j++) {
       int pos = 0;
       for (int i = 0; i < n; i++) if (trainLabels[i * g + j] > 0.5f) pos++;
       double ratio = (n - pos) / (double) Math.max(1, pos);
-      double v = switch (cfg.positiveWeighting()) {
+      double v = switch (weighting) {
         case "sqrt" -> Math.sqrt(ratio);
         case "linear" -> ratio;
         default -> 1.0;
@@ -578,26 +579,16 @@ public final class Trainer {
     return w;
   }
 
-  private static float[] score(FrozenModel model, byte[][] cache, List<Integer> idx, int size, int g, int b) {
+  /** Scores cached posters in batches through any model (the training graph's frozen copy, or the exported one). */
+  private static float[] score(java.util.function.BiFunction<float[], Integer, float[]> predict, byte[][] cache,
+      List<Integer> idx, int size, int g, int b) {
     int perImage = size * size * 3;
     float[] batch = new float[b * perImage];
     float[] out = new float[idx.size() * g];
     for (int from = 0; from < idx.size(); from += b) {
       int n = Math.min(b, idx.size() - from);
       for (int k = 0; k < n; k++) fill(cache[idx.get(from + k)], batch, k * perImage, size, false);
-      System.arraycopy(model.predict(batch, n), 0, out, from * g, n * g);
-    }
-    return out;
-  }
-
-  private static float[] scoreExported(PosterModel model, byte[][] cache, List<Integer> idx, int size, int g, int b) {
-    int perImage = size * size * 3;
-    float[] batch = new float[b * perImage];
-    float[] out = new float[idx.size() * g];
-    for (int from = 0; from < idx.size(); from += b) {
-      int n = Math.min(b, idx.size() - from);
-      for (int k = 0; k < n; k++) fill(cache[idx.get(from + k)], batch, k * perImage, size, false);
-      System.arraycopy(model.predict(batch, n), 0, out, from * g, n * g);
+      System.arraycopy(predict.apply(batch, n), 0, out, from * g, n * g);
     }
     return out;
   }

@@ -55,7 +55,6 @@ import org.tensorflow.types.TFloat32;
 public final class MobileNetTrainer {
   public static final String ARCH = "mobilenet";
   public static final String MODEL_NAME = "postercnn-mobilenet";
-  private static final float MAX_POSITIVE_WEIGHT = 10f;
   private static final int EXTRACT_BATCH = 32;
 
   private final Trainer.Config cfg;
@@ -116,7 +115,7 @@ public final class MobileNetTrainer {
     }
     float[] valLabels = Trainer.gatherLabels(labels, valIdx, g);
     float[] trainLabels = Trainer.gatherLabels(labels, trainIdx, g);
-    float[] posWeight = positiveWeights(trainLabels, g);
+    float[] posWeight = Trainer.positiveWeights(trainLabels, g, cfg.positiveWeighting());
 
     ConfigProto tfConfig = ConfigProto.newBuilder()
         .setIntraOpParallelismThreads(threads)
@@ -283,7 +282,7 @@ public final class MobileNetTrainer {
       float[] batch = new float[EXTRACT_BATCH * per];
       for (int from = 0; from < valIdx.size(); from += EXTRACT_BATCH) {
         int n = Math.min(EXTRACT_BATCH, valIdx.size() - from);
-        for (int k = 0; k < n; k++) fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
+        for (int k = 0; k < n; k++) Trainer.fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
         System.arraycopy(loaded.predict(batch, n), 0, valScores, from * g, n * g);
       }
     }
@@ -323,7 +322,7 @@ public final class MobileNetTrainer {
     training.put("batch_size", cfg.batchSize());
     training.put("optimizer", "Adam lr " + cfg.learningRate() + " (head only; backbone frozen)");
     training.put("loss", cfg.positiveWeighting().equals("none") ? "sigmoid binary cross-entropy (plain, no class weighting)"
-        : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + MAX_POSITIVE_WEIGHT + ")");
+        : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + Trainer.MAX_POSITIVE_WEIGHT + ")");
     training.put("augmentation", cfg.augment() ? "features of the flipped poster chosen at random for each training example" : "none");
     training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + size + "x" + size + ", RGB, [0,1])");
     training.put("feature_extraction_seconds", round(extractSeconds, 1));
@@ -378,7 +377,7 @@ public final class MobileNetTrainer {
     long lastReport = System.nanoTime();
     for (int from = 0; from < idx.size(); from += EXTRACT_BATCH) {
       int n = Math.min(EXTRACT_BATCH, idx.size() - from);
-      for (int k = 0; k < n; k++) fill(cache[idx.get(from + k)], batch, k * per, size, flip);
+      for (int k = 0; k < n; k++) Trainer.fill(cache[idx.get(from + k)], batch, k * per, size, flip);
       try (TFloat32 xt = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(batch, true, false).narrow((long) n * per));
           Result r = session.runner().feed(x, xt).fetch(feats).run()) {
         float[] part = new float[n * f];
@@ -396,37 +395,6 @@ public final class MobileNetTrainer {
     return outF;
   }
 
-  /** Byte cache to [0,1] floats (the values Preprocessor wrote), flipped left-right when asked. */
-  static void fill(byte[] src, float[] dest, int offset, int size, boolean flip) {
-    float scale = 1f / 255f;
-    int row = size * 3;
-    for (int yy = 0; yy < size; yy++) {
-      for (int xx = 0; xx < size; xx++) {
-        int s = yy * row + (flip ? size - 1 - xx : xx) * 3;
-        int d = offset + yy * row + xx * 3;
-        dest[d] = (src[s] & 0xFF) * scale;
-        dest[d + 1] = (src[s + 1] & 0xFF) * scale;
-        dest[d + 2] = (src[s + 2] & 0xFF) * scale;
-      }
-    }
-  }
-
-  private float[] positiveWeights(float[] trainLabels, int g) {
-    int n = trainLabels.length / g;
-    float[] w = new float[g];
-    for (int j = 0; j < g; j++) {
-      int pos = 0;
-      for (int i = 0; i < n; i++) if (trainLabels[i * g + j] > 0.5f) pos++;
-      double ratio = (n - pos) / (double) Math.max(1, pos);
-      double v = switch (cfg.positiveWeighting()) {
-        case "sqrt" -> Math.sqrt(ratio);
-        case "linear" -> ratio;
-        default -> 1.0;
-      };
-      w[j] = (float) Math.max(1.0, Math.min(MAX_POSITIVE_WEIGHT, v));
-    }
-    return w;
-  }
 
   private static float[] normal(Random r, int n, double std) {
     float[] a = new float[n];
