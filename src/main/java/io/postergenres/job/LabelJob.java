@@ -108,8 +108,13 @@ public final class LabelJob {
     labels.write().mode(saveMode(request.mode())).parquet(request.output());
     double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
 
-    long vanished = labelLeftovers(listed, request.output(), runId, labeller, conf);
     Map<String, Long> byKind = countByKind(request.output(), runId);
+    long scanned = byKind.values().stream().mapToLong(Long::longValue).sum();
+    long vanished = 0;
+    if (scanned < listed.length) {
+      vanished = labelLeftovers(listed, scanned, request.output(), runId, labeller, conf);
+      byKind = countByKind(request.output(), runId);
+    }
     long rows = byKind.values().stream().mapToLong(Long::longValue).sum();
     long labelled = byKind.getOrDefault("", 0L);
     byKind.remove("");
@@ -302,13 +307,11 @@ public final class LabelJob {
    * Spark's file scan skips empty files, and with {@code ignoreMissingFiles} also files deleted
    * after the driver listed them. They are stat-ed again and go through the same labeller, which
    * gives them {@code empty} or {@code not_found} rows (or labels them, if they are fine after all).
-   * Costs one count in the normal case; the anti-join runs only when rows are missing.
+   * Runs only when the rows written fall short of the listing (the caller counts them anyway).
    */
-  private long labelLeftovers(String[] listed, String output, String runId, PosterLabeller labeller,
+  private long labelLeftovers(String[] listed, long rows, String output, String runId, PosterLabeller labeller,
       Broadcast<HadoopConf> conf) {
     Dataset<Row> written = spark.read().parquet(output).where(col(OutputSchema.RUN_ID).equalTo(lit(runId)));
-    long rows = written.count();
-    if (rows >= listed.length) return 0;
     Dataset<String> leftovers =
         spark.createDataset(Arrays.asList(listed), Encoders.STRING())
             .except(written.select(col(OutputSchema.PATH)).as(Encoders.STRING()));
