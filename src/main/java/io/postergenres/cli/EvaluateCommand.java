@@ -58,6 +58,10 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure as JSON to FILE.")
   Path json;
 
+  @Option(names = "--scores", paramLabel = "CSV",
+      description = "Also write every evaluated poster's scores to CSV: path, labelled genres (|-separated), one column per genre.")
+  Path scoresCsv;
+
   @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Posters per TensorFlow run. Default: ${DEFAULT-VALUE}.")
   int batchSize;
 
@@ -118,6 +122,12 @@ public final class EvaluateCommand implements Callable<Integer> {
       if (parent != null) Files.createDirectories(parent);
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), r);
       out.printf("%nwrote %s%n", json);
+    }
+    if (scoresCsv != null) {
+      Path parent = scoresCsv.toAbsolutePath().getParent();
+      if (parent != null) Files.createDirectories(parent);
+      Files.write(scoresCsv, result.scoresCsv(), java.nio.charset.StandardCharsets.UTF_8);
+      out.printf("wrote %s%n", scoresCsv);
     }
     out.flush();
     return ExitCode.OK.code();

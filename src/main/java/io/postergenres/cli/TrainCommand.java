@@ -6,8 +6,8 @@ import io.postergenres.train.CcuDataset;
 import io.postergenres.train.PosterCnn;
 import io.postergenres.train.SeedCnn;
 import io.postergenres.train.Trainer;
-import io.postergenres.train.pretrained.MobileNetBackbone;
-import io.postergenres.train.pretrained.MobileNetTrainer;
+import io.postergenres.train.pretrained.BackboneTrainer;
+import io.postergenres.train.pretrained.KerasBackbone;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
     })
 public final class TrainCommand implements Callable<Integer> {
   /** Architectures this command can train. */
-  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH, SeedCnn.ARCH, MobileNetTrainer.ARCH);
+  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH, SeedCnn.ARCH, BackboneTrainer.ARCH);
 
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
@@ -64,28 +64,42 @@ public final class TrainCommand implements Callable<Integer> {
       description = {"Architecture. Choices: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
           "seed is the original Keras network (350x350 input, 27,660,664 parameters) and takes the original recipe's",
           "defaults: 5 epochs, plain binary cross-entropy, no augmentation (other options still override).",
-          "mobilenet is a head trained on the frozen MobileNetV2 of the nsfwjs npm package (needs --backbone; 224x224 input,",
-          "60 epochs, batch 64, dropout 0.5)."},
+          "pretrained is a head trained on a frozen network of the nsfwjs npm package, MobileNetV2 or InceptionV3",
+          "(needs --backbone; its input size, 60 epochs, batch 64, dropout 0.5). mobilenet is its old name."},
       completionCandidates = Architectures.class)
   String arch;
 
   @Option(names = "--backbone", paramLabel = "DIR",
-      description = {"--arch mobilenet: the MobileNetV2 folder of an installed nsfwjs 4.4.0 npm package",
-          "(node_modules/nsfwjs/dist/models/mobilenet_v2), converted here at training time."})
+      description = {"--arch pretrained: a model folder of an installed nsfwjs 4.4.0 npm package",
+          "(node_modules/nsfwjs/dist/models/mobilenet_v2 or .../inception_v3), converted here at training time."})
   Path backbone;
 
+  @Option(names = "--feature-layers", paramLabel = "LAYER[,LAYER...]", split = ",",
+      description = {"--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input;",
+          "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10)."})
+  List<String> featureLayers = new java.util.ArrayList<>();
+
+  @Option(names = "--feature-cache", paramLabel = "DIR",
+      description = "--arch pretrained: keep extracted features in DIR and reuse them when nothing they depend on changed (quick head experiments).")
+  Path featureCache;
+
+  @Option(names = "--ensemble-with", paramLabel = "MODEL_DIR",
+      description = {"--arch pretrained: one of our trained models (e.g. models/postercnn), validated on the same posters, to average",
+          "with inside the exported model (weight chosen on validation); the result is one SavedModel like any other."})
+  Path ensembleWith;
+
   @Option(names = "--hidden", paramLabel = "N", defaultValue = "256",
-      description = "--arch mobilenet: units of the head's hidden layer; 0 for a linear head. Default: ${DEFAULT-VALUE}.")
+      description = "--arch pretrained: units of the head's hidden layer; 0 for a linear head. Default: ${DEFAULT-VALUE}.")
   int hidden;
 
   @Option(names = "--backbone-input", paramLabel = "SCALING", defaultValue = "UNIT",
-      description = "--arch mobilenet: UNIT feeds [0,1] as nsfwjs does; SYMMETRIC feeds 2x-1 ([-1,1], Keras' ImageNet convention). Default: ${DEFAULT-VALUE}.")
-  MobileNetBackbone.InputScaling backboneInput;
+      description = "--arch pretrained: UNIT feeds [0,1] as nsfwjs does; SYMMETRIC feeds 2x-1 ([-1,1], Keras' ImageNet convention). Default: ${DEFAULT-VALUE}.")
+  KerasBackbone.InputScaling backboneInput;
 
   @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training posters. Default: 12 (postercnn), 5 (seed).")
   Integer epochs;
 
-  @Option(names = "--batch-size", paramLabel = "N", description = "Posters per training step. Default: 32 (64 for mobilenet).")
+  @Option(names = "--batch-size", paramLabel = "N", description = "Posters per training step. Default: 32 (64 for pretrained).")
   Integer batchSize;
 
   @Option(names = "--learning-rate", paramLabel = "LR", defaultValue = "0.001", description = "Adam learning rate. Default: ${DEFAULT-VALUE}.")
@@ -146,8 +160,8 @@ public final class TrainCommand implements Callable<Integer> {
           + " labelled posters with a readable file; training needs more (" + data.stats().toMap() + ")");
     }
     PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-    Trainer.Outcome outcome = config.arch().equals(MobileNetTrainer.ARCH)
-        ? new MobileNetTrainer(config, backbone, hidden, backboneInput, out).train(data, output)
+    Trainer.Outcome outcome = pretrained(config.arch())
+        ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
         : new Trainer(config, out).train(data, output);
     out.printf("poster-genres: model written to %s (epoch %d exported, %.0f s)%n", outcome.dir(), outcome.bestEpoch(), outcome.seconds());
     out.flush();
@@ -155,25 +169,31 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   Trainer.Config config() {
-    if (!ARCHITECTURES.contains(arch)) {
+    if (!ARCHITECTURES.contains(arch) && !arch.equals(BackboneTrainer.OLD_ARCH)) {
       throw usage("--arch " + arch + " is not an architecture this version can train; choices: " + String.join(", ", ARCHITECTURES));
     }
     if (timeLimitMinutes < 0) throw usage("--time-limit must be 0 (no limit) or more minutes, got " + timeLimitMinutes);
     if (maxPixels <= 0) throw usage("--max-pixels must be positive, got " + maxPixels);
     if (modelVersion.isBlank()) throw usage("--model-version must not be empty");
     boolean seedArch = arch.equals(SeedCnn.ARCH);
-    boolean mobilenet = arch.equals(MobileNetTrainer.ARCH);
+    boolean mobilenet = pretrained(arch);
     if (mobilenet) {
+      if (imageSize != null) throw usage("--image-size is fixed by the backbone for --arch " + arch + " (224 MobileNetV2, 299 InceptionV3); leave it out");
       if (backbone == null) {
-        throw usage("--arch mobilenet needs --backbone DIR: the nsfwjs package's model folder, e.g. "
+        throw usage("--arch " + arch + " needs --backbone DIR: the nsfwjs package's model folder, e.g. "
             + "node_modules/nsfwjs/dist/models/mobilenet_v2 after 'npm install nsfwjs@4.4.0'");
       }
       if (!java.nio.file.Files.isDirectory(backbone)) throw new PosterGenresException(ExitCode.INPUT, "--backbone " + backbone + " is not a directory");
       if (hidden < 0) throw usage("--hidden must be 0 (linear head) or more, got " + hidden);
+      if (ensembleWith != null && !Files.isRegularFile(ensembleWith.resolve("model.json"))) {
+        throw new PosterGenresException(ExitCode.INPUT, "--ensemble-with " + ensembleWith + " is not a model directory (no model.json)");
+      }
     } else if (backbone != null) {
-      throw usage("--backbone is only for --arch mobilenet");
+      throw usage("--backbone is only for --arch pretrained");
+    } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
+      throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }
-    Trainer.Config base = seedArch ? Trainer.Config.seedDefaults() : mobilenet ? Trainer.Config.mobilenetDefaults() : Trainer.Config.defaults();
+    Trainer.Config base = seedArch ? Trainer.Config.seedDefaults() : mobilenet ? Trainer.Config.pretrainedDefaults() : Trainer.Config.defaults();
     try {
       return new Trainer.Config(imageSize != null ? imageSize : base.imageSize(), epochs != null ? epochs : base.epochs(),
           batchSize != null ? batchSize : base.batchSize(), learningRate, validationFraction, seed, dropout != null ? dropout : base.dropout(),
@@ -209,6 +229,10 @@ public final class TrainCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new PosterGenresException(ExitCode.INPUT, "cannot read the training data: " + e.getMessage(), e);
     }
+  }
+
+  private static boolean pretrained(String arch) {
+    return arch.equals(BackboneTrainer.ARCH) || arch.equals(BackboneTrainer.OLD_ARCH);
   }
 
   private static PosterGenresException usage(String message) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -42,7 +43,24 @@ public final class Evaluator {
   }
 
   /** The evaluation and everything about the run, as written to JSON. */
-  public record Result(Evaluation evaluation, Map<String, Object> report) {}
+  public record Result(Evaluation evaluation, Map<String, Object> report, List<CcuDataset.Example> scored, float[] scores, List<String> genres) {
+
+    /** One CSV row per scored poster: path, its labelled genres (|-separated), then a score per genre. */
+    public List<String> scoresCsv() {
+      int g = genres.size();
+      List<String> lines = new ArrayList<>();
+      lines.add("path,genres," + String.join(",", genres));
+      for (int i = 0; i < scored.size(); i++) {
+        StringBuilder b = new StringBuilder();
+        String path = scored.get(i).path().toString();
+        b.append(path.contains(",") || path.contains("\"") ? '"' + path.replace("\"", "\"\"") + '"' : path).append(',');
+        b.append(String.join("|", new java.util.TreeSet<>(scored.get(i).genres())));
+        for (int j = 0; j < g; j++) b.append(',').append(String.format(Locale.ROOT, "%.6f", scores[i * g + j]));
+        lines.add(b.toString());
+      }
+      return lines;
+    }
+  }
 
   private Evaluator() {}
 
@@ -172,7 +190,7 @@ public final class Evaluator {
     report.putAll(ev.toMap());
     report.put("seconds", Math.round(seconds * 10) / 10.0);
     report.put("threads", threads);
-    return new Result(ev, report);
+    return new Result(ev, report, List.copyOf(scored), scores, genres);
   }
 
   private static int[] trainCounts(Map<?, ?> perGenre, List<String> genres) {

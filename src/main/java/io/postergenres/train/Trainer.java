@@ -6,7 +6,7 @@ import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
-import io.postergenres.train.pretrained.MobileNetTrainer;
+import io.postergenres.train.pretrained.BackboneTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -77,9 +77,9 @@ public final class Trainer {
     }
 
     public Config {
-      if (!List.of(PosterCnn.ARCH, SeedCnn.ARCH, MobileNetTrainer.ARCH).contains(arch)) {
+      if (!List.of(PosterCnn.ARCH, SeedCnn.ARCH, BackboneTrainer.ARCH, BackboneTrainer.OLD_ARCH).contains(arch)) {
         throw new IllegalArgumentException("--arch must be " + PosterCnn.ARCH + ", " + SeedCnn.ARCH + " or "
-            + MobileNetTrainer.ARCH + ", got " + arch);
+            + BackboneTrainer.ARCH + ", got " + arch);
       }
       if (imageSize < 16 || imageSize > 512) throw new IllegalArgumentException("--image-size must be 16 to 512, got " + imageSize);
       if (epochs < 1) throw new IllegalArgumentException("--epochs must be 1 or more, got " + epochs);
@@ -100,11 +100,12 @@ public final class Trainer {
     }
 
     /**
-     * {@code --arch mobilenet}: the frozen nsfwjs MobileNetV2 at its 224x224 input, a head trained on
+     * {@code --arch pretrained}: a frozen nsfwjs network at its input size (the image size here is
+     * replaced by the backbone's), a head trained on
      * its features: Adam 0.001, batch 64, 60 epochs, dropout 0.5, sqrt positive weighting, flips.
      */
-    public static Config mobilenetDefaults() {
-      return new Config(224, 60, 64, 1e-3f, 0.15, 42, 0.5f, "sqrt", 0, 50_000_000L, 0, "1.0.0", MobileNetTrainer.ARCH, true);
+    public static Config pretrainedDefaults() {
+      return new Config(224, 60, 64, 1e-3f, 0.15, 42, 0.5f, "sqrt", 0, 50_000_000L, 0, "1.0.0", BackboneTrainer.ARCH, true);
     }
 
     /**
@@ -119,8 +120,8 @@ public final class Trainer {
 
   /** The network {@code cfg} names, for {@code genres} outputs. */
   public static Network network(Config cfg, int genres) {
-    if (cfg.arch().equals(MobileNetTrainer.ARCH)) {
-      throw new IllegalArgumentException("--arch " + MobileNetTrainer.ARCH + " is trained by MobileNetTrainer (frozen backbone + head), not end to end");
+    if (cfg.arch().equals(BackboneTrainer.ARCH) || cfg.arch().equals(BackboneTrainer.OLD_ARCH)) {
+      throw new IllegalArgumentException("--arch " + cfg.arch() + " is trained by BackboneTrainer (frozen backbone + head), not end to end");
     }
     return cfg.arch().equals(SeedCnn.ARCH)
         ? new SeedCnn(cfg.imageSize(), genres)
@@ -391,10 +392,10 @@ public final class Trainer {
     try (PosterModel loaded = PosterModel.load(outDir, provisional, threads, Math.min(2, threads))) {
       valScores = score(loaded::predict, cache, valIdx, size, g, cfg.batchSize());
     }
-    float[] thresholds = Metrics.bestF1Thresholds(valScores, valLabels, g, 0.5f);
+    int maxGenres = Math.min(3, g);
+    float[] thresholds = calibrate(valScores, valLabels, g, maxGenres);
     Map<String, Double> thresholdMap = new LinkedHashMap<>();
     for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 100) / 100.0);
-    int maxGenres = Math.min(3, g);
     Map<String, Object> validation = validationMetrics(valScores, valLabels, g, thresholds, genres, maxGenres);
     Map<String, Object> baselines = baselines(trainLabels, valLabels, g, genres, maxGenres);
     log("validation (%d posters, exported model, epoch %d): %s", valIdx.size(), bestEpoch, validation);
@@ -595,6 +596,15 @@ public final class Trainer {
 
   // ------------------------------------------------------------------ reporting
 
+  /**
+   * Per-genre thresholds for model.json: each genre's best-F1 threshold, then moved to maximise the
+   * micro-F1 of the job's decisions (at least 1, at most {@code maxGenres} genres per poster).
+   */
+  public static float[] calibrate(float[] scores, float[] labels, int g, int maxGenres) {
+    float[] start = Metrics.bestF1Thresholds(scores, labels, g, 0.5f);
+    return Metrics.bestRuleMicroF1Thresholds(scores, labels, g, start, 1, maxGenres);
+  }
+
   /** Decisions the labelling job would make: thresholds, then at least 1 and at most max genres. */
   public static float[] assign(float[] scores, int g, float[] thresholds, List<String> genres, int maxGenres) {
     GenreRules rules = new GenreRules(genres, thresholds, 1, maxGenres);
@@ -628,7 +638,7 @@ public final class Trainer {
     for (int pass = 0; pass < 2; pass++) {
       List<Integer> tune = pass == 0 ? a : b;
       List<Integer> apply = pass == 0 ? b : a;
-      float[] t = Metrics.bestF1Thresholds(gatherLabels(scores, tune, g), gatherLabels(labels, tune, g), g, 0.5f);
+      float[] t = calibrate(gatherLabels(scores, tune, g), gatherLabels(labels, tune, g), g, maxGenres);
       float[] pred = assign(gatherLabels(scores, apply, g), g, t, genres, maxGenres);
       for (int k = 0; k < apply.size(); k++) System.arraycopy(pred, k * g, crossPred, apply.get(k) * g, g);
     }

@@ -39,4 +39,20 @@ class MetricsTest {
     assertEquals(0.5f, t[1]);
     assertArrayEquals(new float[] {1, 0, 1, 0, 0, 0}, Metrics.threshold(scores, 2, t));
   }
+
+  @Test
+  void ruleMicroF1FollowsTheJobsDecisionsAndCalibrationFindsTheBestThresholds() {
+    float[] scores = {0.9f, 0.6f, 0.2f, 0.3f, 0.4f, 0.8f};
+    float[] labels = {1, 0, 0, 0, 1, 1};
+    // 0.5 everywhere: poster 0 gets genres 0 and 1 (one false), poster 1 gets genre 2 (genre 1 missed): 2*2/(4+1+1).
+    assertEquals(4.0 / 6, Metrics.ruleMicroF1(scores, labels, 3, new float[] {0.5f, 0.5f, 0.5f}, 1, 3), 1e-9);
+    // At most one genre each: 0 and 2, both right, one missed.
+    assertEquals(4.0 / 5, Metrics.ruleMicroF1(scores, labels, 3, new float[] {0.5f, 0.5f, 0.5f}, 1, 1), 1e-9);
+    // All over 0.95: the "at least one" rule tops up with each poster's best genre.
+    assertEquals(4.0 / 5, Metrics.ruleMicroF1(scores, labels, 3, new float[] {0.95f, 0.95f, 0.95f}, 1, 3), 1e-9);
+    float[] t = Metrics.bestRuleMicroF1Thresholds(scores, labels, 3, new float[] {0.5f, 0.5f, 0.5f}, 1, 3);
+    // Best reachable: genre 1 at or under 0.4 (one false positive, nothing missed): 2*3/(6+1).
+    assertEquals(6.0 / 7, Metrics.ruleMicroF1(scores, labels, 3, t, 1, 3), 1e-9);
+    assertTrue(t[1] <= 0.4f, "genre 1 threshold " + t[1]);
+  }
 }

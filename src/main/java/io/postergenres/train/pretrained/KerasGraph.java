@@ -20,9 +20,9 @@ import org.tensorflow.types.TFloat32;
  * MobileNetV2), otherwise applied as a per-channel scale and shift.
  *
  * <p>Layers: InputLayer, ZeroPadding2D, Conv2D, DepthwiseConv2D, BatchNormalization, ReLU (with
- * max_value, so ReLU6), Activation (relu, relu6, linear, softmax, sigmoid), Add,
- * AveragePooling2D, GlobalAveragePooling2D, Flatten, Dense and Dropout (inference: identity).
- * Channels last only.
+ * max_value, so ReLU6), Activation (relu, relu6, linear, softmax, sigmoid), Add, Concatenate
+ * (channel axis), AveragePooling2D, MaxPooling2D, GlobalAveragePooling2D, Flatten, Dense and
+ * Dropout (inference: identity). Channels last only: enough for MobileNetV2 and InceptionV3.
  */
 public final class KerasGraph {
   private final Map<String, JsonNode> layers = new LinkedHashMap<>();
@@ -70,8 +70,16 @@ public final class KerasGraph {
   /** The output of layer {@code output} for {@code image} fed to the input layer. */
   public Operand<TFloat32> build(Ops tf, Operand<TFloat32> image, String output) {
     if (!layers.containsKey(output)) throw new IllegalArgumentException("the model has no layer " + output);
-    Map<String, Operand<TFloat32>> done = new HashMap<>();
-    done.put(inputLayer, image);
+    return build(tf, image, output, new HashMap<>());
+  }
+
+  /**
+   * As {@link #build(Ops, Operand, String)}, sharing the layers already built in {@code done} (one
+   * map per image operand), so several outputs of one network are built once.
+   */
+  public Operand<TFloat32> build(Ops tf, Operand<TFloat32> image, String output, Map<String, Operand<TFloat32>> done) {
+    if (!layers.containsKey(output)) throw new IllegalArgumentException("the model has no layer " + output);
+    done.putIfAbsent(inputLayer, image);
     return node(tf, output, done);
   }
 
@@ -130,12 +138,23 @@ public final class KerasGraph {
         for (int i = 1; i < in.size(); i++) x = tf.math.add(x, node(tf, in.get(i), done));
         result = x;
       }
-      case "AveragePooling2D" -> {
+      case "Concatenate" -> {
+        int axis = c.path("axis").asInt(-1);
+        if (axis != -1 && axis != 3) throw new IllegalArgumentException("Concatenate " + name + ": only the channel axis is supported");
+        List<Operand<TFloat32>> parts = new ArrayList<>();
+        for (String i : in) parts.add(node(tf, i, done));
+        result = tf.concat(parts, tf.constant(3));
+      }
+      case "AveragePooling2D", "MaxPooling2D" -> {
         checkChannelsLast(name, c);
         JsonNode ps = c.path("pool_size");
         JsonNode st = c.path("strides").isArray() ? c.path("strides") : ps;
-        result = tf.nn.avgPool(node(tf, in.get(0), done), List.of(1L, ps.get(0).asLong(), ps.get(1).asLong(), 1L),
-            List.of(1L, st.get(0).asLong(), st.get(1).asLong(), 1L), c.path("padding").asText("valid").toUpperCase(Locale.ROOT));
+        List<Long> window = List.of(1L, ps.get(0).asLong(), ps.get(1).asLong(), 1L);
+        List<Long> strides = List.of(1L, st.get(0).asLong(), st.get(1).asLong(), 1L);
+        String padding = c.path("padding").asText("valid").toUpperCase(Locale.ROOT);
+        Operand<TFloat32> x = node(tf, in.get(0), done);
+        result = type.equals("MaxPooling2D") ? tf.nn.maxPool(x, tf.constant(new int[] {1, ps.get(0).asInt(), ps.get(1).asInt(), 1}),
+            tf.constant(new int[] {1, st.get(0).asInt(), st.get(1).asInt(), 1}), padding) : tf.nn.avgPool(x, window, strides, padding);
       }
       case "GlobalAveragePooling2D" -> result = tf.math.mean(node(tf, in.get(0), done), tf.constant(new int[] {1, 2}));
       case "Flatten" -> result = tf.reshape(node(tf, in.get(0), done), tf.constant(new long[] {-1, flatSize(name, done, in.get(0))}));

@@ -2,6 +2,7 @@ package io.postergenres.train.pretrained;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -129,25 +130,87 @@ class KerasGraphTest {
   }
 
   /**
+   * An InceptionV3-like block, read as a backbone: input 4x4x3 -> [conv 1x1 (no bias) -> BN without
+   * scale -> Activation relu] and [max pool 3x3 stride 1 same] -> Concatenate ("mixed10") ->
+   * features = average pools of the relu branch and of mixed10, then the 4x4 pixel grid; compared
+   * with plain Java.
+   */
+  @Test
+  void backboneFeaturesConcatenatePooledLayersAndPixels(@TempDir Path dir) throws IOException {
+    int c = 3;
+    Random r = new Random(11);
+    float[] k1 = rand(r, c * K, 1);
+    float[][] bn = {null, rand(r, K, 1), rand(r, K, 1), rand(r, K, 0.5f, 2f)}; // no gamma (scale: false)
+    List<Object[]> ws = List.of(
+        new Object[] {"conv/kernel", new int[] {1, 1, c, K}, k1},
+        new Object[] {"bn/beta", new int[] {K}, bn[1]},
+        new Object[] {"bn/moving_mean", new int[] {K}, bn[2]}, new Object[] {"bn/moving_variance", new int[] {K}, bn[3]});
+    String layers = "["
+        + layer("in", "InputLayer", "\"batch_input_shape\":[null," + H + "," + H + "," + c + "]")
+        + "," + layer("conv", "Conv2D", "\"filters\":3,\"kernel_size\":[1,1],\"strides\":[1,1],\"padding\":\"valid\",\"use_bias\":false,\"activation\":\"linear\"", "in")
+        + "," + layer("bn", "BatchNormalization", "\"axis\":3,\"epsilon\":0.001,\"scale\":false", "conv")
+        + "," + layer("act", "Activation", "\"activation\":\"relu\"", "bn")
+        + "," + layer("pool", "MaxPooling2D", "\"pool_size\":[3,3],\"strides\":[1,1],\"padding\":\"same\"", "in")
+        + "," + layer("mixed10", "Concatenate", "\"axis\":-1", "act", "pool")
+        + "]";
+    writeModel(dir, layers, ws);
+    KerasBackbone b = new KerasBackbone(dir, KerasBackbone.InputScaling.UNIT, List.of("act", "mixed10", KerasBackbone.PIXELS));
+    assertEquals(KerasBackbone.Kind.INCEPTION_V3, b.kind());
+    float[] image = new float[H * H * c];
+    for (int i = 0; i < image.length; i++) image[i] = r.nextFloat();
+    int width = K + (K + c) + 48;
+    float[] got = b.run(false, image, 1, width);
+
+    float[] want = new float[width];
+    for (int p = 0; p < H * H; p++) {
+      int y = p / H;
+      int x = p % H;
+      for (int k = 0; k < K; k++) {
+        float v = 0;
+        for (int ch = 0; ch < c; ch++) v += image[p * c + ch] * k1[ch * K + k];
+        float scale = (float) (1 / Math.sqrt(bn[3][k] + 1e-3));
+        float relu = Math.max(0f, (v - bn[2][k]) * scale + bn[1][k]);
+        want[k] += relu / (H * H); // "act"
+        want[K + k] += relu / (H * H); // mixed10, first part
+      }
+      for (int ch = 0; ch < c; ch++) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int dy = -1; dy <= 1; dy++) {
+          for (int dx = -1; dx <= 1; dx++) {
+            int sy = y + dy;
+            int sx = x + dx;
+            if (sy >= 0 && sx >= 0 && sy < H && sx < H) m = Math.max(m, image[(sy * H + sx) * c + ch]);
+          }
+        }
+        want[2 * K + ch] += m / (H * H); // mixed10, max-pool part
+      }
+    }
+    // 4x4 input, 4x4 grid: the pixel features are the image itself.
+    System.arraycopy(image, 0, want, K + K + c, 48);
+    assertArrayEquals(want, got, 1e-5f);
+    assertThrows(IOException.class, () -> new KerasBackbone(dir, KerasBackbone.InputScaling.UNIT, List.of("no_such_layer")));
+  }
+
+  /**
    * The real nsfwjs 4.4.0 MobileNetV2, when installed: set POSTER_GENRES_NSFWJS (or the system
    * property poster.genres.nsfwjs) to node_modules/nsfwjs/dist/models/mobilenet_v2. The reference
    * softmax is what TensorFlow.js 4 (CPU backend, tf.loadLayersModel on the same files) gives for
-   * {@link MobileNetBackbone#syntheticImage}.
+   * {@link KerasBackbone#syntheticImage}.
    */
   @Test
   void realNsfwjsMobileNetV2MatchesTensorFlowJs() throws IOException {
     String where = System.getProperty("poster.genres.nsfwjs", System.getenv("POSTER_GENRES_NSFWJS"));
     assumeTrue(where != null && Files.isDirectory(Path.of(where)),
         "nsfwjs not installed: set POSTER_GENRES_NSFWJS to node_modules/nsfwjs/dist/models/mobilenet_v2 (npm install nsfwjs@4.4.0)");
-    MobileNetBackbone b = new MobileNetBackbone(Path.of(where), MobileNetBackbone.InputScaling.UNIT);
+    KerasBackbone b = new KerasBackbone(Path.of(where), KerasBackbone.InputScaling.UNIT);
     assertEquals(224, b.imageSize());
     assertEquals(266, b.weights().weights().size());
     int size = b.imageSize();
     float[] image = new float[size * size * 3];
-    MobileNetBackbone.syntheticImage(image, 0, size);
+    KerasBackbone.syntheticImage(image, 0, size);
     float[] p = b.run(true, image, 1, 5);
     assertArrayEquals(new float[] {0.033402f, 0.032348f, 0.765976f, 0.161803f, 0.006470f}, p, 1e-4f);
-    float[] f = b.run(false, image, 1, MobileNetBackbone.FEATURES);
+    float[] f = b.run(false, image, 1, 1280);
     double sum = 0;
     for (float v : f) sum += v;
     assertEquals(86.5697, sum, 0.01, "sum of the 1280 pooled out_relu features (TensorFlow.js: 86.5697)");

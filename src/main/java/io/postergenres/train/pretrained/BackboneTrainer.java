@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -39,38 +40,56 @@ import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.types.TFloat32;
 
 /**
- * {@code train --arch mobilenet}: a genre head on the frozen MobileNetV2 of nsfwjs ({@link
- * MobileNetBackbone}).
+ * {@code train --arch pretrained}: a genre head on a frozen pretrained network of nsfwjs ({@link
+ * KerasBackbone}: MobileNetV2 or InceptionV3).
  *
- * <p>Every poster goes once through the shared {@link Preprocessor} at 224x224 and once (training
- * posters twice, the second time flipped left-right, when augmenting) through the frozen backbone;
- * the head (dense {@code hidden} ReLU + dropout, dense G; or dense G alone when {@code hidden} is 0)
- * is trained with Adam on those 1280 features with the same loss as {@link Trainer} (sigmoid binary
+ * <p>Every poster goes once through the shared {@link Preprocessor} at the backbone's input size
+ * and once (training posters twice, the second time flipped left-right, when augmenting) through
+ * the frozen backbone; the features are standardised (mean and standard deviation of the training
+ * posters, baked into the exported graph); the head (dense {@code hidden} ReLU + dropout, dense G;
+ * or dense G alone when {@code hidden} is 0) is trained with Adam on them with the same loss as
+ * {@link Trainer} (sigmoid binary
  * cross-entropy, positives weighted by the square root of negatives/positives, at most 10). The
  * split is {@link Trainer#split}, so the validation posters are the same as postercnn's. The epoch
  * with the best validation macro ROC-AUC is exported as one SavedModel (backbone + head, all
  * constants, image [-1,224,224,3] in [0,1] to sigmoid scores [-1,G]), whose validation scores
  * calibrate the per-genre thresholds in model.json.
  */
-public final class MobileNetTrainer {
-  public static final String ARCH = "mobilenet";
-  public static final String MODEL_NAME = "postercnn-mobilenet";
+public final class BackboneTrainer {
+  public static final String ARCH = "pretrained";
+  /** The name this architecture had first (MobileNetV2 only); still accepted. */
+  public static final String OLD_ARCH = "mobilenet";
+  public static final String MODEL_NAME = "postercnn-pretrained";
   private static final int EXTRACT_BATCH = 32;
 
   private final Trainer.Config cfg;
   private final Path backboneDir;
   private final int hidden;
-  private final MobileNetBackbone.InputScaling scaling;
+  private final KerasBackbone.InputScaling scaling;
+  private final List<String> featureLayers;
+  private final Path featureCache;
+  private final Path ensembleWith;
   private final PrintStream out;
   private final StringBuilder logText = new StringBuilder();
 
-  public MobileNetTrainer(Trainer.Config cfg, Path backboneDir, int hidden, MobileNetBackbone.InputScaling scaling, PrintStream out) {
-    if (!cfg.arch().equals(ARCH)) throw new IllegalArgumentException("config is for --arch " + cfg.arch());
+  /**
+   * @param featureLayers backbone layers whose pooled outputs are the features (empty: its last)
+   * @param ensembleWith one of our trained models, validated on the same posters, to average with
+   *     (logits, weight chosen on validation) inside the exported model; null for none
+   * @param featureCache folder where extracted features are kept and looked up (null: none); the
+   *     file name holds everything they depend on, so a changed setting extracts anew
+   */
+  public BackboneTrainer(Trainer.Config cfg, Path backboneDir, int hidden, KerasBackbone.InputScaling scaling,
+      List<String> featureLayers, Path featureCache, Path ensembleWith, PrintStream out) {
+    if (!cfg.arch().equals(ARCH) && !cfg.arch().equals(OLD_ARCH)) throw new IllegalArgumentException("config is for --arch " + cfg.arch());
     if (hidden < 0) throw new IllegalArgumentException("--hidden must be 0 (linear head) or more, got " + hidden);
     this.cfg = cfg;
     this.backboneDir = backboneDir;
     this.hidden = hidden;
     this.scaling = scaling;
+    this.featureLayers = List.copyOf(featureLayers);
+    this.featureCache = featureCache;
+    this.ensembleWith = ensembleWith;
     this.out = out;
   }
 
@@ -91,11 +110,11 @@ public final class MobileNetTrainer {
     int g = genres.size();
     log("poster-genres train --arch %s: %s, %d posters, %d genres", ARCH, data.source(), data.examples().size(), g);
     log("dataset stats: %s", data.stats().toMap());
-    MobileNetBackbone backbone = new MobileNetBackbone(backboneDir, scaling);
-    int size = cfg.imageSize();
-    log("backbone: %s (%s), %d weights, %d parameters; input %dx%d, scaling %s; head: %s", backboneDir,
-        backbone.weights().format(), backbone.weights().weights().size(), backbone.backboneParameterCount(), size, size,
-        scaling, hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + ", dense " + g : "dense " + g);
+    KerasBackbone backbone = new KerasBackbone(backboneDir, scaling, featureLayers);
+    int size = backbone.imageSize();
+    log("backbone: %s %s (%s), %d weights, %d parameters; input %dx%d, scaling %s; features: pooled %s; head: %s",
+        backbone.kind(), backboneDir, backbone.weights().format(), backbone.weights().weights().size(),
+        backbone.backboneParameterCount(), size, size, scaling, backbone.featureLayers(), hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + ", dense " + g : "dense " + g);
 
     Trainer.Split split = Trainer.split(data.examples().size(), cfg.seed(), cfg.validationFraction());
     List<Integer> trainIdx = split.train();
@@ -122,27 +141,48 @@ public final class MobileNetTrainer {
         .setInterOpParallelismThreads(Math.min(2, threads))
         .build();
 
-    // ---- features, once per poster (training posters also flipped) ----
+    // ---- features, once per poster (training posters also flipped), or from the cache ----
     long t0 = System.nanoTime();
-    int f = MobileNetBackbone.FEATURES;
     float[] trainFeat;
     float[] trainFeatFlip = null;
     float[] valFeat;
-    try (Graph graph = new Graph()) {
-      Ops tf = Ops.create(graph);
-      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
-      Operand<TFloat32> feats = backbone.features(tf, x);
-      try (Session session = new Session(graph, tfConfig)) {
-        int total = valIdx.size() + trainIdx.size() * (cfg.augment() ? 2 : 1);
-        int[] done = {0};
-        valFeat = extract(session, x, feats, cache, valIdx, size, false, done, total, t0);
-        trainFeat = extract(session, x, feats, cache, trainIdx, size, false, done, total, t0);
-        if (cfg.augment()) trainFeatFlip = extract(session, x, feats, cache, trainIdx, size, true, done, total, t0);
+    Path cacheFile = featureCache == null ? null : featureCache.resolve(cacheKey(data, backbone, trainIdx, valIdx) + ".features");
+    float[][] cached = cacheFile == null ? null : readFeatures(cacheFile);
+    if (cached != null) {
+      valFeat = cached[0];
+      trainFeat = cached[1];
+      trainFeatFlip = cfg.augment() ? cached[2] : null;
+      log("features: read from %s", cacheFile);
+    } else {
+      try (Graph graph = new Graph()) {
+        Ops tf = Ops.create(graph);
+        Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
+        Operand<TFloat32> feats = backbone.features(tf, x);
+        int width = (int) feats.shape().size(1);
+        try (Session session = new Session(graph, tfConfig)) {
+          int total = valIdx.size() + trainIdx.size() * 2;
+          int[] done = {0};
+          valFeat = extract(session, x, feats, width, cache, valIdx, size, false, done, total, t0);
+          trainFeat = extract(session, x, feats, width, cache, trainIdx, size, false, done, total, t0);
+          trainFeatFlip = extract(session, x, feats, width, cache, trainIdx, size, true, done, total, t0);
+        }
       }
+      if (cacheFile != null) {
+        writeFeatures(cacheFile, valFeat, trainFeat, trainFeatFlip);
+        log("features: kept in %s", cacheFile);
+      }
+      if (!cfg.augment()) trainFeatFlip = null;
     }
+    int f = valFeat.length / valIdx.size();
     double extractSeconds = (System.nanoTime() - t0) / 1e9;
-    log("features: %d x %d in %s", valIdx.size() + trainIdx.size() * (cfg.augment() ? 2 : 1), f, Trainer.duration(extractSeconds));
+    log("features: %d per poster, %d posters in %s", f, valIdx.size() + trainIdx.size() * 2, Trainer.duration(extractSeconds));
     for (int i : trainIdx) cache[i] = null; // only validation posters are needed again
+
+    // Standardise with the training posters' statistics (the same affine map goes into the export).
+    float[][] norm = standardisation(trainFeat, trainFeatFlip, f);
+    standardise(valFeat, norm);
+    standardise(trainFeat, norm);
+    if (trainFeatFlip != null) standardise(trainFeatFlip, norm);
 
     // ---- train the head on the features ----
     Files.createDirectories(outDir);
@@ -255,14 +295,24 @@ public final class MobileNetTrainer {
       log("training curves not drawn: %s", e);
     }
 
-    // ---- export backbone + head as one frozen SavedModel ----
+    // ---- with --ensemble-with: how much of the other model's opinion to mix in ----
+    Trainer.writeValidationList(outDir, data, valIdx, cfg);
+    Ensemble ensemble = null;
+    if (ensembleWith != null) ensemble = weighEnsemble(backbone, best, norm, f, g, genres, cache, valIdx, valLabels, outDir, tfConfig);
+
+    // ---- export backbone + head (+ the ensemble member) as one frozen SavedModel ----
     for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
     deleteTree(outDir.resolve("variables"));
     long flops;
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
       Placeholder<TFloat32> image = tf.withName("image").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
-      Operand<TFloat32> scores = tf.withName("scores").math.sigmoid(headLogits(tf, backbone.features(tf, image), best, f, g));
+      Operand<TFloat32> logits = headLogits(tf, standardise(tf, backbone.features(tf, image), norm), best, f, g);
+      if (ensemble != null) {
+        Operand<TFloat32> other = memberLogits(tf, image, ensemble.spec());
+        logits = tf.math.add(tf.math.mul(logits, tf.constant(1f - ensemble.weight())), tf.math.mul(other, tf.constant(ensemble.weight())));
+      }
+      Operand<TFloat32> scores = tf.withName("scores").math.sigmoid(logits);
       flops = io.postergenres.bench.FlopCounter.flopsPerExample(graph);
       try (Session session = new Session(graph, tfConfig)) {
         Signature signature = Signature.builder().key(ModelContract.SIGNATURE).input("image", image).output("scores", scores).build();
@@ -286,15 +336,13 @@ public final class MobileNetTrainer {
         System.arraycopy(loaded.predict(batch, n), 0, valScores, from * g, n * g);
       }
     }
-    float[] thresholds = Metrics.bestF1Thresholds(valScores, valLabels, g, 0.5f);
+    float[] thresholds = Trainer.calibrate(valScores, valLabels, g, maxGenres);
     Map<String, Double> thresholdMap = new LinkedHashMap<>();
     for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 100) / 100.0);
     Map<String, Object> validation = Trainer.validationMetrics(valScores, valLabels, g, thresholds, genres, maxGenres);
     Map<String, Object> baselines = Trainer.baselines(trainLabels, valLabels, g, genres, maxGenres);
     log("validation (%d posters, exported model, epoch %d): %s", valIdx.size(), bestEpoch, validation);
     log("baselines on the same validation posters: %s", baselines);
-
-    Trainer.writeValidationList(outDir, data, valIdx, cfg);
 
     double totalSeconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> source = new LinkedHashMap<>();
@@ -312,6 +360,8 @@ public final class MobileNetTrainer {
     head.put("weights_origin", "trained here from random initialisation (seed " + cfg.seed() + ") on this dataset's training posters");
     arch.put("head", head);
     arch.put("flops_per_poster", flops);
+    if (ensemble != null) arch.put("ensemble", ensemble.describe());
+    arch.put("feature_standardisation", "mean and standard deviation of the training posters' features, in the graph");
     arch.put("export", "backbone and head frozen as constants in one SavedModel; batch norm folded into the convolutions");
     source.put("architecture", arch);
     Map<String, Object> training = new LinkedHashMap<>();
@@ -325,7 +375,7 @@ public final class MobileNetTrainer {
         : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + Trainer.MAX_POSITIVE_WEIGHT + ")");
     training.put("augmentation", cfg.augment() ? "features of the flipped poster chosen at random for each training example" : "none");
     training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + size + "x" + size + ", RGB, [0,1])");
-    training.put("feature_extraction_seconds", round(extractSeconds, 1));
+    training.put(cached != null ? "feature_extraction_seconds_cached" : "feature_extraction_seconds", round(extractSeconds, 1));
     training.put("head_training_seconds", round(trainingSeconds, 1));
     training.put("total_seconds", round(totalSeconds, 1));
     training.put("threads", threads);
@@ -368,9 +418,8 @@ public final class MobileNetTrainer {
     }
   }
 
-  private float[] extract(Session session, Placeholder<TFloat32> x, Operand<TFloat32> feats, byte[][] cache, List<Integer> idx,
-      int size, boolean flip, int[] done, int total, long t0) {
-    int f = MobileNetBackbone.FEATURES;
+  private float[] extract(Session session, Placeholder<TFloat32> x, Operand<TFloat32> feats, int f, byte[][] cache,
+      List<Integer> idx, int size, boolean flip, int[] done, int total, long t0) {
     int per = size * size * 3;
     float[] batch = new float[EXTRACT_BATCH * per];
     float[] outF = new float[idx.size() * f];
@@ -395,6 +444,172 @@ public final class MobileNetTrainer {
     return outF;
   }
 
+
+  /** The member model mixed in, and its weight in the logit average. */
+  record Ensemble(Path dir, ModelSpec spec, float weight, double memberAuc, double headAuc, double mixedAuc, String fingerprint) {
+    Map<String, Object> describe() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("member", spec.name() + " " + spec.version() + " (" + dir.getFileName() + ", fingerprint " + fingerprint.substring(0, 16) + ")");
+      m.put("member_input", spec.inputHeight() + "x" + spec.inputWidth() + ", resized in the graph (bilinear) from the backbone's input");
+      m.put("combination", "sigmoid((1 - w) * head logits + w * member logits)");
+      m.put("w", weight);
+      m.put("w_chosen_by", "best validation macro ROC-AUC over w = 0, 0.1, ..., 1");
+      m.put("validation_macro_roc_auc", Map.of("head", round(headAuc, 4), "member", round(memberAuc, 4), "ensemble", round(mixedAuc, 4)));
+      return m;
+    }
+  }
+
+  private static Operand<TFloat32> standardise(Ops tf, Operand<TFloat32> features, float[][] norm) {
+    return tf.math.mul(tf.math.sub(features, tf.constant(norm[0])), tf.constant(norm[1]));
+  }
+
+  /** The member's logits for images at the backbone's size: resized, scored by the inlined model, back to logits. */
+  private Operand<TFloat32> memberLogits(Ops tf, Operand<TFloat32> image, ModelSpec spec) throws IOException {
+    Operand<TFloat32> resized = tf.image.resizeBilinear(image, tf.constant(new int[] {spec.inputHeight(), spec.inputWidth()}),
+        org.tensorflow.op.image.ResizeBilinear.halfPixelCenters(true));
+    Operand<TFloat32> p = io.postergenres.train.GraphInliner.scores(tf, ensembleWith, spec, resized, "ensemble");
+    Operand<TFloat32> clipped = tf.clipByValue(p, tf.constant(1e-6f), tf.constant(1f - 1e-6f));
+    return tf.math.sub(tf.math.log(clipped), tf.math.log1p(tf.math.neg(clipped)));
+  }
+
+  /**
+   * Checks that the member was validated on exactly our validation posters (else its scores on
+   * them would be from training and the weight a lie), scores them through head and member, and
+   * picks the weight with the best macro ROC-AUC.
+   */
+  private Ensemble weighEnsemble(KerasBackbone backbone, Head best, float[][] norm, int f, int g, List<String> genres,
+      byte[][] cache, List<Integer> valIdx, float[] valLabels, Path outDir, ConfigProto tfConfig) throws IOException {
+    ModelPackage member = ModelPackage.read(ensembleWith.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
+    ModelSpec spec = member.spec();
+    if (!spec.genres().equals(genres)) {
+      throw new IllegalArgumentException("--ensemble-with " + ensembleWith + ": its genres " + spec.genres() + " are not this dataset's " + genres);
+    }
+    Path theirs = ensembleWith.resolve("validation.txt");
+    if (!Files.isRegularFile(theirs) || !validationPosters(theirs).equals(validationPosters(outDir.resolve("validation.txt")))) {
+      throw new IllegalArgumentException("--ensemble-with " + ensembleWith + " was not validated on the same posters (its validation.txt"
+          + " differs): train both with the same --seed and --validation-fraction on the same data");
+    }
+    int size = backbone.imageSize();
+    int per = size * size * 3;
+    float[] head = new float[valIdx.size() * g];
+    float[] other = new float[valIdx.size() * g];
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> image = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
+      Operand<TFloat32> l1 = headLogits(tf, standardise(tf, backbone.features(tf, image), norm), best, f, g);
+      Operand<TFloat32> l2 = memberLogits(tf, image, spec);
+      try (Session session = new Session(graph, tfConfig)) {
+        float[] batch = new float[EXTRACT_BATCH * per];
+        for (int from = 0; from < valIdx.size(); from += EXTRACT_BATCH) {
+          int n = Math.min(EXTRACT_BATCH, valIdx.size() - from);
+          for (int k = 0; k < n; k++) Trainer.fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
+          try (TFloat32 xt = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(batch, true, false).narrow((long) n * per));
+              Result r = session.runner().feed(image, xt).fetch(l1).fetch(l2).run()) {
+            float[] a = new float[n * g];
+            float[] b = new float[n * g];
+            ((TFloat32) r.get(0)).copyTo(DataBuffers.of(a, false, false));
+            ((TFloat32) r.get(1)).copyTo(DataBuffers.of(b, false, false));
+            System.arraycopy(a, 0, head, from * g, n * g);
+            System.arraycopy(b, 0, other, from * g, n * g);
+          }
+        }
+      }
+    }
+    double bestAuc = Double.NEGATIVE_INFINITY;
+    float bestW = 0;
+    double headAuc = 0;
+    double memberAuc = 0;
+    float[] mixed = new float[head.length];
+    for (int step = 0; step <= 10; step++) {
+      float w = step / 10f;
+      for (int i = 0; i < mixed.length; i++) mixed[i] = (1 - w) * head[i] + w * other[i];
+      double auc = Metrics.nanMean(Metrics.aucs(mixed, valLabels, g));
+      if (step == 0) headAuc = auc;
+      if (step == 10) memberAuc = auc;
+      if (auc > bestAuc + 1e-9) {
+        bestAuc = auc;
+        bestW = w;
+      }
+    }
+    log("ensemble with %s: validation macro ROC-AUC head %.4f, member %.4f (resized in the graph), mixed %.4f at member weight %.1f",
+        ensembleWith, headAuc, memberAuc, bestAuc, bestW);
+    return new Ensemble(ensembleWith, spec, bestW, memberAuc, headAuc, bestAuc, member.fingerprint());
+  }
+
+  private static Set<String> validationPosters(Path list) throws IOException {
+    Set<String> out = new java.util.TreeSet<>();
+    for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) if (!line.isBlank() && !line.startsWith("#")) out.add(line.trim());
+    return out;
+  }
+
+  /** {mean, 1/std} per feature over the training posters (and their mirror images when used). */
+  static float[][] standardisation(float[] a, float[] b, int f) {
+    double[] sum = new double[f];
+    double[] sq = new double[f];
+    long n = 0;
+    for (float[] m : b == null ? List.of(a) : List.of(a, b)) {
+      for (int i = 0; i < m.length; i++) {
+        sum[i % f] += m[i];
+        sq[i % f] += (double) m[i] * m[i];
+      }
+      n += m.length / f;
+    }
+    float[] mean = new float[f];
+    float[] inv = new float[f];
+    for (int j = 0; j < f; j++) {
+      double mu = sum[j] / n;
+      double var = Math.max(0, sq[j] / n - mu * mu);
+      mean[j] = (float) mu;
+      inv[j] = (float) (1 / Math.sqrt(var + 1e-6));
+    }
+    return new float[][] {mean, inv};
+  }
+
+  static void standardise(float[] m, float[][] norm) {
+    int f = norm[0].length;
+    for (int i = 0; i < m.length; i++) m[i] = (m[i] - norm[0][i % f]) * norm[1][i % f];
+  }
+
+  /** A name for the features of these posters through this backbone, changing with anything they depend on. */
+  private String cacheKey(CcuDataset.Loaded data, KerasBackbone backbone, List<Integer> trainIdx, List<Integer> valIdx) {
+    try {
+      java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+      StringBuilder k = new StringBuilder();
+      k.append(backbone.dir().toAbsolutePath()).append('|').append(backbone.weights().format()).append('|')
+          .append(backbone.featureLayers()).append('|').append(scaling).append('|').append(cfg.maxPixels()).append('|');
+      for (int i : valIdx) k.append(data.examples().get(i).path()).append(',');
+      k.append('|');
+      for (int i : trainIdx) k.append(data.examples().get(i).path()).append(',');
+      byte[] h = md.digest(k.toString().getBytes(StandardCharsets.UTF_8));
+      return backbone.kind().name().toLowerCase(Locale.ROOT) + "-" + java.util.HexFormat.of().formatHex(h, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static float[][] readFeatures(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) return null;
+    try (var in = new java.io.DataInputStream(new java.io.BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
+      float[][] parts = new float[3][];
+      for (int p = 0; p < 3; p++) {
+        parts[p] = new float[in.readInt()];
+        for (int i = 0; i < parts[p].length; i++) parts[p][i] = in.readFloat();
+      }
+      return parts;
+    }
+  }
+
+  private static void writeFeatures(Path file, float[]... parts) throws IOException {
+    Files.createDirectories(file.getParent());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (var o = new java.io.DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+      for (float[] part : parts) {
+        o.writeInt(part.length);
+        for (float v : part) o.writeFloat(v);
+      }
+    }
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+  }
 
   private static float[] normal(Random r, int n, double std) {
     float[] a = new float[n];
