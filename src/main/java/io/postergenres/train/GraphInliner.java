@@ -36,6 +36,9 @@ public final class GraphInliner {
   private static final Set<String> STATEFUL = Set.of("VarHandleOp", "VariableV2", "Variable", "ReadVariableOp",
       "AssignVariableOp", "RestoreV2", "SaveV2");
 
+  /** Ops whose first argument is a list of N tensors (the ones our exports use). */
+  private static final Set<String> LIST_FIRST = Set.of("ConcatV2", "Pack", "AddN");
+
   private GraphInliner() {}
 
   /** The model in {@code dir} (its model.json read as {@code spec}) applied to {@code image}: its scores [N, G]. */
@@ -81,11 +84,16 @@ public final class GraphInliner {
       if (!ready) continue;
       stack.pop();
       OperationBuilder b = graph.opBuilder(n.getOp(), prefix + "/" + name, tf.scope());
+      List<Output<?>> ins = new java.util.ArrayList<>();
       for (String in : n.getInputList()) {
         if (in.startsWith("^")) continue; // control edges: nothing in a frozen inference graph needs them
         String src = nodeName(in);
-        b.addInput(src.equals(inputNode) ? image.asOutput() : built.get(src).output(outputIndex(in)));
+        ins.add(src.equals(inputNode) ? image.asOutput() : built.get(src).output(outputIndex(in)));
       }
+      // A NodeDef lists its inputs flat; ops whose first argument is a list take those as one list.
+      int listed = LIST_FIRST.contains(n.getOp()) ? (int) n.getAttrOrThrow("N").getI() : 0;
+      if (listed > 0) b.addInputList(ins.subList(0, listed).toArray(new Output<?>[0]));
+      for (Output<?> o : ins.subList(listed, ins.size())) b.addInput(o);
       for (Map.Entry<String, AttrValue> a : n.getAttrMap().entrySet()) {
         if (!a.getKey().startsWith("_")) b.setAttr(a.getKey(), a.getValue());
       }

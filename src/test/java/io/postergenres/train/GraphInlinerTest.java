@@ -28,21 +28,22 @@ import org.tensorflow.types.TFloat32;
 class GraphInlinerTest {
 
   /**
-   * A frozen model (image 2x2x3 -> mean -> dense 2 -> sigmoid), exported as the job expects, then
+   * A frozen model (image 2x2x3 -> mean, concatenated with its double -> dense 2 -> sigmoid), exported as the job expects, then
    * inlined into a graph that feeds it a 4x4 image average-pooled to 2x2: the scores are those of
    * the same arithmetic done by hand, and only the model's own ops were copied (no save/restore).
    */
   @Test
   void inlinedModelComputesItsScoresOnTheNewInput(@TempDir Path dir) throws Exception {
     Random r = new Random(3);
-    float[] kernel = new float[6];
-    for (int i = 0; i < 6; i++) kernel[i] = (float) r.nextGaussian();
+    float[] kernel = new float[12];
+    for (int i = 0; i < 12; i++) kernel[i] = (float) r.nextGaussian();
     float[] bias = {0.3f, -0.2f};
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> image = tf.withName("image").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2, 2, 3)));
       Operand<TFloat32> mean = tf.math.mean(image, tf.constant(new int[] {1, 2}));
-      Operand<TFloat32> logits = tf.nn.biasAdd(tf.linalg.matMul(mean, tf.constant(Shape.of(3, 2), DataBuffers.of(kernel, true, false))),
+      Operand<TFloat32> both = tf.concat(List.of(mean, tf.math.mul(mean, tf.constant(2f))), tf.constant(1));
+      Operand<TFloat32> logits = tf.nn.biasAdd(tf.linalg.matMul(both, tf.constant(Shape.of(6, 2), DataBuffers.of(kernel, true, false))),
           tf.constant(bias));
       Operand<TFloat32> scores = tf.withName("scores").math.sigmoid(logits);
       try (Session s = new Session(g)) {
@@ -61,7 +62,7 @@ class GraphInlinerTest {
       Operand<TFloat32> pooled = tf.nn.avgPool(x, List.of(1L, 2L, 2L, 1L), List.of(1L, 2L, 2L, 1L), "VALID");
       Operand<TFloat32> y = GraphInliner.scores(tf, dir, spec, pooled, "member");
       List<String> copied = GraphInliner.opTypes(g, "member");
-      assertTrue(copied.contains("MatMul") && copied.contains("Sigmoid"), "model ops copied: " + copied);
+      assertTrue(copied.contains("MatMul") && copied.contains("ConcatV2") && copied.contains("Sigmoid"), "model ops copied: " + copied);
       assertTrue(copied.stream().noneMatch(t -> t.contains("Save") || t.contains("Restore") || t.equals("Placeholder")),
           "only what the scores need: " + copied);
       try (Session s = new Session(g);
@@ -76,7 +77,7 @@ class GraphInlinerTest {
       for (int p = 0; p < 16; p++) for (int c = 0; c < 3; c++) m[c] += big[n * 48 + p * 3 + c] / 16; // mean of the 2x2 pools = mean of all
       for (int o = 0; o < 2; o++) {
         double z = bias[o];
-        for (int c = 0; c < 3; c++) z += m[c] * kernel[c * 2 + o];
+        for (int c = 0; c < 3; c++) z += m[c] * kernel[c * 2 + o] + 2 * m[c] * kernel[(c + 3) * 2 + o];
         want[n * 2 + o] = (float) (1 / (1 + Math.exp(-z)));
       }
     }
