@@ -91,4 +91,24 @@ class TrainCommandTest {
     Run r = run("--dataset", dir.resolve("nope").toString(), "--output", dir.resolve("m").toString());
     assertEquals(ExitCode.INPUT.code(), r.code());
   }
+
+  @Test
+  void pretrainedOptionsAreCheckedWithAMessageSayingWhatToChange() throws Exception {
+    String out = dir.resolve("m").toString();
+    Run r = run("--dataset", dir.toString(), "--output", out, "--feature-layers", "out_relu");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("only for --arch pretrained"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--image-size", "128");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("fixed by the backbone"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("needs --backbone"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--ensemble-with", dir.toString());
+    assertEquals(ExitCode.INPUT.code(), r.code());
+    assertTrue(r.err().contains("not a model directory"), r.err());
+    // The old name still works and takes the pretrained defaults.
+    Trainer.Config old = configOf("--dataset", dir.toString(), "--output", out, "--arch", "mobilenet", "--backbone", dir.toString());
+    assertEquals(java.util.List.of("mobilenet", 60, 64), java.util.List.of(old.arch(), old.epochs(), old.batchSize()));
+  }
 }

@@ -23,11 +23,15 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class TrainerTest {
+public class TrainerTest {
   @TempDir Path dir;
 
-  /** 16 synthetic posters: reddish ones are "Horror", bluish ones "Drama", some both. */
   private Path writeManifest() throws IOException {
+    return writeManifest(dir);
+  }
+
+  /** 16 synthetic posters in {@code dir}: reddish ones are "Horror", bluish ones "Drama", some both. */
+  public static Path writeManifest(Path dir) throws IOException {
     Random random = new Random(7);
     List<String> lines = new ArrayList<>();
     lines.add("path,genres");

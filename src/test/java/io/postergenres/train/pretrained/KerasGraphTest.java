@@ -221,14 +221,14 @@ class KerasGraphTest {
     return (float) ((v - bn[2][k]) / Math.sqrt(bn[3][k] + 0.001) * bn[0][k] + bn[1][k]);
   }
 
-  private static String layer(String name, String type, String config, String... inputs) {
+  static String layer(String name, String type, String config, String... inputs) {
     List<String> refs = new ArrayList<>();
     for (String in : inputs) refs.add("[\"" + in + "\",0,0,{}]");
     return "{\"name\":\"" + name + "\",\"class_name\":\"" + type + "\",\"config\":{\"name\":\"" + name + "\""
         + (config.isEmpty() ? "" : "," + config) + "},\"inbound_nodes\":" + (inputs.length == 0 ? "[]" : "[[" + String.join(",", refs) + "]]") + "}";
   }
 
-  private static void writeModel(Path dir, String layers, List<Object[]> ws) throws IOException {
+  static void writeModel(Path dir, String layers, List<Object[]> ws) throws IOException {
     StringBuilder specs = new StringBuilder();
     int total = 0;
     for (Object[] w : ws) total += ((float[]) w[2]).length;
