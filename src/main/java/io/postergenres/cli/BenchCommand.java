@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn", description = "Model directory. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble", description = "Model directory. Default: ${DEFAULT-VALUE}.")
   String model;
 
   @Option(names = "--posters", paramLabel = "DIR", defaultValue = "../shared/datasets/ccu-movie-posters/Movie_Poster_Dataset",

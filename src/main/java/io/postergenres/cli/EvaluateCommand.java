@@ -36,7 +36,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn",
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble",
       description = "Model directory (SavedModel + model.json). Default: ${DEFAULT-VALUE}.")
   Path model;
 

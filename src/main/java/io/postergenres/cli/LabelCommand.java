@@ -45,7 +45,7 @@ public final class LabelCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "PATH", description = "Where the Parquet labels go.")
   String output;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn",
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble",
       description = "Model directory (SavedModel + model.json), on any file system. Default: ${DEFAULT-VALUE}.")
   String model;
 

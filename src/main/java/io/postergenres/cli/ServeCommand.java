@@ -27,7 +27,7 @@ import picocli.CommandLine.Option;
 public final class ServeCommand implements Callable<Integer> {
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/postercnn",
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble",
       description = "Model directory (SavedModel + model.json). Default: ${DEFAULT-VALUE}.")
   String model;
 
