@@ -66,7 +66,7 @@ public final class Bench {
     Map<String, Object> report = new LinkedHashMap<>();
     Path posters = preparePosters();
     ModelPackage pkg = ModelPackage.read(settings.model(), new org.apache.hadoop.conf.Configuration());
-    PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Threads(cores, 2), () -> {});
+    PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2), () -> {});
     long flops = FlopCounter.flopsPerExample(model.graph());
     Map<String, Object> results = new LinkedHashMap<>();
 
@@ -81,6 +81,21 @@ public final class Bench {
     double inProcess = inferenceRate(files, pre, model);
     results.put("in_process_inference", Map.of("posters_per_second", round(inProcess), "note", "preprocessed in advance; TensorFlow only"));
     line("2. batched inference in process, no Spark", inProcess);
+    double bound = 1 / (1 / inProcess + 1 / prep);
+    results.put("decode_and_infer_bound", Map.of("posters_per_second", round(bound),
+        "note", "1 / (1/in-process + 1/preprocess): the most the same cores can do when they both decode and infer"));
+    line("2a. bound when the same cores decode and infer (1/(1/2 + 1/5))", bound);
+    PosterModel bf16 = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2, true), () -> {});
+    double inProcessBf16 = inferenceRate(files, pre, bf16);
+    Map<String, Object> agreement = agreement(files, pre, model, bf16, pkg.spec().genres().size());
+    Map<String, Object> bfResult = new LinkedHashMap<>();
+    bfResult.put("posters_per_second", round(inProcessBf16));
+    bfResult.put("speed_up", round(inProcessBf16 / inProcess));
+    bfResult.putAll(agreement);
+    bfResult.put("note", "--bf16: grappler auto mixed precision (oneDNN bfloat16); scores compared with float32 on the same posters");
+    results.put("in_process_inference_bf16", bfResult);
+    line("2b. the same with --bf16 (max score diff " + agreement.get("max_score_difference") + ", top-3 agree "
+        + agreement.get("top3_agreement") + ")", inProcessBf16);
 
     SparkSession spark = SparkSession.builder().master(settings.master()).appName("poster-genres bench")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", String.valueOf(2 * cores)).getOrCreate();
@@ -109,10 +124,11 @@ public final class Bench {
       Map<String, Object> ratios = new LinkedHashMap<>();
       ratios.put("spark_job_over_ceiling", round(job / ceiling));
       ratios.put("spark_job_over_in_process", round(job / inProcess));
+      ratios.put("spark_job_over_decode_and_infer_bound", round(job / bound));
       ratios.put("spark_job_over_naive", round(job / naive));
       report.put("ratios", ratios);
-      out.printf(Locale.ROOT, "ratios: job/ceiling %.3f, job/in-process %.3f, job/naive %.2f%n",
-          job / ceiling, job / inProcess, job / naive);
+      out.printf(Locale.ROOT, "ratios: job/ceiling %.3f, job/in-process %.3f, job/(decode+infer bound) %.3f, job/naive %.2f%n",
+          job / ceiling, job / inProcess, job / bound, job / naive);
     } finally {
       spark.stop();
     }
@@ -239,10 +255,42 @@ public final class Bench {
     return done / ((System.nanoTime() - t0) / 1e9);
   }
 
+  /** How far {@code b}'s scores are from {@code a}'s on up to 256 of the posters: largest difference, top-3 agreement. */
+  private static Map<String, Object> agreement(List<byte[]> files, Preprocessor pre, PosterModel a, PosterModel b, int g)
+      throws PosterException {
+    int n = Math.min(256, files.size());
+    int per = pre.floatsPerImage();
+    double max = 0;
+    int same = 0;
+    for (int from = 0; from < n; from += 32) {
+      int k = Math.min(32, n - from);
+      float[] px = new float[k * per];
+      for (int i = 0; i < k; i++) pre.preprocessInto(files.get(from + i), px, i * per);
+      float[] sa = a.predict(px, k);
+      float[] sb = b.predict(px, k);
+      for (int i = 0; i < k; i++) {
+        for (int j = 0; j < g; j++) max = Math.max(max, Math.abs(sa[i * g + j] - sb[i * g + j]));
+        if (top3(sa, i * g, g).equals(top3(sb, i * g, g))) same++;
+      }
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("max_score_difference", Math.round(max * 1e5) / 1e5);
+    m.put("top3_agreement", round((double) same / n));
+    m.put("compared_posters", n);
+    return m;
+  }
+
+  private static java.util.Set<Integer> top3(float[] s, int off, int g) {
+    Integer[] idx = new Integer[g];
+    for (int j = 0; j < g; j++) idx[j] = j;
+    java.util.Arrays.sort(idx, (p, q) -> Float.compare(s[off + q], s[off + p]));
+    return new java.util.HashSet<>(java.util.Arrays.asList(idx).subList(0, Math.min(3, g)));
+  }
+
   private double sparkJobRate(SparkSession spark, Path posters, String outName, boolean decodeAhead) {
     LabelRequest request = new LabelRequest(List.of(posters.toString()), settings.workDir().resolve(outName).toString(),
         settings.model(), "*.{jpg,jpeg,png,gif,bmp}", "overwrite", 0, 1.0, Map.of(), null, null,
-        new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Threads(0, 0), decodeAhead));
+        new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Settings(0, 0), decodeAhead));
     RunSummary summary = new LabelJob(spark).run(request);
     return summary.filesListed() / summary.durationSeconds();
   }

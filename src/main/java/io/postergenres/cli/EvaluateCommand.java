@@ -58,6 +58,10 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure as JSON to FILE.")
   Path json;
 
+  @Option(names = "--bf16", defaultValue = "false",
+      description = "Score with TensorFlow's bfloat16 auto mixed precision, as label --bf16 would (to see what it costs). Default: ${DEFAULT-VALUE}.")
+  boolean bf16;
+
   @Option(names = "--scores", paramLabel = "CSV",
       description = "Also write every evaluated poster's scores to CSV: path, labelled genres (|-separated), one column per genre.")
   Path scoresCsv;
@@ -76,7 +80,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     verbosity.apply();
     Evaluator.Options options;
     try {
-      options = new Evaluator.Options(model, split.toLowerCase(Locale.ROOT), batchSize, threads, maxPixels);
+      options = new Evaluator.Options(model, split.toLowerCase(Locale.ROOT), batchSize, threads, maxPixels, bf16);
     } catch (IllegalArgumentException e) {
       throw new PosterGenresException(ExitCode.USAGE, e.getMessage());
     }

@@ -95,6 +95,10 @@ public final class LabelCommand implements Callable<Integer> {
       description = "TensorFlow ops run at once per executor; 0: 2. Default: ${DEFAULT-VALUE}.")
   int interOpThreads;
 
+  @Option(names = "--bf16", defaultValue = "false",
+      description = "Let TensorFlow run the model's float ops in bfloat16 where oneDNN can (CPUs with AVX512_BF16/AMX): faster, scores differ by up to about 0.01. Default: ${DEFAULT-VALUE}.")
+  boolean bf16;
+
   @Option(names = "--decode-ahead", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Decode the next batch on a helper thread while the model scores this one (--no-decode-ahead: one after the other). Default: ${DEFAULT-VALUE}.")
   boolean decodeAhead;
@@ -164,7 +168,7 @@ public final class LabelCommand implements Callable<Integer> {
     }
     LabelOptions options;
     try {
-      options = new LabelOptions(batchSize, maxPixels, maxFileBytes, new ModelCache.Threads(intraOpThreads, interOpThreads), decodeAhead);
+      options = new LabelOptions(batchSize, maxPixels, maxFileBytes, new ModelCache.Settings(intraOpThreads, interOpThreads, bf16), decodeAhead);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

@@ -58,6 +58,10 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Request threads (decode in parallel); 0: twice the cores. Default: ${DEFAULT-VALUE}.")
   int threads;
 
+  @Option(names = "--bf16", defaultValue = "false",
+      description = "Run the model's float ops in bfloat16 where oneDNN can (AVX512_BF16/AMX CPUs): faster, scores differ by up to about 0.01. Default: ${DEFAULT-VALUE}.")
+  boolean bf16;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     verbosity.apply();
@@ -73,7 +77,7 @@ public final class ServeCommand implements Callable<Integer> {
     } catch (ModelException e) {
       throw new PosterGenresException(ExitCode.MODEL, e.getMessage(), e);
     }
-    PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Threads(cores, 2), () -> {});
+    PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2, bf16), () -> {});
     PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels, maxBatch,
         Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * cores, 30_000);
     PosterServer server = new PosterServer(loaded, settings).start();

@@ -32,7 +32,7 @@ public final class Evaluator {
   public static final String VALIDATION_LIST = "validation.txt";
 
   /** Settings. {@code split} is "validation" or "all"; threads 0 means all cores. */
-  public record Options(Path modelDir, String split, int batchSize, int threads, long maxPixels) {
+  public record Options(Path modelDir, String split, int batchSize, int threads, long maxPixels, boolean bf16) {
     public Options {
       if (!split.equals("validation") && !split.equals("all")) {
         throw new IllegalArgumentException("--split must be validation or all, got " + split);
@@ -83,7 +83,7 @@ public final class Evaluator {
     List<String> unreadable = new ArrayList<>();
     float[] scores;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try (PosterModel model = PosterModel.load(opt.modelDir(), spec, threads, Math.min(2, threads))) {
+    try (PosterModel model = PosterModel.load(opt.modelDir(), spec, threads, Math.min(2, threads), opt.bf16())) {
       int per = pre.floatsPerImage();
       int b = opt.batchSize();
       float[] batch = new float[b * per];

@@ -188,13 +188,13 @@ public final class LabelJob {
    * 64 TensorFlow threads. Otherwise executors use their own processor count.
    */
   LabelOptions withExecutorThreads(LabelOptions options) {
-    ModelCache.Threads t = options.threads();
+    ModelCache.Settings t = options.threads();
     if (t.intraOp() > 0) return options;
     int cores = executorCores(spark.sparkContext().master(), spark.conf().getOption("spark.executor.cores"));
     if (cores <= 0) return options;
     LOG.info("TensorFlow intra-op threads per executor: {} (its cores)", cores);
     return new LabelOptions(options.batchSize(), options.maxPixels(), options.maxFileBytes(),
-        new ModelCache.Threads(cores, t.interOp()), options.decodeAhead());
+        new ModelCache.Settings(cores, t.interOp(), t.bf16()), options.decodeAhead());
   }
 
   /** Cores of one executor from the master URL and spark.executor.cores, or 0 when unknown. */

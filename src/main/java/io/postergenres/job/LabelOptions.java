@@ -13,11 +13,11 @@ import java.io.Serializable;
  * @param threads TensorFlow thread pools of each executor's shared session
  * @param decodeAhead decode the next batch on a helper thread while the model scores this one
  */
-public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Threads threads, boolean decodeAhead)
+public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, boolean decodeAhead)
     implements Serializable {
 
   /** Options with decode-ahead on (the default). */
-  public LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Threads threads) {
+  public LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads) {
     this(batchSize, maxPixels, maxFileBytes, threads, true);
   }
 

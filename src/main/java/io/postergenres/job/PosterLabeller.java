@@ -102,15 +102,15 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     if (!files.hasNext()) {
       return java.util.Collections.emptyIterator(); // no model load for an empty partition
     }
-    ModelCache.Threads threads = resolve(options.threads());
+    ModelCache.Settings threads = resolve(options.threads());
     PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, () -> modelLoads.add(1));
     return new Batches(files, loaded);
   }
 
-  private static ModelCache.Threads resolve(ModelCache.Threads t) {
+  private static ModelCache.Settings resolve(ModelCache.Settings t) {
     // 0 means "this executor's cores": one intra-op pool shared by all concurrent tasks' runs.
     int cores = Runtime.getRuntime().availableProcessors();
-    return new ModelCache.Threads(t.intraOp() > 0 ? t.intraOp() : cores, t.interOp() > 0 ? t.interOp() : 2);
+    return new ModelCache.Settings(t.intraOp() > 0 ? t.intraOp() : cores, t.interOp() > 0 ? t.interOp() : 2, t.bf16());
   }
 
   /** One input file as listed, with the tries an earlier run already made on it. */

@@ -25,8 +25,16 @@ public final class ModelCache {
 
   private ModelCache() {}
 
-  /** Thread settings a model is loaded with. */
-  public record Threads(int intraOp, int interOp) implements java.io.Serializable {}
+  /**
+   * How a model is loaded: TensorFlow's thread pools, and whether oneDNN may run float ops in
+   * bfloat16 (grappler's auto mixed precision; fast on CPUs with AVX512_BF16 or AMX, scores
+   * differ in the third decimal).
+   */
+  public record Settings(int intraOp, int interOp, boolean bf16) implements java.io.Serializable {
+    public Settings(int intraOp, int interOp) {
+      this(intraOp, interOp, false);
+    }
+  }
 
   /**
    * The model with this fingerprint, loading it from {@code bytes} on first use.
@@ -35,12 +43,13 @@ public final class ModelCache {
    *     value is fetched only by the first task in the JVM)
    * @param onLoad runs once per actual load, in the loading thread (for a Spark accumulator)
    */
-  public static PosterModel get(String fingerprint, Supplier<ModelPackage> bytes, Threads threads, Runnable onLoad) {
-    PosterModel model = MODELS.get(fingerprint);
+  public static PosterModel get(String fingerprint, Supplier<ModelPackage> bytes, Settings threads, Runnable onLoad) {
+    String key = threads.bf16() ? fingerprint + "|bf16" : fingerprint;
+    PosterModel model = MODELS.get(key);
     if (model != null) {
       return model;
     }
-    return MODELS.computeIfAbsent(fingerprint, fp -> {
+    return MODELS.computeIfAbsent(key, k -> {
       PosterModel loaded = load(bytes.get(), threads);
       onLoad.run();
       return loaded;
@@ -52,17 +61,17 @@ public final class ModelCache {
     return LOADS.get();
   }
 
-  private static PosterModel load(ModelPackage pkg, Threads threads) {
+  private static PosterModel load(ModelPackage pkg, Settings threads) {
     long start = System.nanoTime();
     installShutdownHook();
     try {
       Path dir = Files.createTempDirectory("poster-genres-model-" + pkg.fingerprint().substring(0, 12) + "-");
       dir.toFile().deleteOnExit();
       pkg.writeTo(dir);
-      PosterModel model = PosterModel.load(dir, pkg.spec(), threads.intraOp(), threads.interOp());
+      PosterModel model = PosterModel.load(dir, pkg.spec(), threads.intraOp(), threads.interOp(), threads.bf16());
       LOADS.incrementAndGet();
-      LOG.info("Loaded model {} {} ({} bytes, intra-op threads {}, inter-op threads {}) in {} ms",
-          pkg.spec().name(), pkg.spec().version(), pkg.sizeBytes(), threads.intraOp(), threads.interOp(),
+      LOG.info("Loaded model {} {} ({} bytes, intra-op threads {}, inter-op threads {}, compute {}) in {} ms",
+          pkg.spec().name(), pkg.spec().version(), pkg.sizeBytes(), threads.intraOp(), threads.interOp(), threads.bf16() ? "bf16" : "fp32",
           (System.nanoTime() - start) / 1_000_000);
       deleteQuietly(dir); // TensorFlow has read the files into memory
       return model;

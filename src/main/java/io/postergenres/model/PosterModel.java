@@ -37,11 +37,24 @@ public final class PosterModel implements AutoCloseable {
    * @param interOpThreads ops run at once (0: TensorFlow picks)
    */
   public static PosterModel load(Path dir, ModelSpec spec, int intraOpThreads, int interOpThreads) {
-    ConfigProto config =
+    return load(dir, spec, intraOpThreads, interOpThreads, false);
+  }
+
+  /**
+   * As {@link #load(Path, ModelSpec, int, int)}; with {@code bf16}, TensorFlow's graph optimizer
+   * rewrites float32 ops that oneDNN runs in bfloat16 to do so (auto mixed precision): about 1.3x
+   * faster on CPUs with AVX512_BF16/AMX, scores within about 0.01.
+   */
+  public static PosterModel load(Path dir, ModelSpec spec, int intraOpThreads, int interOpThreads, boolean bf16) {
+    ConfigProto.Builder builder =
         ConfigProto.newBuilder()
             .setIntraOpParallelismThreads(intraOpThreads)
-            .setInterOpParallelismThreads(interOpThreads)
-            .build();
+            .setInterOpParallelismThreads(interOpThreads);
+    if (bf16) {
+      builder.getGraphOptionsBuilder().getRewriteOptionsBuilder()
+          .setAutoMixedPrecisionOnednnBfloat16(org.tensorflow.proto.RewriterConfig.Toggle.ON);
+    }
+    ConfigProto config = builder.build();
     SavedModelBundle bundle;
     try {
       bundle = SavedModelBundle.loader(dir.toString()).withTags(ModelContract.TAG).withConfigProto(config).load();

@@ -69,7 +69,7 @@ class HdfsIT {
 
     LabelRequest request = new LabelRequest(List.of(hdfs + "/catalogue/posters"), hdfs + "/labels", hdfs + "/models/test",
         "*.jpg", "error", 0, 1.0, Map.of(), null, null,
-        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     RunSummary summary = new LabelJob(spark).run(request);
     assertEquals(8, summary.filesListed());
     assertEquals(6, summary.labelled());

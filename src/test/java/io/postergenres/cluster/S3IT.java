@@ -125,7 +125,7 @@ class S3IT {
 
     LabelRequest request = new LabelRequest(List.of("s3a://catalogue/posters"), "s3a://catalogue/labels", "s3a://catalogue/models/test",
         "*.jpg", "error", 0, 1.0, Map.of(), null, null,
-        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     RunSummary summary = new LabelJob(spark).run(request);
     assertEquals(6, summary.filesListed());
     assertEquals(5, summary.labelled());

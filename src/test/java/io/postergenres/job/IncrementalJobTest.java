@@ -45,7 +45,7 @@ class IncrementalJobTest extends SparkTestBase {
   static RunSummary run(Path in, Path out, LocalDate date, int maxAttempts) {
     LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), model.toString(),
         "*.{jpg,jpeg,png,gif,bmp}", "error", 3, 1.0, Map.of(), null, null,
-        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     return new IncrementalJob(spark).run(request, new IncrementalJob.Settings(date, maxAttempts, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
   }
 
@@ -172,7 +172,7 @@ class IncrementalJobTest extends SparkTestBase {
     run(in, out, DAY1, 3);
     Path newer = TestModels.write(tmp.resolve("model-v2"), 32, 24, 14);
     LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), newer.toString(),
-        "*.jpg", "error", 2, 1.0, Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+        "*.jpg", "error", 2, 1.0, Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     RunSummary s = new IncrementalJob(spark).run(request,
         new IncrementalJob.Settings(DAY2, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
     assertEquals(3L, s.incremental().get("new_model"));

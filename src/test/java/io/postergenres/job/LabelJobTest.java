@@ -35,7 +35,7 @@ class LabelJobTest extends SparkTestBase {
   private static LabelRequest request(Path input, Path output, int partitions, int batchSize) {
     return new LabelRequest(List.of(input.toString()), output.toString(), modelDir.toString(),
         "*.{jpg,jpeg,png,gif,bmp}", "error", partitions, 0.5, Map.of(), null, null,
-        new LabelOptions(batchSize, 50_000_000, 10_000_000, new ModelCache.Threads(0, 0)));
+        new LabelOptions(batchSize, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
   }
 
   private static String relative(Path root, String uri) {
