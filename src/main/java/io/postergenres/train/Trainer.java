@@ -208,27 +208,16 @@ public final class Trainer {
     log("genre counts: %s", data.genreCounts());
     if (data.examples().size() < 4) throw new IllegalArgumentException("need at least 4 labelled posters, found " + data.examples().size());
 
-    // ---- split (seeded) ----
-    Split seeded = split(data.examples().size(), cfg.seed(), cfg.validationFraction());
-    List<Integer> valIdx = seeded.validation();
-    List<Integer> trainIdx = seeded.train();
-
-    // ---- decode every poster once, through the shared Preprocessor, cached as bytes ----
-    byte[][] cache = decodeAll(data.examples(), size, threads);
-    int unreadableTrain = (int) trainIdx.stream().filter(i -> cache[i] == null).count();
-    int unreadableVal = (int) valIdx.stream().filter(i -> cache[i] == null).count();
-    trainIdx.removeIf(i -> cache[i] == null);
-    valIdx.removeIf(i -> cache[i] == null);
-    log("split (seed %d, validation fraction %.2f): %d train, %d validation; unreadable posters skipped: %d train, %d validation",
-        cfg.seed(), cfg.validationFraction(), trainIdx.size(), valIdx.size(), unreadableTrain, unreadableVal);
-    if (trainIdx.isEmpty() || valIdx.isEmpty()) throw new IllegalArgumentException("too few readable posters to train and validate");
-
-    float[] labels = new float[data.examples().size() * g];
-    for (int i = 0; i < data.examples().size(); i++) {
-      for (String genre : data.examples().get(i).genres()) labels[i * g + genres.indexOf(genre)] = 1f;
-    }
-    float[] valLabels = gatherLabels(labels, valIdx, g);
-    float[] trainLabels = gatherLabels(labels, trainIdx, g);
+    // ---- seeded split; every poster decoded once through the shared Preprocessor, cached as bytes ----
+    Prepared prep = prepare(data, cfg, size, threads, this::log);
+    byte[][] cache = prep.cache();
+    List<Integer> trainIdx = prep.trainIdx();
+    List<Integer> valIdx = prep.valIdx();
+    int unreadableTrain = prep.unreadableTrain();
+    int unreadableVal = prep.unreadableVal();
+    float[] labels = prep.labels();
+    float[] valLabels = prep.valLabels();
+    float[] trainLabels = prep.trainLabels();
     float[] posWeight = positiveWeights(trainLabels, g, cfg.positiveWeighting());
     log("positive weights (%s): %s", cfg.positiveWeighting(), describe(genres, posWeight));
 
@@ -444,8 +433,34 @@ public final class Trainer {
 
   // ------------------------------------------------------------------ data
 
-  private byte[][] decodeAll(List<CcuDataset.Example> examples, int size, int threads) throws IOException {
-    return decodeAll(examples, size, threads, cfg.maxPixels(), this::log);
+  /** The posters of a training run, decoded and split, with their label rows. */
+  public record Prepared(byte[][] cache, List<Integer> trainIdx, List<Integer> valIdx, int unreadableTrain, int unreadableVal,
+      float[] labels, float[] trainLabels, float[] valLabels) {}
+
+  /**
+   * The seeded split of {@code data} ({@link #split}), every poster decoded once at {@code size}
+   * ({@link #decodeAll}; unreadable ones dropped from both sides and counted), and the label rows (all,
+   * by dataset index; and each side) in the dataset's genre order. Shared by every trainer.
+   */
+  public static Prepared prepare(CcuDataset.Loaded data, Config cfg, int size, int threads, Log log) throws IOException {
+    int g = data.genres().size();
+    Split seeded = split(data.examples().size(), cfg.seed(), cfg.validationFraction());
+    List<Integer> trainIdx = seeded.train();
+    List<Integer> valIdx = seeded.validation();
+    byte[][] cache = decodeAll(data.examples(), size, threads, cfg.maxPixels(), log);
+    int unreadableTrain = (int) trainIdx.stream().filter(i -> cache[i] == null).count();
+    int unreadableVal = (int) valIdx.stream().filter(i -> cache[i] == null).count();
+    trainIdx.removeIf(i -> cache[i] == null);
+    valIdx.removeIf(i -> cache[i] == null);
+    log.log("split (seed %d, validation fraction %.2f): %d train, %d validation; unreadable posters skipped: %d train, %d validation",
+        cfg.seed(), cfg.validationFraction(), trainIdx.size(), valIdx.size(), unreadableTrain, unreadableVal);
+    if (trainIdx.isEmpty() || valIdx.isEmpty()) throw new IllegalArgumentException("too few readable posters to train and validate");
+    float[] labels = new float[data.examples().size() * g];
+    for (int i = 0; i < data.examples().size(); i++) {
+      for (String genre : data.examples().get(i).genres()) labels[i * g + data.genres().indexOf(genre)] = 1f;
+    }
+    return new Prepared(cache, trainIdx, valIdx, unreadableTrain, unreadableVal, labels, gatherLabels(labels, trainIdx, g),
+        gatherLabels(labels, valIdx, g));
   }
 
   /** Progress lines of a training run. */

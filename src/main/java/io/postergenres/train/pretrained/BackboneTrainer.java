@@ -116,24 +116,14 @@ public final class BackboneTrainer {
         backbone.kind(), backboneDir, backbone.weights().format(), backbone.weights().weights().size(),
         backbone.backboneParameterCount(), size, size, scaling, backbone.featureLayers(), hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + ", dense " + g : "dense " + g);
 
-    Trainer.Split split = Trainer.split(data.examples().size(), cfg.seed(), cfg.validationFraction());
-    List<Integer> trainIdx = split.train();
-    List<Integer> valIdx = split.validation();
-    byte[][] cache = Trainer.decodeAll(data.examples(), size, threads, cfg.maxPixels(), this::log);
-    int unreadableTrain = (int) trainIdx.stream().filter(i -> cache[i] == null).count();
-    int unreadableVal = (int) valIdx.stream().filter(i -> cache[i] == null).count();
-    trainIdx.removeIf(i -> cache[i] == null);
-    valIdx.removeIf(i -> cache[i] == null);
-    log("split (seed %d, validation fraction %.2f): %d train, %d validation; unreadable posters skipped: %d train, %d validation",
-        cfg.seed(), cfg.validationFraction(), trainIdx.size(), valIdx.size(), unreadableTrain, unreadableVal);
-    if (trainIdx.isEmpty() || valIdx.isEmpty()) throw new IllegalArgumentException("too few readable posters to train and validate");
-
-    float[] labels = new float[data.examples().size() * g];
-    for (int i = 0; i < data.examples().size(); i++) {
-      for (String genre : data.examples().get(i).genres()) labels[i * g + genres.indexOf(genre)] = 1f;
-    }
-    float[] valLabels = Trainer.gatherLabels(labels, valIdx, g);
-    float[] trainLabels = Trainer.gatherLabels(labels, trainIdx, g);
+    Trainer.Prepared prep = Trainer.prepare(data, cfg, size, threads, this::log);
+    byte[][] cache = prep.cache();
+    List<Integer> trainIdx = prep.trainIdx();
+    List<Integer> valIdx = prep.valIdx();
+    int unreadableTrain = prep.unreadableTrain();
+    int unreadableVal = prep.unreadableVal();
+    float[] valLabels = prep.valLabels();
+    float[] trainLabels = prep.trainLabels();
     float[] posWeight = Trainer.positiveWeights(trainLabels, g, cfg.positiveWeighting());
 
     ConfigProto tfConfig = ConfigProto.newBuilder()
