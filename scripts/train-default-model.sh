@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the default model, models/ensemble, from the CCU Movie Poster Dataset (about 22
-# minutes on 2 cores). Each step's output is kept, so a re-run skips what exists:
+# minutes on 2 cores). Each step's output is kept, so a re-run skips what exists (remove
+# models/postercnn or models/ensemble to train them again):
 #   1. models/postercnn: the small network trained from scratch (about 20 minutes);
 #   2. models/ensemble: a head on the frozen MobileNetV2 of the npm package nsfwjs 4.4.0, its
 #      logits averaged with 1.'s inside one SavedModel (about 2 minutes);
