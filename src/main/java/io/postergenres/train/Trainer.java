@@ -181,19 +181,15 @@ public final class Trainer {
   public static final float MAX_POSITIVE_WEIGHT = 10f;
 
   private final Config cfg;
-  private final PrintStream out;
-  private final StringBuilder logText = new StringBuilder();
+  private final TrainingLog trainingLog;
 
   public Trainer(Config cfg, PrintStream out) {
     this.cfg = cfg;
-    this.out = out;
+    this.trainingLog = new TrainingLog(out);
   }
 
   private void log(String format, Object... args) {
-    String line = String.format(Locale.ROOT, format, args);
-    out.println(line);
-    out.flush();
-    logText.append(line).append('\n');
+    trainingLog.log(format, args);
   }
 
   /** Trains on {@code data} and writes the model directory {@code outDir}. */
@@ -423,11 +419,11 @@ public final class Trainer {
     ModelSpec spec = new ModelSpec(cnn.arch(), cfg.version(), size, size, genres, thresholdMap, 1, maxGenres, source);
     Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
     log("wrote model to %s in %s total", outDir, duration(totalSeconds));
-    Files.writeString(outDir.resolve("training-log.txt"), logText.toString(), StandardCharsets.UTF_8);
+    trainingLog.writeTo(outDir.resolve("training-log.txt"));
     // The directory must pass the same checks the labelling job makes.
     ModelPackage pkg = ModelPackage.read(outDir.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
     log("model package check passed: %d bytes, fingerprint %s", pkg.sizeBytes(), pkg.fingerprint().substring(0, 16));
-    Files.writeString(outDir.resolve("training-log.txt"), logText.toString(), StandardCharsets.UTF_8);
+    trainingLog.writeTo(outDir.resolve("training-log.txt"));
     return new Outcome(spec, outDir, bestEpoch, totalSeconds);
   }
 
@@ -572,7 +568,7 @@ public final class Trainer {
 
   // ------------------------------------------------------------------ TF helpers
 
-  private static float[] toArray(TFloat32 t) {
+  public static float[] toArray(TFloat32 t) {
     float[] a = new float[(int) t.shape().size()];
     t.copyTo(DataBuffers.of(a, false, false));
     return a;
@@ -707,7 +703,8 @@ public final class Trainer {
     return m;
   }
 
-  private static Double round(double v, int digits) {
+  /** {@code v} to {@code digits} decimals; null for NaN and infinities (JSON has none). */
+  public static Double round(double v, int digits) {
     if (Double.isNaN(v) || Double.isInfinite(v)) return null;
     double f = Math.pow(10, digits);
     return Math.round(v * f) / f;
@@ -727,7 +724,8 @@ public final class Trainer {
     return s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  /** Deletes {@code dir} and all below it, if it exists. */
+  public static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) return;
     try (var walk = Files.walk(dir)) {
       for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);

@@ -78,15 +78,7 @@ public class TrainerTest {
     assertTrue(log.toString(StandardCharsets.UTF_8).contains("val_macro_auc"));
     assertEquals(spec.thresholds(), outcome.spec().thresholds());
 
-    Preprocessor pre = new Preprocessor(32, 32, 50_000_000L);
-    float[] batch = new float[2 * pre.floatsPerImage()];
-    pre.preprocessInto(Files.readAllBytes(dir.resolve("p0.jpg")), batch, 0);
-    pre.preprocessInto(Files.readAllBytes(dir.resolve("p1.png")), batch, pre.floatsPerImage());
-    try (PosterModel model = PosterModel.load(out, spec, 1, 1)) {
-      float[] scores = model.predict(batch, 2);
-      assertEquals(4, scores.length);
-      for (float s : scores) assertTrue(s > 0 && s < 1, "score " + s);
-    }
+    assertScoresTwoPosters(dir, out, spec);
   }
 
   @Test
@@ -102,5 +94,18 @@ public class TrainerTest {
     assertEquals(plain[3], flipped[0]);
     assertEquals(plain[5], flipped[2]);
     assertEquals(plain[6], flipped[9]);
+  }
+
+  /** The model in {@code modelDir} loads as the job loads it and scores p0.jpg and p1.png of {@code dir} in (0, 1). */
+  public static void assertScoresTwoPosters(Path dir, Path modelDir, ModelSpec spec) throws Exception {
+    Preprocessor pre = new Preprocessor(spec.inputHeight(), spec.inputWidth(), 50_000_000L);
+    float[] batch = new float[2 * pre.floatsPerImage()];
+    pre.preprocessInto(Files.readAllBytes(dir.resolve("p0.jpg")), batch, 0);
+    pre.preprocessInto(Files.readAllBytes(dir.resolve("p1.png")), batch, pre.floatsPerImage());
+    try (PosterModel model = PosterModel.load(modelDir, spec, 1, 1)) {
+      float[] scores = model.predict(batch, 2);
+      assertEquals(2 * spec.genres().size(), scores.length);
+      for (float s : scores) assertTrue(s > 0 && s < 1, "score " + s);
+    }
   }
 }

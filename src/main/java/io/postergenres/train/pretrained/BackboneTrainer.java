@@ -69,8 +69,7 @@ public final class BackboneTrainer {
   private final List<String> featureLayers;
   private final Path featureCache;
   private final Path ensembleWith;
-  private final PrintStream out;
-  private final StringBuilder logText = new StringBuilder();
+  private final io.postergenres.train.TrainingLog trainingLog;
 
   /**
    * @param featureLayers backbone layers whose pooled outputs are the features (empty: its last)
@@ -90,14 +89,11 @@ public final class BackboneTrainer {
     this.featureLayers = List.copyOf(featureLayers);
     this.featureCache = featureCache;
     this.ensembleWith = ensembleWith;
-    this.out = out;
+    this.trainingLog = new io.postergenres.train.TrainingLog(out);
   }
 
   private void log(String format, Object... args) {
-    String line = String.format(Locale.ROOT, format, args);
-    out.println(line);
-    out.flush();
-    logText.append(line).append('\n');
+    trainingLog.log(format, args);
   }
 
   /** Trained head weights. */
@@ -292,7 +288,7 @@ public final class BackboneTrainer {
 
     // ---- export backbone + head (+ the ensemble member) as one frozen SavedModel ----
     for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
-    deleteTree(outDir.resolve("variables"));
+    Trainer.deleteTree(outDir.resolve("variables"));
     long flops;
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
@@ -365,9 +361,9 @@ public final class BackboneTrainer {
         : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + Trainer.MAX_POSITIVE_WEIGHT + ")");
     training.put("augmentation", cfg.augment() ? "features of the flipped poster chosen at random for each training example" : "none");
     training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + size + "x" + size + ", RGB, [0,1])");
-    training.put(cached != null ? "feature_extraction_seconds_cached" : "feature_extraction_seconds", round(extractSeconds, 1));
-    training.put("head_training_seconds", round(trainingSeconds, 1));
-    training.put("total_seconds", round(totalSeconds, 1));
+    training.put(cached != null ? "feature_extraction_seconds_cached" : "feature_extraction_seconds", Trainer.round(extractSeconds, 1));
+    training.put("head_training_seconds", Trainer.round(trainingSeconds, 1));
+    training.put("total_seconds", Trainer.round(totalSeconds, 1));
     training.put("threads", threads);
     training.put("tensorflow_java", "1.1.0");
     source.put("training", training);
@@ -378,10 +374,10 @@ public final class BackboneTrainer {
     ModelSpec spec = new ModelSpec(MODEL_NAME, cfg.version(), size, size, genres, thresholdMap, 1, maxGenres, source);
     Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
     log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, Trainer.duration(totalSeconds), flops / 1e6);
-    Files.writeString(outDir.resolve("training-log.txt"), logText.toString(), StandardCharsets.UTF_8);
+    trainingLog.writeTo(outDir.resolve("training-log.txt"));
     ModelPackage pkg = ModelPackage.read(outDir.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
     log("model package check passed: %d bytes, fingerprint %s", pkg.sizeBytes(), pkg.fingerprint().substring(0, 16));
-    Files.writeString(outDir.resolve("training-log.txt"), logText.toString(), StandardCharsets.UTF_8);
+    trainingLog.writeTo(outDir.resolve("training-log.txt"));
     return new Trainer.Outcome(spec, outDir, bestEpoch, totalSeconds);
   }
 
@@ -402,9 +398,9 @@ public final class BackboneTrainer {
     runner.fetch(w2).fetch(b2);
     try (Result r = runner.run()) {
       int k = 0;
-      float[] a = w1 != null ? toArray((TFloat32) r.get(k++)) : null;
-      float[] c = w1 != null ? toArray((TFloat32) r.get(k++)) : null;
-      return new Head(a, c, toArray((TFloat32) r.get(k++)), toArray((TFloat32) r.get(k)));
+      float[] a = w1 != null ? Trainer.toArray((TFloat32) r.get(k++)) : null;
+      float[] c = w1 != null ? Trainer.toArray((TFloat32) r.get(k++)) : null;
+      return new Head(a, c, Trainer.toArray((TFloat32) r.get(k++)), Trainer.toArray((TFloat32) r.get(k)));
     }
   }
 
@@ -444,7 +440,7 @@ public final class BackboneTrainer {
       m.put("combination", "sigmoid((1 - w) * head logits + w * member logits)");
       m.put("w", weight);
       m.put("w_chosen_by", "best validation macro ROC-AUC over w = 0, 0.1, ..., 1");
-      m.put("validation_macro_roc_auc", Map.of("head", round(headAuc, 4), "member", round(memberAuc, 4), "ensemble", round(mixedAuc, 4)));
+      m.put("validation_macro_roc_auc", Map.of("head", Trainer.round(headAuc, 4), "member", Trainer.round(memberAuc, 4), "ensemble", Trainer.round(mixedAuc, 4)));
       return m;
     }
   }
@@ -611,22 +607,6 @@ public final class BackboneTrainer {
     return tf.constant(Shape.of(shape), DataBuffers.of(values, true, false));
   }
 
-  private static float[] toArray(TFloat32 t) {
-    float[] a = new float[(int) t.shape().size()];
-    t.copyTo(DataBuffers.of(a, false, false));
-    return a;
-  }
 
-  private static Double round(double v, int digits) {
-    if (Double.isNaN(v) || Double.isInfinite(v)) return null;
-    double p = Math.pow(10, digits);
-    return Math.round(v * p) / p;
-  }
 
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) return;
-    try (var walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
-    }
-  }
 }

@@ -4,10 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.postergenres.image.Preprocessor;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
-import io.postergenres.model.PosterModel;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.Trainer;
 import io.postergenres.train.TrainerTest;
@@ -79,15 +77,7 @@ class BackboneTrainerTest {
     Map<?, ?> ensemble = (Map<?, ?>) arch.get("ensemble");
     double w = ((Number) ensemble.get("w")).doubleValue();
     assertTrue(w >= 0 && w <= 1, "member weight " + w);
-    Preprocessor pre = new Preprocessor(16, 16, 50_000_000L);
-    float[] batch = new float[2 * pre.floatsPerImage()];
-    pre.preprocessInto(Files.readAllBytes(dir.resolve("p0.jpg")), batch, 0);
-    pre.preprocessInto(Files.readAllBytes(dir.resolve("p1.png")), batch, pre.floatsPerImage());
-    try (PosterModel model = PosterModel.load(out, spec, 1, 1)) {
-      float[] scores = model.predict(batch, 2);
-      assertEquals(4, scores.length);
-      for (float s : scores) assertTrue(s > 0 && s < 1, "score " + s);
-    }
+    TrainerTest.assertScoresTwoPosters(dir, out, spec);
 
     // Again: the features come from the cache.
     ByteArrayOutputStream again = new ByteArrayOutputStream();
