@@ -160,9 +160,15 @@ public final class TrainCommand implements Callable<Integer> {
           + " labelled posters with a readable file; training needs more (" + data.stats().toMap() + ")");
     }
     PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-    Trainer.Outcome outcome = pretrained(config.arch())
-        ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
-        : new Trainer(config, out).train(data, output);
+    Trainer.Outcome outcome;
+    try {
+      outcome = pretrained(config.arch())
+          ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
+          : new Trainer(config, out).train(data, output);
+    } catch (IllegalArgumentException e) {
+      // The trainers' checks of what they were given (backbone, feature layers, ensemble member, data).
+      throw usage(e.getMessage());
+    }
     out.printf("poster-genres: model written to %s (epoch %d exported, %.0f s)%n", outcome.dir(), outcome.bestEpoch(), outcome.seconds());
     out.flush();
     return ExitCode.OK.code();

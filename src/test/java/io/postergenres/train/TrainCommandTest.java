@@ -107,6 +107,12 @@ class TrainCommandTest {
     r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--ensemble-with", dir.toString());
     assertEquals(ExitCode.INPUT.code(), r.code());
     assertTrue(r.err().contains("not a model directory"), r.err());
+    // A folder that is not an nsfwjs model: found when the trainer reads it, reported as a bad option.
+    Path manifest = TrainerTest.writeManifest(Files.createDirectories(dir.resolve("posters")));
+    Path notModel = Files.createDirectories(dir.resolve("not-a-model"));
+    r = run("--manifest", manifest.toString(), "--output", out, "--arch", "pretrained", "--backbone", notModel.toString());
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--backbone") && r.err().contains("model.json"), r.err());
     // The old name still works and takes the pretrained defaults.
     Trainer.Config old = configOf("--dataset", dir.toString(), "--output", out, "--arch", "mobilenet", "--backbone", dir.toString());
     assertEquals(java.util.List.of("mobilenet", 60, 64), java.util.List.of(old.arch(), old.epochs(), old.batchSize()));

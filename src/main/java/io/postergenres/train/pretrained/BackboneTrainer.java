@@ -106,7 +106,12 @@ public final class BackboneTrainer {
     int g = genres.size();
     log("poster-genres train --arch %s: %s, %d posters, %d genres", ARCH, data.source(), data.examples().size(), g);
     log("dataset stats: %s", data.stats().toMap());
-    KerasBackbone backbone = new KerasBackbone(backboneDir, scaling, featureLayers);
+    KerasBackbone backbone;
+    try {
+      backbone = new KerasBackbone(backboneDir, scaling, featureLayers);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--backbone/--feature-layers: " + e.getMessage(), e);
+    }
     int size = backbone.imageSize();
     log("backbone: %s %s (%s), %d weights, %d parameters; input %dx%d, scaling %s; features: pooled %s; head: %s",
         backbone.kind(), backboneDir, backbone.weights().format(), backbone.weights().weights().size(),
