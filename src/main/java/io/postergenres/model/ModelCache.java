@@ -44,7 +44,9 @@ public final class ModelCache {
    * @param onLoad runs once per actual load, in the loading thread (for a Spark accumulator)
    */
   public static PosterModel get(String fingerprint, Supplier<ModelPackage> bytes, Settings threads, Runnable onLoad) {
-    String key = threads.bf16() ? fingerprint + "|bf16" : fingerprint;
+    // One session per configuration: a model asked for with other thread pools or precision is
+    // another session (tasks of one job all ask with the same settings, so still one per JVM).
+    String key = fingerprint + "|" + threads.intraOp() + "|" + threads.interOp() + (threads.bf16() ? "|bf16" : "");
     PosterModel model = MODELS.get(key);
     if (model != null) {
       return model;

