@@ -51,7 +51,11 @@ import org.tensorflow.types.TFloat32;
  */
 public final class Bench {
   /** What to measure. */
-  public record Settings(String model, Path posters, int count, int batchSize, String master, Path workDir) {}
+  public record Settings(String model, Path posters, int count, int batchSize, String master, Path workDir, String compareModel) {
+    public Settings(String model, Path posters, int count, int batchSize, String master, Path workDir) {
+      this(model, posters, count, batchSize, master, workDir, null);
+    }
+  }
 
   private final Settings settings;
   private final PrintStream out;
@@ -79,12 +83,17 @@ public final class Bench {
     Preprocessor pre = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000);
     double prep = preprocessRate(files, pre);
     double inProcess = inferenceRate(files, pre, model);
-    results.put("in_process_inference", Map.of("posters_per_second", round(inProcess), "note", "preprocessed in advance; TensorFlow only"));
+    results.put("in_process_inference", Map.of("posters_per_second", round(inProcess), "callers", cores,
+        "note", "preprocessed in advance; TensorFlow only, " + cores + " threads calling one session as the job's tasks do"));
     line("2. batched inference in process, no Spark", inProcess);
     double bound = 1 / (1 / inProcess + 1 / prep);
     results.put("decode_and_infer_bound", Map.of("posters_per_second", round(bound),
         "note", "1 / (1/in-process + 1/preprocess): the most the same cores can do when they both decode and infer"));
     line("2a. bound when the same cores decode and infer (1/(1/2 + 1/5))", bound);
+    double pipeline = pipelineRate(posters, pre, model);
+    results.put("in_process_pipeline", Map.of("posters_per_second", round(pipeline),
+        "note", "read, hash, decode and infer on " + cores + " threads sharing one session, no Spark: the job's work without Spark"));
+    line("2c. read + decode + infer in process, no Spark", pipeline);
     PosterModel bf16 = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2, true), () -> {});
     double inProcessBf16 = inferenceRate(files, pre, bf16);
     Map<String, Object> agreement = agreement(files, pre, model, bf16, pkg.spec().genres().size());
@@ -97,6 +106,26 @@ public final class Bench {
     line("2b. the same with --bf16 (max score diff " + agreement.get("max_score_difference") + ", top-3 agree "
         + agreement.get("top3_agreement") + ")", inProcessBf16);
 
+    if (settings.compareModel() != null) {
+      ModelPackage other = ModelPackage.read(settings.compareModel(), new org.apache.hadoop.conf.Configuration());
+      if (other.spec().inputHeight() != pkg.spec().inputHeight() || other.spec().inputWidth() != pkg.spec().inputWidth()) {
+        throw new io.postergenres.PosterGenresException(io.postergenres.ExitCode.USAGE, "--compare-model takes " + other.spec().inputHeight() + "x" + other.spec().inputWidth()
+            + " posters, --model " + pkg.spec().inputHeight() + "x" + pkg.spec().inputWidth() + ": compare models of one input size");
+      }
+      try (PosterModel second = PosterModel.load(writeLocal(other, "compare-model"), other.spec(), cores, 2, false)) {
+        double otherRate = inferenceRate(files, pre, second);
+        Map<String, Object> c = new LinkedHashMap<>();
+        c.put("model", other.spec().name() + " " + other.spec().version());
+        c.put("model_flops_per_poster", FlopCounter.flopsPerExample(second.graph()));
+        c.put("posters_per_second", round(otherRate));
+        c.put("model_over_compared", round(inProcess / otherRate));
+        if (other.spec().genres().equals(pkg.spec().genres())) {
+          c.putAll(agreement(files, pre, model, second, pkg.spec().genres().size()));
+        }
+        results.put("in_process_inference_compared_model", c);
+        line("2d. in-process inference of --compare-model " + other.spec().name(), otherRate);
+      }
+    }
     SparkSession spark = SparkSession.builder().master(settings.master()).appName("poster-genres bench")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", String.valueOf(2 * cores)).getOrCreate();
     spark.sparkContext().setLogLevel("WARN");
@@ -125,10 +154,11 @@ public final class Bench {
       ratios.put("spark_job_over_ceiling", round(job / ceiling));
       ratios.put("spark_job_over_in_process", round(job / inProcess));
       ratios.put("spark_job_over_decode_and_infer_bound", round(job / bound));
+      ratios.put("spark_job_over_in_process_pipeline", round(job / pipeline));
       ratios.put("spark_job_over_naive", round(job / naive));
       report.put("ratios", ratios);
-      out.printf(Locale.ROOT, "ratios: job/ceiling %.3f, job/in-process %.3f, job/(decode+infer bound) %.3f, job/naive %.2f%n",
-          job / ceiling, job / inProcess, job / bound, job / naive);
+      out.printf(Locale.ROOT, "ratios: job/ceiling %.3f, job/in-process %.3f, job/(decode+infer bound) %.3f, "
+          + "job/(in-process read+decode+infer) %.3f, job/naive %.2f%n", job / ceiling, job / inProcess, job / bound, job / pipeline, job / naive);
     } finally {
       spark.stop();
     }
@@ -209,6 +239,14 @@ public final class Bench {
   }
 
   private double preprocessRate(List<byte[]> files, Preprocessor pre) throws Exception {
+    float[] warm = new float[pre.floatsPerImage()];
+    for (int i = 0; i < Math.min(64, files.size()); i++) {
+      try {
+        pre.preprocessInto(files.get(i), warm, 0); // let the JIT compile the decoder first
+      } catch (PosterException e) {
+        // timed below like any other
+      }
+    }
     ExecutorService pool = Executors.newFixedThreadPool(cores);
     try {
       long t0 = System.nanoTime();
@@ -246,13 +284,72 @@ public final class Bench {
       prepared.add(px);
     }
     model.predict(prepared.get(0), batch); // warm up
-    long t0 = System.nanoTime();
-    int done = 0;
-    for (int b = 0; b < batches; b++) {
-      model.predict(prepared.get(b % prepared.size()), batch);
-      done += batch;
+    ExecutorService pool = Executors.newFixedThreadPool(cores);
+    try {
+      long t0 = System.nanoTime();
+      List<Future<?>> parts = new ArrayList<>();
+      for (int t = 0; t < cores; t++) {
+        final int first = t;
+        parts.add(pool.submit(() -> {
+          for (int b = first; b < batches; b += cores) model.predict(prepared.get(b % prepared.size()), batch);
+          return null;
+        }));
+      }
+      for (Future<?> f : parts) f.get();
+      return (double) batches * batch / ((System.nanoTime() - t0) / 1e9);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("in-process inference failed", e.getCause());
+    } finally {
+      pool.shutdown();
     }
-    return done / ((System.nanoTime() - t0) / 1e9);
+  }
+
+  /**
+   * The job's per-poster work without Spark: {@code cores} threads, each taking whole batches of the
+   * poster files, reading, hashing and decoding them, then scoring the batch on the shared session.
+   */
+  private double pipelineRate(Path posters, Preprocessor pre, PosterModel model) throws Exception {
+    List<Path> paths;
+    try (Stream<Path> s = Files.list(posters)) {
+      paths = s.sorted().toList();
+    }
+    int batch = settings.batchSize();
+    int per = pre.floatsPerImage();
+    int batches = (paths.size() + batch - 1) / batch;
+    ExecutorService pool = Executors.newFixedThreadPool(cores);
+    try {
+      long t0 = System.nanoTime();
+      List<Future<?>> parts = new ArrayList<>();
+      for (int t = 0; t < cores; t++) {
+        final int first = t;
+        parts.add(pool.submit(() -> {
+          float[] px = new float[batch * per];
+          java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+          for (int b = first; b < batches; b += cores) {
+            int n = 0;
+            for (int i = b * batch; i < Math.min(paths.size(), (b + 1) * batch); i++) {
+              byte[] bytes = Files.readAllBytes(paths.get(i));
+              sha256.digest(bytes);
+              try {
+                pre.preprocessInto(bytes, px, n * per);
+                n++;
+              } catch (PosterException e) {
+                // an error row in the job: no inference
+              }
+            }
+            if (n > 0) model.predict(px, n);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : parts) f.get();
+      return paths.size() / ((System.nanoTime() - t0) / 1e9);
+    } finally {
+      pool.shutdown();
+    }
   }
 
   /** How far {@code b}'s scores are from {@code a}'s on up to 256 of the posters: largest difference, top-3 agreement. */
@@ -296,8 +393,7 @@ public final class Bench {
   }
 
   private double naiveRate(SparkSession spark, Path posters, ModelPackage pkg, String outName) throws IOException {
-    Path local = settings.workDir().resolve("naive-model");
-    if (!Files.exists(local)) pkg.writeTo(local);
+    Path local = writeLocal(pkg, "naive-model");
     spark.udf().register("naive_genres", new NaiveUdf(local.toString()), DataTypes.createArrayType(DataTypes.StringType));
     long t0 = System.nanoTime();
     spark.read().format("binaryFile").load(posters.toString())
@@ -339,6 +435,12 @@ public final class Bench {
         return null;
       }
     }
+  }
+
+  private Path writeLocal(ModelPackage pkg, String name) throws IOException {
+    Path local = settings.workDir().resolve(name);
+    if (!Files.exists(local)) pkg.writeTo(local);
+    return local;
   }
 
   private static double round(double v) {

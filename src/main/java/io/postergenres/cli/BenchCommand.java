@@ -40,6 +40,10 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--master", paramLabel = "URL", defaultValue = "local[*]", description = "Default: ${DEFAULT-VALUE}.")
   String master;
 
+  @Option(names = "--compare-model", paramLabel = "DIR",
+      description = "Also time in-process inference of this model (same input size) on the same posters, e.g. before and after an export change.")
+  String compareModel;
+
   @Option(names = "--output", paramLabel = "FILE.json", required = true, description = "Where the JSON report goes.")
   Path output;
 
@@ -51,7 +55,8 @@ public final class BenchCommand implements Callable<Integer> {
       throw new PosterGenresException(ExitCode.INPUT, "--posters " + posters + " is not a directory");
     }
     Path work = Files.createTempDirectory("poster-genres-bench");
-    Map<String, Object> report = new Bench(new Bench.Settings(LabelCommand.resolveModel(model), posters, count, batchSize, master, work),
+    Map<String, Object> report = new Bench(new Bench.Settings(LabelCommand.resolveModel(model), posters, count, batchSize, master, work,
+        compareModel == null ? null : LabelCommand.resolveModel(compareModel)),
         System.out).run();
     Bench.writeJson(report, output);
     System.out.println("written " + output);

@@ -1,0 +1,108 @@
+package io.postergenres.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.postergenres.ExitCode;
+import io.postergenres.PosterGenresException;
+import io.postergenres.image.TestImages;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.TestModels;
+import java.awt.Color;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs the whole benchmark on a tiny model and 40 small posters, in local[2] Spark: every line is
+ * measured, the ratios are the quotients of the figures they name, and a model compared with
+ * itself scores identically. No timing is asserted.
+ */
+class BenchTest {
+  @TempDir static Path dir;
+  static Path posters;
+  static Path model;
+
+  @BeforeAll
+  static void posters() throws Exception {
+    posters = dir.resolve("posters");
+    Files.createDirectories(posters);
+    for (int i = 0; i < 40; i++) {
+      Color c = new Color((37 * i) % 256, (91 * i) % 256, (53 * i) % 256);
+      Files.write(posters.resolve(String.format("p%02d.jpg", i)), TestImages.jpeg(TestImages.solid(40, 60, c), i % 3 == 0));
+    }
+    model = TestModels.write(dir.resolve("model"), 24, 24, 5);
+  }
+
+  @AfterAll
+  static void closeModels() {
+    ModelCache.closeAll();
+  }
+
+  @SuppressWarnings("unchecked")
+  @Test
+  void measuresEveryLineAndRatiosAreTheirQuotients() throws Exception {
+    ByteArrayOutputStream table = new ByteArrayOutputStream();
+    Map<String, Object> report;
+    try (PrintStream out = new PrintStream(table, true, StandardCharsets.UTF_8)) {
+      report = new Bench(new Bench.Settings(model.toString(), posters, 40, 8, "local[2]", dir.resolve("work"), model.toString()), out)
+          .run();
+    }
+    String printed = table.toString(StandardCharsets.UTF_8);
+    for (String line : List.of("1. ceiling", "2. batched inference", "2a. bound", "2c. read + decode + infer", "2d. in-process inference of --compare-model",
+        "3. Spark job", "4. naive job", "5. read + preprocess")) {
+      assertTrue(printed.contains(line), "table has '" + line + "':\n" + printed);
+    }
+    Map<String, Object> results = (Map<String, Object>) report.get("results");
+    for (String key : List.of("ceiling", "in_process_inference", "decode_and_infer_bound", "in_process_pipeline", "in_process_inference_bf16",
+        "spark_job", "spark_job_without_decode_ahead", "naive_udf_job", "read_and_preprocess", "in_process_inference_compared_model")) {
+      Map<String, Object> r = (Map<String, Object>) results.get(key);
+      assertTrue(r != null, "results has " + key);
+      assertTrue(((Number) r.get("posters_per_second")).doubleValue() > 0, key + " measured: " + r);
+    }
+    Map<String, Object> compared = (Map<String, Object>) results.get("in_process_inference_compared_model");
+    assertEquals(0.0, ((Number) compared.get("max_score_difference")).doubleValue(), "the same model scores the same");
+    assertEquals(1.0, ((Number) compared.get("top3_agreement")).doubleValue());
+
+    Map<String, Object> ratios = (Map<String, Object>) report.get("ratios");
+    double job = rate(results, "spark_job");
+    assertRatio(job / rate(results, "ceiling"), ratios.get("spark_job_over_ceiling"));
+    assertRatio(job / rate(results, "in_process_inference"), ratios.get("spark_job_over_in_process"));
+    assertRatio(job / rate(results, "in_process_pipeline"), ratios.get("spark_job_over_in_process_pipeline"));
+    assertRatio(job / rate(results, "naive_udf_job"), ratios.get("spark_job_over_naive"));
+    double bound = 1 / (1 / rate(results, "in_process_inference") + 1 / rate(results, "read_and_preprocess"));
+    assertEquals(bound, rate(results, "decode_and_infer_bound"), 0.01 * bound);
+    Map<String, Object> settings = (Map<String, Object>) report.get("settings");
+    assertEquals(40, settings.get("posters"));
+    assertTrue(((Number) report.get("peak_rss_mb")).longValue() > 0);
+  }
+
+  @Test
+  void refusesToCompareModelsOfAnotherInputSize() throws Exception {
+    Path other = TestModels.write(dir.resolve("other"), 32, 32, 6);
+    PosterGenresException e = assertThrows(PosterGenresException.class, () ->
+        new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work2"), other.toString()),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run());
+    assertEquals(ExitCode.USAGE, e.exitCode());
+    assertTrue(e.getMessage().contains("--compare-model"), e.getMessage());
+  }
+
+  private static double rate(Map<String, Object> results, String key) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> r = (Map<String, Object>) results.get(key);
+    return ((Number) r.get("posters_per_second")).doubleValue();
+  }
+
+  private static void assertRatio(double expected, Object actual) {
+    assertEquals(expected, ((Number) actual).doubleValue(), 0.002 + 0.002 * expected, "ratio");
+  }
+}
