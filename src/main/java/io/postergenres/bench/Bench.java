@@ -137,14 +137,18 @@ public final class Bench {
       try (Stream<Path> s0 = Files.list(posters)) {
         for (Path p : s0.sorted().limit(64).toList()) Files.copy(p, few.resolve(p.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
-      sparkJobRate(spark, few, "warm-job", true);
+      sparkJobRate(spark, few, "warm-job", true, false);
+      sparkJobRate(spark, few, "warm-job-bf16", true, true);
       naiveRate(spark, few, pkg, "warm-naive");
-      double job = sparkJobRate(spark, posters, "job-out", true);
+      double job = sparkJobRate(spark, posters, "job-out", true, false);
       results.put("spark_job", Map.of("posters_per_second", round(job), "note", "list, read, decode, infer, write Parquet; Spark already started"));
       line("3. Spark job end to end (local mode)", job);
-      double sequential = sparkJobRate(spark, posters, "job-out-sequential", false);
+      double sequential = sparkJobRate(spark, posters, "job-out-sequential", false, false);
       results.put("spark_job_without_decode_ahead", Map.of("posters_per_second", round(sequential)));
       line("3b. the same without decode-ahead (decode, then infer)", sequential);
+      double jobBf16 = sparkJobRate(spark, posters, "job-out-bf16", true, true);
+      results.put("spark_job_bf16", Map.of("posters_per_second", round(jobBf16), "speed_up", round(jobBf16 / job)));
+      line("3c. the same with --bf16", jobBf16);
       double naive = naiveRate(spark, posters, pkg, "naive-out");
       results.put("naive_udf_job", Map.of("posters_per_second", round(naive), "note", "UDF per row, batch of one, model loaded per task"));
       line("4. naive job: UDF per row, model per task", naive);
@@ -384,10 +388,10 @@ public final class Bench {
     return new java.util.HashSet<>(java.util.Arrays.asList(idx).subList(0, Math.min(3, g)));
   }
 
-  private double sparkJobRate(SparkSession spark, Path posters, String outName, boolean decodeAhead) {
+  private double sparkJobRate(SparkSession spark, Path posters, String outName, boolean decodeAhead, boolean bf16) {
     LabelRequest request = new LabelRequest(List.of(posters.toString()), settings.workDir().resolve(outName).toString(),
         settings.model(), "*.{jpg,jpeg,png,gif,bmp}", "overwrite", 0, 1.0, Map.of(), null, null,
-        new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Settings(0, 0), decodeAhead));
+        new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Settings(0, 0, bf16), decodeAhead));
     RunSummary summary = new LabelJob(spark).run(request);
     return summary.filesListed() / summary.durationSeconds();
   }

@@ -50,6 +50,10 @@ public final class PosterModel implements AutoCloseable {
         ConfigProto.newBuilder()
             .setIntraOpParallelismThreads(intraOpThreads)
             .setInterOpParallelismThreads(interOpThreads);
+    // With TensorFlow's GPU native library (GPU executors), take GPU memory as the session needs it
+    // rather than all of it up front, so a second executor or process on the node still finds some.
+    // The CPU library ignores it.
+    builder.getGpuOptionsBuilder().setAllowGrowth(true);
     if (bf16) {
       builder.getGraphOptionsBuilder().getRewriteOptionsBuilder()
           .setAutoMixedPrecisionOnednnBfloat16(org.tensorflow.proto.RewriterConfig.Toggle.ON);
