@@ -82,6 +82,7 @@ public final class Bench {
     List<byte[]> files = readAll(posters);
     Preprocessor pre = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000);
     double prep = preprocessRate(files, pre);
+    double prepImageIo = preprocessRate(files, new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000, false));
     double inProcess = inferenceRate(files, pre, model);
     results.put("in_process_inference", Map.of("posters_per_second", round(inProcess), "callers", cores,
         "note", "preprocessed in advance; TensorFlow only, " + cores + " threads calling one session as the job's tasks do"));
@@ -154,6 +155,9 @@ public final class Bench {
       line("4. naive job: UDF per row, model per task", naive);
       results.put("read_and_preprocess", Map.of("posters_per_second", round(prep), "threads", cores));
       line("5. read + preprocess alone (" + cores + " threads)", prep);
+      results.put("read_and_preprocess_imageio", Map.of("posters_per_second", round(prepImageIo), "speed_up_of_tensorflow_jpeg", round(prep / prepImageIo),
+          "note", "JPEG through ImageIO + Java2D too, as before TensorFlow's JPEG decoder"));
+      line("5b. the same with ImageIO decoding JPEG as well", prepImageIo);
       Map<String, Object> ratios = new LinkedHashMap<>();
       ratios.put("spark_job_over_ceiling", round(job / ceiling));
       ratios.put("spark_job_over_in_process", round(job / inProcess));

@@ -28,6 +28,11 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * fails with a {@link PosterException} whose {@link ErrorKind} says why. Image dimensions are
  * checked against a pixel limit from the file header before any pixel is decoded.
  *
+ * <p>JPEG files go through TensorFlow's libjpeg-turbo decoder and resize ({@link TensorFlowJpeg}),
+ * 2 to 2.7 times faster than ImageIO plus Java2D and equal to them within 2/255 per channel; a
+ * JPEG that path declines (CMYK, truncated, over the pixel limit) and every other format goes
+ * through ImageIO, which also gives the error kind and message of a file that cannot be read.
+ *
  * <p>Immutable and thread-safe: each call makes its own {@link ImageReader}.
  */
 public final class Preprocessor {
@@ -45,6 +50,7 @@ public final class Preprocessor {
   private final int height;
   private final int width;
   private final long maxPixels;
+  private final boolean tensorflowJpeg;
 
   /**
    * @param height model input height in pixels
@@ -53,6 +59,14 @@ public final class Preprocessor {
    *     ErrorKind#TOO_MANY_PIXELS} before decoding
    */
   public Preprocessor(int height, int width, long maxPixels) {
+    this(height, width, maxPixels, true);
+  }
+
+  /**
+   * As {@link #Preprocessor(int, int, long)}; {@code tensorflowJpeg} false sends JPEG files through
+   * ImageIO too (the benchmark compares the two).
+   */
+  public Preprocessor(int height, int width, long maxPixels, boolean tensorflowJpeg) {
     if (height <= 0 || width <= 0) {
       throw new IllegalArgumentException("input size must be positive, got " + height + "x" + width);
     }
@@ -62,6 +76,7 @@ public final class Preprocessor {
     this.height = height;
     this.width = width;
     this.maxPixels = maxPixels;
+    this.tensorflowJpeg = tensorflowJpeg;
   }
 
   public int height() {
@@ -89,6 +104,10 @@ public final class Preprocessor {
    * {@code dest} from {@code offset}. On failure nothing is promised about that region of dest.
    */
   public void preprocessInto(byte[] bytes, float[] dest, int offset) throws PosterException {
+    if (tensorflowJpeg && TensorFlowJpeg.looksLikeJpeg(bytes)
+        && TensorFlowJpeg.forSize(height, width).decodeInto(bytes, maxPixels, dest, offset)) {
+      return;
+    }
     BufferedImage decoded = decode(bytes);
     BufferedImage rgb = stretchToRgb(decoded);
     int[] pixels = ((DataBufferInt) rgb.getRaster().getDataBuffer()).getData();

@@ -59,12 +59,12 @@ class BenchTest {
     }
     String printed = table.toString(StandardCharsets.UTF_8);
     for (String line : List.of("1. ceiling", "2. batched inference", "2a. bound", "2c. read + decode + infer", "2d. in-process inference of --compare-model",
-        "3. Spark job", "3c. the same with --bf16", "4. naive job", "5. read + preprocess")) {
+        "3. Spark job", "3c. the same with --bf16", "4. naive job", "5. read + preprocess", "5b. the same with ImageIO")) {
       assertTrue(printed.contains(line), "table has '" + line + "':\n" + printed);
     }
     Map<String, Object> results = (Map<String, Object>) report.get("results");
     for (String key : List.of("ceiling", "in_process_inference", "decode_and_infer_bound", "in_process_pipeline", "in_process_inference_bf16",
-        "spark_job", "spark_job_without_decode_ahead", "spark_job_bf16", "naive_udf_job", "read_and_preprocess", "in_process_inference_compared_model")) {
+        "spark_job", "spark_job_without_decode_ahead", "spark_job_bf16", "naive_udf_job", "read_and_preprocess", "read_and_preprocess_imageio", "in_process_inference_compared_model")) {
       Map<String, Object> r = (Map<String, Object>) results.get(key);
       assertTrue(r != null, "results has " + key);
       assertTrue(((Number) r.get("posters_per_second")).doubleValue() > 0, key + " measured: " + r);
