@@ -74,7 +74,7 @@ public final class Bench {
     long flops = FlopCounter.flopsPerExample(model.graph());
     Map<String, Object> results = new LinkedHashMap<>();
 
-    double gflops = matmulGflops(2048, 10);
+    double gflops = matmulGflops(2048, 20);
     double ceiling = gflops * 1e9 / Math.max(1, flops);
     results.put("ceiling", Map.of("matmul_gflops", round(gflops), "model_flops_per_poster", flops, "posters_per_second", round(ceiling)));
     line("1. ceiling (" + round(gflops) + " GFLOPS / " + round(flops / 1e6) + " MFLOP per poster)", ceiling);
@@ -221,7 +221,7 @@ public final class Bench {
     return files;
   }
 
-  /** TensorFlow's float32 matrix-multiply rate on this machine, in GFLOPS. */
+  /** TensorFlow's float32 matrix-multiply rate on this machine, in GFLOPS: the best of 5 rounds. */
   private double matmulGflops(int n, int runs) {
     ConfigProto config = ConfigProto.newBuilder().setIntraOpParallelismThreads(cores).setInterOpParallelismThreads(1).build();
     float[] data = new float[n * n];
@@ -237,12 +237,18 @@ public final class Bench {
       for (int i = 0; i < 2; i++) {
         try (Result res = s.runner().feed(pa, a).feed(pb, b).fetch(sum).run()) { /* warm up */ }
       }
-      long t0 = System.nanoTime();
-      for (int i = 0; i < runs; i++) {
-        try (Result res = s.runner().feed(pa, a).feed(pb, b).fetch(sum).run()) { /* timed */ }
+      // The ceiling is what the machine can do, so take the best of several rounds: a round that a
+      // neighbour on a shared host interrupted says nothing about the arithmetic.
+      double best = 0;
+      for (int round = 0; round < 5; round++) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < runs; i++) {
+          try (Result res = s.runner().feed(pa, a).feed(pb, b).fetch(sum).run()) { /* timed */ }
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        best = Math.max(best, 2.0 * n * n * n * runs / seconds / 1e9);
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      return 2.0 * n * n * n * runs / seconds / 1e9;
+      return best;
     }
   }
 

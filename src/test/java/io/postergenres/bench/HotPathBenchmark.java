@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * JMH micro-benchmarks of what the job does for every poster besides inference: decoding and
- * preprocessing a poster-sized JPEG (at the default model's 128 px and the seed model's 350 px),
+ * preprocessing a poster-sized JPEG (at 128, 224 and 350 px, through TensorFlow and through ImageIO),
  * hashing it, and turning scores into genres. Run with {@code scripts/jmh}; never part of a test.
  */
 @State(Scope.Thread)
@@ -36,11 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class HotPathBenchmark {
-  @Param({"128", "350"})
+  @Param({"128", "224", "350"})
   public int size;
 
   private byte[] jpeg;
   private Preprocessor preprocessor;
+  private Preprocessor imageIo;
   private float[] pixels;
   private GenreRules rules;
   private float[] scores;
@@ -58,6 +59,7 @@ public class HotPathBenchmark {
     g.dispose();
     jpeg = TestImages.jpeg(poster, false);
     preprocessor = new Preprocessor(size, size, 50_000_000);
+    imageIo = new Preprocessor(size, size, 50_000_000, false);
     pixels = new float[preprocessor.floatsPerImage()];
     List<String> genres = new ArrayList<>();
     for (int i = 0; i < 24; i++) genres.add("G" + i);
@@ -72,6 +74,13 @@ public class HotPathBenchmark {
   @Benchmark
   public float[] decodeAndPreprocess() throws PosterException {
     preprocessor.preprocessInto(jpeg, pixels, 0);
+    return pixels;
+  }
+
+  /** The same through ImageIO + Java2D, as before JPEG went through TensorFlow's decoder. */
+  @Benchmark
+  public float[] decodeAndPreprocessImageIo() throws PosterException {
+    imageIo.preprocessInto(jpeg, pixels, 0);
     return pixels;
   }
 
