@@ -261,32 +261,45 @@ public final class Bench {
         // timed below like any other
       }
     }
+    double seconds = onEveryCore(start -> {
+      float[] buf = new float[pre.floatsPerImage()];
+      for (int i = start; i < files.size(); i += cores) {
+        try {
+          pre.preprocessInto(files.get(i), buf, 0);
+        } catch (PosterException e) {
+          // counted as done: the job turns it into an error row just as fast
+        }
+      }
+    });
+    return files.size() / seconds;
+  }
+
+  /** Work for one of {@link #cores} threads, given its index 0..cores-1. */
+  private interface Worker {
+    void run(int thread) throws Exception;
+  }
+
+  /** Runs {@code work} on {@link #cores} threads at once; the seconds until the last finished. */
+  private double onEveryCore(Worker work) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(cores);
     try {
       long t0 = System.nanoTime();
       List<Future<?>> parts = new ArrayList<>();
       for (int t = 0; t < cores; t++) {
-        final int start = t;
+        final int thread = t;
         parts.add(pool.submit(() -> {
-          float[] buf = new float[pre.floatsPerImage()];
-          for (int i = start; i < files.size(); i += cores) {
-            try {
-              pre.preprocessInto(files.get(i), buf, 0);
-            } catch (PosterException e) {
-              // counted as done: the job turns it into an error row just as fast
-            }
-          }
+          work.run(thread);
           return null;
         }));
       }
       for (Future<?> f : parts) f.get();
-      return files.size() / ((System.nanoTime() - t0) / 1e9);
+      return (System.nanoTime() - t0) / 1e9;
     } finally {
       pool.shutdown();
     }
   }
 
-  private double inferenceRate(List<byte[]> files, Preprocessor pre, PosterModel model) throws PosterException {
+  private double inferenceRate(List<byte[]> files, Preprocessor pre, PosterModel model) throws Exception {
     int per = pre.floatsPerImage();
     int batch = settings.batchSize();
     int batches = (files.size() + batch - 1) / batch;
@@ -298,27 +311,10 @@ public final class Bench {
       prepared.add(px);
     }
     model.predict(prepared.get(0), batch); // warm up
-    ExecutorService pool = Executors.newFixedThreadPool(cores);
-    try {
-      long t0 = System.nanoTime();
-      List<Future<?>> parts = new ArrayList<>();
-      for (int t = 0; t < cores; t++) {
-        final int first = t;
-        parts.add(pool.submit(() -> {
-          for (int b = first; b < batches; b += cores) model.predict(prepared.get(b % prepared.size()), batch);
-          return null;
-        }));
-      }
-      for (Future<?> f : parts) f.get();
-      return (double) batches * batch / ((System.nanoTime() - t0) / 1e9);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("in-process inference failed", e.getCause());
-    } finally {
-      pool.shutdown();
-    }
+    double seconds = onEveryCore(first -> {
+      for (int b = first; b < batches; b += cores) model.predict(prepared.get(b % prepared.size()), batch);
+    });
+    return (double) batches * batch / seconds;
   }
 
   /**
@@ -333,37 +329,25 @@ public final class Bench {
     int batch = settings.batchSize();
     int per = pre.floatsPerImage();
     int batches = (paths.size() + batch - 1) / batch;
-    ExecutorService pool = Executors.newFixedThreadPool(cores);
-    try {
-      long t0 = System.nanoTime();
-      List<Future<?>> parts = new ArrayList<>();
-      for (int t = 0; t < cores; t++) {
-        final int first = t;
-        parts.add(pool.submit(() -> {
-          float[] px = new float[batch * per];
-          java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
-          for (int b = first; b < batches; b += cores) {
-            int n = 0;
-            for (int i = b * batch; i < Math.min(paths.size(), (b + 1) * batch); i++) {
-              byte[] bytes = Files.readAllBytes(paths.get(i));
-              sha256.digest(bytes);
-              try {
-                pre.preprocessInto(bytes, px, n * per);
-                n++;
-              } catch (PosterException e) {
-                // an error row in the job: no inference
-              }
-            }
-            if (n > 0) model.predict(px, n);
+    double seconds = onEveryCore(first -> {
+      float[] px = new float[batch * per];
+      java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+      for (int b = first; b < batches; b += cores) {
+        int n = 0;
+        for (int i = b * batch; i < Math.min(paths.size(), (b + 1) * batch); i++) {
+          byte[] bytes = Files.readAllBytes(paths.get(i));
+          sha256.digest(bytes);
+          try {
+            pre.preprocessInto(bytes, px, n * per);
+            n++;
+          } catch (PosterException e) {
+            // an error row in the job: no inference
           }
-          return null;
-        }));
+        }
+        if (n > 0) model.predict(px, n);
       }
-      for (Future<?> f : parts) f.get();
-      return paths.size() / ((System.nanoTime() - t0) / 1e9);
-    } finally {
-      pool.shutdown();
-    }
+    });
+    return paths.size() / seconds;
   }
 
   /** How far {@code b}'s scores are from {@code a}'s on up to 256 of the posters: largest difference, top-3 agreement. */
