@@ -68,8 +68,21 @@ public final class Bench {
 
   public Map<String, Object> run() throws Exception {
     Map<String, Object> report = new LinkedHashMap<>();
-    Path posters = preparePosters();
     ModelPackage pkg = ModelPackage.read(settings.model(), new org.apache.hadoop.conf.Configuration());
+    ModelPackage other = null;
+    if (settings.compareModel() != null) {
+      try {
+        other = ModelPackage.read(settings.compareModel(), new org.apache.hadoop.conf.Configuration());
+      } catch (io.postergenres.model.ModelException e) {
+        throw new io.postergenres.model.ModelException("--compare-model: " + e.getMessage().replace("--model", "--compare-model"), e);
+      }
+    }
+    if (other != null && (other.spec().inputHeight() != pkg.spec().inputHeight() || other.spec().inputWidth() != pkg.spec().inputWidth())) {
+      throw new io.postergenres.PosterGenresException(io.postergenres.ExitCode.USAGE, "--compare-model takes "
+          + other.spec().inputHeight() + "x" + other.spec().inputWidth() + " posters, --model " + pkg.spec().inputHeight() + "x"
+          + pkg.spec().inputWidth() + ": compare models of one input size");
+    }
+    Path posters = preparePosters();
     PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2), () -> {});
     long flops = FlopCounter.flopsPerExample(model.graph());
     Map<String, Object> results = new LinkedHashMap<>();
@@ -107,12 +120,7 @@ public final class Bench {
     line("2b. the same with --bf16 (max score diff " + agreement.get("max_score_difference") + ", top-3 agree "
         + agreement.get("top3_agreement") + ")", inProcessBf16);
 
-    if (settings.compareModel() != null) {
-      ModelPackage other = ModelPackage.read(settings.compareModel(), new org.apache.hadoop.conf.Configuration());
-      if (other.spec().inputHeight() != pkg.spec().inputHeight() || other.spec().inputWidth() != pkg.spec().inputWidth()) {
-        throw new io.postergenres.PosterGenresException(io.postergenres.ExitCode.USAGE, "--compare-model takes " + other.spec().inputHeight() + "x" + other.spec().inputWidth()
-            + " posters, --model " + pkg.spec().inputHeight() + "x" + pkg.spec().inputWidth() + ": compare models of one input size");
-      }
+    if (other != null) {
       try (PosterModel second = PosterModel.load(writeLocal(other, "compare-model"), other.spec(), cores, 2, false)) {
         double otherRate = inferenceRate(files, pre, second);
         Map<String, Object> c = new LinkedHashMap<>();

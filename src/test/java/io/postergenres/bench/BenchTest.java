@@ -94,6 +94,11 @@ class BenchTest {
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run());
     assertEquals(ExitCode.USAGE, e.exitCode());
     assertTrue(e.getMessage().contains("--compare-model"), e.getMessage());
+    assertTrue(!Files.exists(dir.resolve("work2").resolve("posters")), "refused before any poster was copied");
+    io.postergenres.model.ModelException missing = assertThrows(io.postergenres.model.ModelException.class, () ->
+        new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work3"), dir.resolve("nowhere").toString()),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run());
+    assertTrue(missing.getMessage().startsWith("--compare-model: model directory"), missing.getMessage());
   }
 
   private static double rate(Map<String, Object> results, String key) {
