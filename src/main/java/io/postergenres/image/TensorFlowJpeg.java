@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * (with the accurate integer IDCT that ImageIO's libjpeg uses too), then a bilinear resize with
  * half-pixel centres, which is what {@link Preprocessor}'s Java2D path computes (the two agree to
  * within 2/255 per channel, 0.23/255 on average: Java2D rounds each pixel to 8 bits, this does not).
- * About 2 to 2.7 times faster than ImageIO plus Java2D on real posters (measured side by side).
+ * About 2 to 3 times faster than ImageIO plus Java2D on real posters (measured side by side).
  *
  * <p>Large images are decoded at 1/2, 1/4 or 1/8 scale in the DCT (libjpeg's scaled decoding)
  * where that still leaves twice the model's input size, as the ImageIO path subsamples them.
