@@ -44,19 +44,25 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Also time in-process inference of this model (same input size) on the same posters, e.g. before and after an export change.")
   String compareModel;
 
+  @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
+      description = "Measure each line N times and report the best (a shared host's neighbours slow some runs). Default: ${DEFAULT-VALUE}.")
+  int repeat;
+
   @Option(names = "--output", paramLabel = "FILE.json", required = true, description = "Where the JSON report goes.")
   Path output;
 
   @Override
   public Integer call() throws Exception {
     verbosity.apply();
-    if (count < 1 || batchSize < 1) throw new PosterGenresException(ExitCode.USAGE, "--count and --batch-size must be positive");
+    if (count < 1 || batchSize < 1 || repeat < 1) {
+      throw new PosterGenresException(ExitCode.USAGE, "--count, --batch-size and --repeat must be positive");
+    }
     if (!Files.isDirectory(posters)) {
       throw new PosterGenresException(ExitCode.INPUT, "--posters " + posters + " is not a directory");
     }
     Path work = Files.createTempDirectory("poster-genres-bench");
     Map<String, Object> report = new Bench(new Bench.Settings(LabelCommand.resolveModel(model), posters, count, batchSize, master, work,
-        compareModel == null ? null : LabelCommand.resolveModel(compareModel)),
+        compareModel == null ? null : LabelCommand.resolveModel(compareModel), repeat),
         System.out).run();
     Bench.writeJson(report, output);
     System.out.println("written " + output);

@@ -54,7 +54,7 @@ class BenchTest {
     ByteArrayOutputStream table = new ByteArrayOutputStream();
     Map<String, Object> report;
     try (PrintStream out = new PrintStream(table, true, StandardCharsets.UTF_8)) {
-      report = new Bench(new Bench.Settings(model.toString(), posters, 40, 8, "local[2]", dir.resolve("work"), model.toString()), out)
+      report = new Bench(new Bench.Settings(model.toString(), posters, 40, 8, "local[2]", dir.resolve("work"), model.toString(), 2), out)
           .run();
     }
     String printed = table.toString(StandardCharsets.UTF_8);
@@ -83,6 +83,7 @@ class BenchTest {
     assertEquals(bound, rate(results, "decode_and_infer_bound"), 0.01 * bound);
     Map<String, Object> settings = (Map<String, Object>) report.get("settings");
     assertEquals(40, settings.get("posters"));
+    assertEquals(2, settings.get("repeat"));
     assertTrue(((Number) report.get("peak_rss_mb")).longValue() > 0);
   }
 
@@ -90,13 +91,13 @@ class BenchTest {
   void refusesToCompareModelsOfAnotherInputSize() throws Exception {
     Path other = TestModels.write(dir.resolve("other"), 32, 32, 6);
     PosterGenresException e = assertThrows(PosterGenresException.class, () ->
-        new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work2"), other.toString()),
+        new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work2"), other.toString(), 1),
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run());
     assertEquals(ExitCode.USAGE, e.exitCode());
     assertTrue(e.getMessage().contains("--compare-model"), e.getMessage());
     assertTrue(!Files.exists(dir.resolve("work2").resolve("posters")), "refused before any poster was copied");
     io.postergenres.model.ModelException missing = assertThrows(io.postergenres.model.ModelException.class, () ->
-        new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work3"), dir.resolve("nowhere").toString()),
+        new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work3"), dir.resolve("nowhere").toString(), 1),
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run());
     assertTrue(missing.getMessage().startsWith("--compare-model: model directory"), missing.getMessage());
   }
