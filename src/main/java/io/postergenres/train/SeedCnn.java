@@ -240,7 +240,7 @@ public final class SeedCnn implements Network {
    * because every convolution is "valid" (no zero padding for the shift to leak into):
    * {@code W (s*x + t) + b = (W*s) x + (b + W t)}. The graph is then convolutions, ReLUs, pools
    * and matrix products only: no per-element scale and shift passes over the large early
-   * activations (measured 1.2 to 1.3 times the posters per second of the unfolded graph).
+   * activations (1.06 to 1.3 times the unfolded graph's posters per second in bench runs, row 2d).
    */
   @Override
   public Operand<TFloat32> frozenLogits(Ops tf, Operand<TFloat32> images, Network.Frozen frozen) {
