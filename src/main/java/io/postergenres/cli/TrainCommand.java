@@ -7,6 +7,7 @@ import io.postergenres.train.PosterCnn;
 import io.postergenres.train.SeedCnn;
 import io.postergenres.train.Trainer;
 import io.postergenres.train.pretrained.BackboneTrainer;
+import io.postergenres.train.pretrained.CrossValidatedTrainer;
 import io.postergenres.train.pretrained.KerasBackbone;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -88,6 +89,21 @@ public final class TrainCommand implements Callable<Integer> {
           "with inside the exported model (weight chosen on validation); the result is one SavedModel like any other."})
   Path ensembleWith;
 
+  @Option(names = "--folds", paramLabel = "K", defaultValue = "0",
+      description = {"--arch pretrained: choose epochs, the mirror average and the thresholds by K-fold cross-validation over",
+          "all posters, report each figure with its spread over folds, and train the shipped head on all posters",
+          "(5 is usual). 0: one seeded validation split (--validation-fraction). Default: ${DEFAULT-VALUE}."})
+  int folds;
+
+  @Option(names = "--input-size", paramLabel = "HxW",
+      description = {"--arch pretrained --folds K: feed the backbone HxW images (height x width, e.g. 320x224 for the",
+          "poster's own 2:3 shape) instead of its square input."})
+  String inputSize;
+
+  @Option(names = "--model-name", paramLabel = "NAME",
+      description = "--arch pretrained --folds K: the name written into model.json. Default: postergenres-mobilenet.")
+  String modelName;
+
   @Option(names = "--hidden", paramLabel = "N", defaultValue = "256",
       description = "--arch pretrained: units of the head's hidden layer; 0 for a linear head. Default: ${DEFAULT-VALUE}.")
   int hidden;
@@ -162,7 +178,11 @@ public final class TrainCommand implements Callable<Integer> {
     PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
     Trainer.Outcome outcome;
     try {
-      outcome = pretrained(config.arch())
+      int[] hw = inputSize();
+      outcome = pretrained(config.arch()) && folds > 0
+          ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, out)
+              .train(data, output)
+          : pretrained(config.arch())
           ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
           : new Trainer(config, out).train(data, output);
     } catch (IllegalArgumentException e) {
@@ -194,8 +214,16 @@ public final class TrainCommand implements Callable<Integer> {
       if (ensembleWith != null && !Files.isRegularFile(ensembleWith.resolve("model.json"))) {
         throw new PosterGenresException(ExitCode.INPUT, "--ensemble-with " + ensembleWith + " is not a model directory (no model.json)");
       }
+      if (folds == 1 || folds < 0) throw usage("--folds must be 0 (one validation split) or 2 or more, got " + folds);
+      if (folds > 0 && ensembleWith != null) {
+        throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
+      }
+      if (folds == 0 && (inputSize != null || modelName != null)) throw usage("--input-size and --model-name need --folds K");
+      inputSize();
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || modelName != null) {
+      throw usage("--folds, --input-size and --model-name are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }
@@ -208,6 +236,17 @@ public final class TrainCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
+  }
+
+  /** --input-size as {height, width}; {0, 0} when not given (the backbone's own square). */
+  private int[] inputSize() {
+    if (inputSize == null) return new int[] {0, 0};
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{2,4})x(\\d{2,4})").matcher(inputSize.trim());
+    if (!m.matches()) throw usage("--input-size must be HEIGHTxWIDTH in pixels, e.g. 320x224; got '" + inputSize + "'");
+    int h = Integer.parseInt(m.group(1));
+    int w = Integer.parseInt(m.group(2));
+    if (h < 32 || w < 32 || h > 1024 || w > 1024) throw usage("--input-size must be 32 to 1024 pixels each way, got " + inputSize);
+    return new int[] {h, w};
   }
 
   private void checkOutput() throws IOException {

@@ -32,7 +32,8 @@ public record ModelSpec(
     @JsonProperty("thresholds") Map<String, Double> thresholds,
     @JsonProperty("min_genres") int minGenres,
     @JsonProperty("max_genres") int maxGenres,
-    @JsonProperty("source") Map<String, Object> source)
+    @JsonProperty("source") Map<String, Object> source,
+    @JsonProperty("rank_by") String rankBy)
     implements Serializable {
 
   public static final String FILE_NAME = "model.json";
@@ -41,6 +42,12 @@ public record ModelSpec(
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  /** A spec whose genres are ranked by score (what a model.json without {@code rank_by} means). */
+  public ModelSpec(String name, String version, int inputHeight, int inputWidth, List<String> genres, Map<String, Double> thresholds,
+      int minGenres, int maxGenres, Map<String, Object> source) {
+    this(name, version, inputHeight, inputWidth, genres, thresholds, minGenres, maxGenres, source, null);
+  }
 
   public ModelSpec {
     genres = genres == null ? null : List.copyOf(genres);
@@ -104,8 +111,18 @@ public record ModelSpec(
     if (maxGenres < 1 || maxGenres > genres.size()) {
       p.add("\"max_genres\" must be between 1 and " + genres.size() + ", got " + maxGenres);
     }
+    try {
+      GenreRules.Ranking.parse(rankBy);
+    } catch (IllegalArgumentException e) {
+      p.add("\"rank_by\" must be \"score\" or \"threshold_ratio\", got \"" + rankBy + "\"");
+    }
     if (minGenres > maxGenres) p.add("\"min_genres\" (" + minGenres + ") is over \"max_genres\" (" + maxGenres + ")");
     return p;
+  }
+
+  /** How genres over their thresholds are ranked for the {@code max_genres} cut. */
+  public GenreRules.Ranking ranking() {
+    return GenreRules.Ranking.parse(rankBy);
   }
 
   /** Thresholds in output order. */
@@ -117,14 +134,14 @@ public record ModelSpec(
 
   /** The same spec with other thresholds (genre to threshold), for overrides from the command line. */
   public ModelSpec withThresholds(Map<String, Double> newThresholds) {
-    return new ModelSpec(name, version, inputHeight, inputWidth, genres, newThresholds, minGenres, maxGenres, source);
+    return new ModelSpec(name, version, inputHeight, inputWidth, genres, newThresholds, minGenres, maxGenres, source, rankBy);
   }
 
   public ModelSpec withGenreBounds(int min, int max) {
-    return new ModelSpec(name, version, inputHeight, inputWidth, genres, thresholds, min, max, source);
+    return new ModelSpec(name, version, inputHeight, inputWidth, genres, thresholds, min, max, source, rankBy);
   }
 
   public ModelSpec withSource(Map<String, Object> newSource) {
-    return new ModelSpec(name, version, inputHeight, inputWidth, genres, thresholds, minGenres, maxGenres, newSource);
+    return new ModelSpec(name, version, inputHeight, inputWidth, genres, thresholds, minGenres, maxGenres, newSource, rankBy);
   }
 }

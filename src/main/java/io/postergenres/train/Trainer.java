@@ -472,8 +472,14 @@ public final class Trainer {
    */
   public static byte[][] decodeAll(List<CcuDataset.Example> examples, int size, int threads, long maxPixels, Log logger)
       throws IOException {
+    return decodeAll(examples, size, size, threads, maxPixels, logger);
+  }
+
+  /** {@link #decodeAll(List, int, int, long, Log)} at {@code height x width}. */
+  public static byte[][] decodeAll(List<CcuDataset.Example> examples, int height, int width, int threads, long maxPixels, Log logger)
+      throws IOException {
     long t0 = System.nanoTime();
-    Preprocessor pre = new Preprocessor(size, size, maxPixels);
+    Preprocessor pre = new Preprocessor(height, width, maxPixels);
     byte[][] cache = new byte[examples.size()][];
     AtomicInteger done = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
@@ -486,7 +492,7 @@ public final class Trainer {
         int from = t * chunk;
         int to = Math.min(examples.size(), from + chunk);
         futures.add(pool.submit(() -> {
-          float[] buf = new float[size * size * 3];
+          float[] buf = new float[height * width * 3];
           for (int i = from; i < to; i++) {
             Path path = examples.get(i).path();
             try {
@@ -517,7 +523,7 @@ public final class Trainer {
     } finally {
       pool.shutdownNow();
     }
-    logger.log("decoded %d posters at %dx%d in %.1fs (%d unreadable, skipped)%s", examples.size(), size, size,
+    logger.log("decoded %d posters at %dx%d in %.1fs (%d unreadable, skipped)%s", examples.size(), height, width,
         (System.nanoTime() - t0) / 1e9, failed.get(),
         failures.isEmpty() ? "" : "; first: " + failures.subList(0, Math.min(3, failures.size())));
     return cache;
@@ -525,15 +531,20 @@ public final class Trainer {
 
   /** Byte cache of one poster to floats, flipped left-right when asked; the same values Preprocessor writes. */
   public static void fill(byte[] src, float[] dest, int offset, int size, boolean flip) {
+    fill(src, dest, offset, size, size, flip);
+  }
+
+  /** {@link #fill(byte[], float[], int, int, boolean)} for a {@code height x width} poster. */
+  public static void fill(byte[] src, float[] dest, int offset, int height, int width, boolean flip) {
     if (!flip) {
       for (int k = 0; k < src.length; k++) dest[offset + k] = (src[k] & 0xFF) * SCALE;
       return;
     }
-    int row = size * 3;
-    for (int yy = 0; yy < size; yy++) {
+    int row = width * 3;
+    for (int yy = 0; yy < height; yy++) {
       int base = yy * row;
-      for (int xx = 0; xx < size; xx++) {
-        int s = base + (size - 1 - xx) * 3;
+      for (int xx = 0; xx < width; xx++) {
+        int s = base + (width - 1 - xx) * 3;
         int d = offset + base + xx * 3;
         dest[d] = (src[s] & 0xFF) * SCALE;
         dest[d + 1] = (src[s + 1] & 0xFF) * SCALE;

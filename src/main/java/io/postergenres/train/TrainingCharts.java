@@ -69,6 +69,32 @@ public final class TrainingCharts {
     return written;
   }
 
+  /**
+   * The cross-validation curve ({@code cross-validation-curve.csv}: columns {@code epochs}, {@code
+   * out_of_fold_macro_auc}, {@code out_of_fold_macro_auc_mirror_averaged}): held-out macro ROC-AUC
+   * against the number of epochs, from which the shipped head's epoch count was chosen.
+   */
+  public static Path renderCurve(Path curveCsv, Path png) throws IOException {
+    System.setProperty("java.awt.headless", "true");
+    List<String> lines = Files.readAllLines(curveCsv, StandardCharsets.UTF_8);
+    lines.removeIf(String::isBlank);
+    if (lines.size() < 2) throw new IOException(curveCsv + " has no rows");
+    List<String> header = Arrays.asList(lines.get(0).trim().split(","));
+    int epoch = column(header, "epochs", curveCsv);
+    int plain = column(header, "out_of_fold_macro_auc", curveCsv);
+    int mirrored = column(header, "out_of_fold_macro_auc_mirror_averaged", curveCsv);
+    XYSeries a = new XYSeries("poster as fed");
+    XYSeries b = new XYSeries("poster and mirror image averaged");
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.trim().split(",");
+      a.add(Double.parseDouble(f[epoch]), Double.parseDouble(f[plain]));
+      b.add(Double.parseDouble(f[epoch]), Double.parseDouble(f[mirrored]));
+    }
+    JFreeChart chart = chart("Cross-validated macro ROC-AUC (out-of-fold)", "macro ROC-AUC", a, b);
+    chart.getXYPlot().getDomainAxis().setLabel("epochs trained");
+    return write(chart, png);
+  }
+
   private static int column(List<String> header, String name, Path csv) throws IOException {
     int i = header.indexOf(name);
     if (i < 0) throw new IOException(csv + " has no column " + name + " (columns: " + header + ")");

@@ -83,6 +83,8 @@ public final class KerasBackbone {
   private final InputScaling scaling;
   private final Kind kind;
   private final List<String> featureLayers;
+  private final int height;
+  private final int width;
 
   /** The backbone in {@code dir} with its default feature layer. */
   public KerasBackbone(Path dir, InputScaling scaling) throws IOException {
@@ -91,6 +93,18 @@ public final class KerasBackbone {
 
   /** The backbone in {@code dir}; {@code featureLayers} empty means its last feature layer. */
   public KerasBackbone(Path dir, InputScaling scaling, List<String> featureLayers) throws IOException {
+    this(dir, scaling, featureLayers, 0, 0);
+  }
+
+  /**
+   * The backbone fed {@code height x width} images (0, 0: its own square size). Both networks are
+   * convolutional up to their global pools, so any size from 32 pixels works; a poster's own 2:3
+   * shape keeps its title and faces unstretched.
+   */
+  public KerasBackbone(Path dir, InputScaling scaling, List<String> featureLayers, int height, int width) throws IOException {
+    if (height < 0 || width < 0 || (height == 0) != (width == 0) || (height > 0 && (height < 8 || width < 8))) {
+      throw new IOException("input size must be 8x8 or more, got " + height + "x" + width);
+    }
     this.dir = dir;
     this.weights = TfjsWeights.read(dir);
     this.graph = new KerasGraph(weights);
@@ -103,6 +117,10 @@ public final class KerasBackbone {
     }
     this.kind = found;
     this.featureLayers = featureLayers.isEmpty() ? List.of(found.lastFeatureLayer) : List.copyOf(featureLayers);
+    int[] own = graph.inputSize();
+    int square = own[0] > 0 ? own[0] : found.defaultSize;
+    this.height = height > 0 ? height : square;
+    this.width = width > 0 ? width : square;
     for (String layer : this.featureLayers) {
       if (!layer.equals(PIXELS) && !names.contains(layer)) {
         throw new IOException(dir + ": " + found.title + " has no layer '" + layer + "' (layers ending a block, e.g. "
@@ -131,10 +149,20 @@ public final class KerasBackbone {
     return featureLayers;
   }
 
-  /** Input height = width (224 for MobileNetV2, 299 for InceptionV3). */
+  /** Input height = width of the network as published (224 for MobileNetV2, 299 for InceptionV3). */
   public int imageSize() {
     int[] s = graph.inputSize();
     return s[0] > 0 ? s[0] : kind.defaultSize;
+  }
+
+  /** The height of the images this backbone is fed. */
+  public int height() {
+    return height;
+  }
+
+  /** The width of the images this backbone is fed. */
+  public int width() {
+    return width;
   }
 
   /** Scalars in the backbone's weights (conv kernels, batch-norm gammas, betas and moving statistics). */
@@ -158,9 +186,9 @@ public final class KerasBackbone {
     Map<String, Operand<TFloat32>> built = new HashMap<>();
     for (String layer : featureLayers) {
       if (layer.equals(PIXELS)) {
-        int size = imageSize();
-        long cell = size / PIXEL_GRID;
-        Operand<TFloat32> grid = tf.nn.avgPool(image, List.of(1L, cell, cell, 1L), List.of(1L, cell, cell, 1L), "VALID");
+        long cellH = height / PIXEL_GRID;
+        long cellW = width / PIXEL_GRID;
+        Operand<TFloat32> grid = tf.nn.avgPool(image, List.of(1L, cellH, cellW, 1L), List.of(1L, cellH, cellW, 1L), "VALID");
         parts.add(tf.reshape(grid, tf.constant(new long[] {-1, PIXEL_GRID * PIXEL_GRID * 3})));
       } else {
         parts.add(tf.math.mean(graph.build(tf, in, layer, built), tf.constant(new int[] {1, 2})));
@@ -176,13 +204,12 @@ public final class KerasBackbone {
 
   /** Runs the classifier or the features, frozen, over [n, size, size, 3] images; returns n x width values. */
   public float[] run(boolean classifier, float[] images, int n, int width) {
-    int size = imageSize();
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
-      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, height, width, 3)));
       Operand<TFloat32> y = classifier ? nsfwClassifier(tf, x) : features(tf, x);
       try (Session s = new Session(g);
-          TFloat32 in = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(images, true, false));
+          TFloat32 in = TFloat32.tensorOf(Shape.of(n, height, width, 3), DataBuffers.of(images, true, false));
           Result r = s.runner().feed(x, in).fetch(y).run()) {
         float[] out = new float[n * width];
         ((TFloat32) r.get(0)).copyTo(DataBuffers.of(out, false, false));
@@ -194,7 +221,7 @@ public final class KerasBackbone {
   /** Where the weights came from, for model.json. */
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", kind.title + " (" + imageSize() + "x" + imageSize() + "), feature extractor: global average pools of "
+    m.put("name", kind.title + " (" + height + "x" + width + " input, height x width), feature extractor: global average pools of "
         + featureLayers + " concatenated");
     m.put("weights_origin", "npm package nsfwjs 4.4.0 (MIT licence, https://github.com/infinitered/nsfwjs), " + dir.getFileName()
         + " (TensorFlow.js layers model, weights stored quantized as uint8 with min/scale): " + kind.origin);

@@ -31,7 +31,14 @@ class BackboneTrainerTest {
   @TempDir Path dir;
 
   private Path backbone() throws Exception {
-    Path b = Files.createDirectories(dir.resolve("backbone"));
+    return backbone(dir);
+  }
+
+  /** The tiny synthetic MobileNetV2 (16x16 input, conv 1x1 + ReLU6 named out_relu) in {@code dir}/backbone. */
+  Path backbone(Path dir) throws Exception {
+    Path b = dir.resolve("backbone");
+    if (Files.isDirectory(b)) return b;
+    Files.createDirectories(b);
     Random r = new Random(5);
     float[] kernel = new float[3 * 4];
     float[] bias = new float[4];

@@ -1,0 +1,688 @@
+package io.postergenres.train.pretrained;
+
+import io.postergenres.model.GenreRules;
+import io.postergenres.model.ModelContract;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.model.PosterModel;
+import io.postergenres.train.CcuDataset;
+import io.postergenres.train.Metrics;
+import io.postergenres.train.RuleCalibration;
+import io.postergenres.train.Trainer;
+import io.postergenres.train.TrainingCharts;
+import io.postergenres.train.TrainingLog;
+import io.postergenres.bench.FlopCounter;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import org.apache.hadoop.conf.Configuration;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * {@code train --arch pretrained --folds K}: a genre head on a frozen nsfwjs backbone, with every
+ * setting chosen by K-fold cross-validation over all posters and the shipped head trained on all
+ * of them.
+ *
+ * <ol>
+ *   <li>Every readable poster goes once through the shared preprocessing at the backbone's input
+ *       size (optionally the poster's own 2:3 shape) and, with its mirror image, once through the
+ *       frozen backbone (features cached on disk when asked).
+ *   <li>The posters are dealt into K seeded folds. For each fold a head is trained on the others
+ *       (features standardised with their statistics) and scores the fold after every epoch: each
+ *       poster gets out-of-fold scores from a head that never saw it.
+ *   <li>The number of epochs and whether to average the poster's and its mirror image's logits are
+ *       chosen on those out-of-fold scores (pooled macro ROC-AUC); the thresholds of the decision
+ *       rule are calibrated on them ({@link RuleCalibration}).
+ *   <li>The figures reported keep what chose a setting apart from what is scored: for each fold,
+ *       the epoch count and thresholds are chosen on the other folds' out-of-fold scores and
+ *       applied to it; the spread is the folds' standard deviation.
+ *   <li>The shipped head is trained on every poster for the chosen number of epochs and exported
+ *       with the backbone (and the mirror average) as one frozen SavedModel.
+ * </ol>
+ */
+public final class CrossValidatedTrainer {
+  public static final String MODEL_NAME = "postergenres-mobilenet";
+  private static final int EXTRACT_BATCH = 32;
+  /** No genre is given to more than this many times the posters that have it (on out-of-fold scores). */
+  static final double ASSIGNMENT_CAP = 1.25;
+
+  private final Trainer.Config cfg;
+  private final Path backboneDir;
+  private final int hidden;
+  private final KerasBackbone.InputScaling scaling;
+  private final List<String> featureLayers;
+  private final Path featureCache;
+  private final int folds;
+  private final int height;
+  private final int width;
+  private final String modelName;
+  private final TrainingLog log;
+
+  /**
+   * @param height input height (0 with width 0: the backbone's own square size)
+   * @param featureCache folder where extracted features are kept and looked up (null: none)
+   */
+  public CrossValidatedTrainer(Trainer.Config cfg, Path backboneDir, int hidden, KerasBackbone.InputScaling scaling,
+      List<String> featureLayers, Path featureCache, int folds, int height, int width, String modelName, PrintStream out) {
+    if (folds < 2) throw new IllegalArgumentException("--folds must be 2 or more, got " + folds);
+    if (hidden < 0) throw new IllegalArgumentException("--hidden must be 0 (linear head) or more, got " + hidden);
+    this.cfg = cfg;
+    this.backboneDir = backboneDir;
+    this.hidden = hidden;
+    this.scaling = scaling;
+    this.featureLayers = List.copyOf(featureLayers);
+    this.featureCache = featureCache;
+    this.folds = folds;
+    this.height = height;
+    this.width = width;
+    this.modelName = modelName == null ? MODEL_NAME : modelName;
+    this.log = new TrainingLog(out);
+  }
+
+  /** Features of the readable posters: [n, f] as fed and mirrored, and which dataset rows they are. */
+  record Features(float[] plain, float[] mirrored, int[] rows, int f, int unreadable) {}
+
+  public Trainer.Outcome train(CcuDataset.Loaded data, Path outDir) throws IOException {
+    long start = System.nanoTime();
+    int threads = cfg.threads() > 0 ? cfg.threads() : Runtime.getRuntime().availableProcessors();
+    List<String> genres = data.genres();
+    int g = genres.size();
+    log.log("poster-genres train --arch pretrained --folds %d: %s, %d posters, %d genres", folds, data.source(), data.examples().size(), g);
+    log.log("dataset stats: %s", data.stats().toMap());
+    KerasBackbone backbone;
+    try {
+      backbone = new KerasBackbone(backboneDir, scaling, featureLayers, height, width);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("--backbone/--feature-layers/--input-size: " + e.getMessage(), e);
+    }
+    int h = backbone.height();
+    int w = backbone.width();
+    log.log("backbone: %s %s, input %dx%d (height x width), scaling %s; features: pooled %s; head: %s", backbone.kind(), backboneDir,
+        h, w, scaling, backbone.featureLayers(), hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + ", dense " + g : "dense " + g);
+    ConfigProto tfConfig = ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(threads)
+        .setInterOpParallelismThreads(Math.min(2, threads))
+        .build();
+
+    long t0 = System.nanoTime();
+    Features feats = features(data, backbone, threads, tfConfig);
+    double extractSeconds = (System.nanoTime() - t0) / 1e9;
+    int n = feats.rows().length;
+    int f = feats.f();
+    float[] labels = new float[n * g];
+    for (int k = 0; k < n; k++) {
+      for (String genre : data.examples().get(feats.rows()[k]).genres()) labels[k * g + genres.indexOf(genre)] = 1f;
+    }
+    if (n < folds * 2) throw new IllegalArgumentException("too few readable posters (" + n + ") for " + folds + " folds");
+
+    // ---- K folds: out-of-fold logits after every epoch, as fed and mirrored ----
+    int[] fold = dealFolds(n, folds, cfg.seed());
+    int epochs = cfg.epochs();
+    float[][] oof = new float[epochs][n * g];
+    float[][] oofMirror = new float[epochs][n * g];
+    HeadTrainer.Settings settings = new HeadTrainer.Settings(hidden, cfg.dropout(), cfg.learningRate(), cfg.batchSize(), cfg.seed(), tfConfig);
+    List<String> history = new ArrayList<>();
+    history.add("fold,epoch,seconds,train_weighted_loss,heldout_macro_auc,heldout_macro_auc_mirror_averaged");
+    long cvStart = System.nanoTime();
+    for (int k = 0; k < folds; k++) {
+      int fk = k;
+      int[] train = indices(fold, i -> fold[i] != fk);
+      int[] held = indices(fold, i -> fold[i] == fk);
+      float[][] norm = BackboneTrainer.standardisation(gather(feats.plain(), train, f), gather(feats.mirrored(), train, f), f);
+      float[] x = standardised(feats.plain(), train, f, norm);
+      float[] xm = cfg.augment() ? standardised(feats.mirrored(), train, f, norm) : null;
+      float[] heldLabels = gather(labels, held, g);
+      HeadTrainer.HeldOut heldOut = new HeadTrainer.HeldOut(standardised(feats.plain(), held, f, norm), standardised(feats.mirrored(), held, f, norm));
+      long foldStart = System.nanoTime();
+      HeadTrainer.Fit fit = HeadTrainer.fit(x, xm, gather(labels, train, g), f, g,
+          Trainer.positiveWeights(gather(labels, train, g), g, cfg.positiveWeighting()), settings, epochs, heldOut,
+          (epoch, seconds, loss) -> {});
+      double bestAuc = 0;
+      int bestEpoch = 0;
+      for (int e = 0; e < epochs; e++) {
+        scatter(fit.logits()[e], held, g, oof[e]);
+        scatter(fit.flippedLogits()[e], held, g, oofMirror[e]);
+        double auc = macroAuc(fit.logits()[e], heldLabels, g);
+        double aucTta = macroAuc(HeadTrainer.mean(fit.logits()[e], fit.flippedLogits()[e]), heldLabels, g);
+        history.add(String.format(Locale.ROOT, "%d,%d,%.2f,%.5f,%.5f,%.5f", k + 1, e + 1, (System.nanoTime() - foldStart) / 1e9 / epochs,
+            fit.trainLoss()[e], auc, aucTta));
+        if (aucTta > bestAuc) {
+          bestAuc = aucTta;
+          bestEpoch = e + 1;
+        }
+      }
+      double elapsed = (System.nanoTime() - cvStart) / 1e9;
+      log.log("fold %d/%d: %d train, %d held out, %d epochs in %s; held-out macro ROC-AUC (mirror-averaged) best %.4f at epoch %d, last %.4f;"
+              + " left ~%s", k + 1, folds, train.length, held.length, epochs, Trainer.duration((System.nanoTime() - foldStart) / 1e9),
+          bestAuc, bestEpoch, macroAuc(HeadTrainer.mean(fit.logits()[epochs - 1], fit.flippedLogits()[epochs - 1]), heldLabels, g),
+          Trainer.duration(elapsed / (k + 1) * (folds - k - 1)));
+    }
+    double cvSeconds = (System.nanoTime() - cvStart) / 1e9;
+    Files.createDirectories(outDir);
+    Files.write(outDir.resolve("training-history.csv"), history, StandardCharsets.UTF_8);
+
+    // ---- choose: epochs and mirror averaging by pooled out-of-fold macro ROC-AUC ----
+    double[] curve = new double[epochs];
+    double[] curveTta = new double[epochs];
+    for (int e = 0; e < epochs; e++) {
+      curve[e] = macroAuc(oof[e], labels, g);
+      curveTta[e] = macroAuc(HeadTrainer.mean(oof[e], oofMirror[e]), labels, g);
+    }
+    int bestE = argmax(curveTta);
+    int bestPlain = argmax(curve);
+    boolean mirror = curveTta[bestE] >= curve[bestPlain];
+    int chosenEpochs = (mirror ? bestE : bestPlain) + 1;
+    float[] oofScores = HeadTrainer.sigmoid(mirror ? HeadTrainer.mean(oof[chosenEpochs - 1], oofMirror[chosenEpochs - 1]) : oof[chosenEpochs - 1]);
+    log.log("cross-validated choice: %d epochs, %s (pooled out-of-fold macro ROC-AUC %.4f; as fed alone best %.4f at %d epochs)",
+        chosenEpochs, mirror ? "poster and mirror image averaged" : "poster as fed", mirror ? curveTta[bestE] : curve[bestPlain],
+        curve[bestPlain], bestPlain + 1);
+    writeCurves(outDir, curve, curveTta);
+
+    // ---- thresholds on all out-of-fold scores; figures with each fold's settings chosen on the others ----
+    int maxGenres = Math.min(3, g);
+    GenreRules.Ranking ranking = GenreRules.Ranking.THRESHOLD_RATIO;
+    float[] thresholds = RuleCalibration.calibrate(oofScores, labels, g, 1, maxGenres, ranking, ASSIGNMENT_CAP);
+    Map<String, Object> cv = crossValidatedReport(oof, oofMirror, mirror, labels, fold, g, maxGenres, ranking, genres);
+    log.log("cross-validated figures (mean ± standard deviation over %d folds; settings chosen without the fold scored): %s", folds, cv.get("summary"));
+
+    // ---- the shipped head: every poster, the chosen epochs ----
+    long finalStart = System.nanoTime();
+    int[] all = new int[n];
+    for (int i = 0; i < n; i++) all[i] = i;
+    float[][] norm = BackboneTrainer.standardisation(feats.plain(), feats.mirrored(), f);
+    HeadTrainer.Fit fit = HeadTrainer.fit(standardised(feats.plain(), all, f, norm), cfg.augment() ? standardised(feats.mirrored(), all, f, norm) : null,
+        labels, f, g, Trainer.positiveWeights(labels, g, cfg.positiveWeighting()), settings, chosenEpochs, null,
+        (epoch, seconds, loss) -> log.log("final head: epoch %d/%d  %.1fs  weighted loss %.4f", epoch, chosenEpochs, seconds, loss));
+    double finalSeconds = (System.nanoTime() - finalStart) / 1e9;
+
+    // ---- export ----
+    for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
+    Trainer.deleteTree(outDir.resolve("variables"));
+    long flops = export(outDir, backbone, norm, fit.last(), f, g, mirror, tfConfig);
+    checkExport(outDir, data, feats, backbone, norm, fit.last(), f, g, mirror, genres, maxGenres, threads);
+
+    Map<String, Double> thresholdMap = new LinkedHashMap<>();
+    for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 1000) / 1000.0);
+    writeFolds(outDir, data, feats.rows(), fold);
+    double totalSeconds = (System.nanoTime() - start) / 1e9;
+    Map<String, Object> source = new LinkedHashMap<>();
+    source.put("dataset", data.source());
+    source.put("dataset_stats", data.stats().toMap());
+    Map<String, Object> split = new LinkedHashMap<>();
+    split.put("posters", n);
+    split.put("unreadable_skipped", feats.unreadable());
+    split.put("folds", folds);
+    split.put("seed", cfg.seed());
+    split.put("fold_list", "folds.txt");
+    split.put("shipped_head_trained_on", "all " + n + " posters");
+    source.put("split", split);
+    Map<String, Object> arch = new LinkedHashMap<>();
+    arch.put("name", "pretrained");
+    arch.put("backbone", backbone.describe());
+    Map<String, Object> head = new LinkedHashMap<>();
+    head.put("layers", hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + " (training only), dense " + g + ", sigmoid" : "dense " + g + ", sigmoid");
+    head.put("parameters", (hidden > 0 ? (long) f * hidden + hidden + (long) hidden * g : (long) f * g) + g);
+    head.put("weights_origin", "trained here from random initialisation (seed " + cfg.seed() + ") on all the dataset's posters");
+    arch.put("head", head);
+    arch.put("mirror_average", mirror ? "logits of the poster and its mirror image averaged inside the graph" : "no");
+    arch.put("flops_per_poster", flops);
+    arch.put("feature_standardisation", "mean and standard deviation of all posters' features (and their mirror images), in the graph");
+    arch.put("export", "backbone and head frozen as constants in one SavedModel; batch norm folded into the convolutions");
+    source.put("architecture", arch);
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("epochs", chosenEpochs);
+    training.put("epochs_tried", epochs);
+    training.put("epoch_selection", "best pooled out-of-fold macro ROC-AUC over " + folds + " folds");
+    training.put("batch_size", cfg.batchSize());
+    training.put("optimizer", "Adam lr " + cfg.learningRate() + " (head only; backbone frozen)");
+    training.put("loss", "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most "
+        + Trainer.MAX_POSITIVE_WEIGHT + ")");
+    training.put("augmentation", cfg.augment() ? "features of the mirror image chosen at random for each example" : "none");
+    training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + h + "x" + w + " (height x width), RGB, [0,1])");
+    training.put("feature_extraction_seconds", Trainer.round(extractSeconds, 1));
+    training.put("cross_validation_seconds", Trainer.round(cvSeconds, 1));
+    training.put("final_head_seconds", Trainer.round(finalSeconds, 1));
+    training.put("total_seconds", Trainer.round(totalSeconds, 1));
+    training.put("threads", threads);
+    training.put("tensorflow_java", "1.1.0");
+    source.put("training", training);
+    Map<String, Object> rule = new LinkedHashMap<>();
+    rule.put("rank_by", ranking.jsonName());
+    rule.put("thresholds_chosen_by", "micro-F1 + macro-F1 of the rule's decisions on all out-of-fold scores, no genre given to more than "
+        + ASSIGNMENT_CAP + " times the posters that have it");
+    source.put("decision_rule", rule);
+    source.put("cross_validation", cv);
+    source.put("per_genre", perGenre(oofScores, labels, g, genres, thresholds, maxGenres, ranking));
+    source.put("history", "training-history.csv");
+    ModelSpec spec = new ModelSpec(modelName, cfg.version(), h, w, genres, thresholdMap, 1, maxGenres, source, ranking.jsonName());
+    Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
+    Path scoresFile = outDir.resolve("out-of-fold-scores.csv");
+    writeScores(scoresFile, data, feats.rows(), oofScores, genres);
+    log.log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, Trainer.duration(totalSeconds), flops / 1e6);
+    log.writeTo(outDir.resolve("training-log.txt"));
+    ModelPackage pkg = ModelPackage.read(outDir.toAbsolutePath().toString(), new Configuration());
+    log.log("model package check passed: %d bytes, fingerprint %s", pkg.sizeBytes(), pkg.fingerprint().substring(0, 16));
+    log.writeTo(outDir.resolve("training-log.txt"));
+    return new Trainer.Outcome(spec, outDir, chosenEpochs, totalSeconds);
+  }
+
+  // ------------------------------------------------------------------ features
+
+  private Features features(CcuDataset.Loaded data, KerasBackbone backbone, int threads, ConfigProto tfConfig) throws IOException {
+    Path cacheFile = featureCache == null ? null : featureCache.resolve(cacheKey(data, backbone) + ".features");
+    if (cacheFile != null && Files.isRegularFile(cacheFile)) {
+      Features cached = readFeatures(cacheFile);
+      log.log("features: read from %s (%d posters, %d each)", cacheFile, cached.rows().length, cached.f());
+      return cached;
+    }
+    int h = backbone.height();
+    int w = backbone.width();
+    byte[][] cache = Trainer.decodeAll(data.examples(), h, w, threads, cfg.maxPixels(), log::log);
+    int[] rows = indices(cache, i -> cache[i] != null);
+    int unreadable = cache.length - rows.length;
+    long t0 = System.nanoTime();
+    float[] plain;
+    float[] mirrored;
+    int f;
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, h, w, 3)));
+      Operand<TFloat32> out = backbone.features(tf, x);
+      f = (int) out.shape().size(1);
+      try (Session session = new Session(graph, tfConfig)) {
+        plain = extract(session, x, out, f, cache, rows, h, w, false, 0, rows.length * 2, t0);
+        mirrored = extract(session, x, out, f, cache, rows, h, w, true, rows.length, rows.length * 2, t0);
+      }
+    }
+    log.log("features: %d per poster, %d posters and their mirror images in %s", f, rows.length, Trainer.duration((System.nanoTime() - t0) / 1e9));
+    Features result = new Features(plain, mirrored, rows, f, unreadable);
+    if (cacheFile != null) {
+      writeFeatures(cacheFile, result);
+      log.log("features: kept in %s", cacheFile);
+    }
+    return result;
+  }
+
+  private float[] extract(Session session, Placeholder<TFloat32> x, Operand<TFloat32> feats, int f, byte[][] cache, int[] rows, int h, int w,
+      boolean flip, int doneBefore, int total, long t0) {
+    int per = h * w * 3;
+    float[] batch = new float[EXTRACT_BATCH * per];
+    float[] out = new float[rows.length * f];
+    long lastReport = System.nanoTime();
+    for (int from = 0; from < rows.length; from += EXTRACT_BATCH) {
+      int m = Math.min(EXTRACT_BATCH, rows.length - from);
+      for (int k = 0; k < m; k++) Trainer.fill(cache[rows[from + k]], batch, k * per, h, w, flip);
+      try (TFloat32 xt = TFloat32.tensorOf(Shape.of(m, h, w, 3), DataBuffers.of(batch, true, false).narrow((long) m * per));
+          Result r = session.runner().feed(x, xt).fetch(feats).run()) {
+        float[] part = new float[m * f];
+        ((TFloat32) r.get(0)).copyTo(DataBuffers.of(part, false, false));
+        System.arraycopy(part, 0, out, from * f, m * f);
+      }
+      long now = System.nanoTime();
+      if (now - lastReport > 30e9) {
+        lastReport = now;
+        int done = doneBefore + from + m;
+        double secs = (now - t0) / 1e9;
+        log.log("  features %d/%d  %.1f posters/s  left ~%s", done, total, done / secs, Trainer.duration((total - done) * secs / done));
+      }
+    }
+    return out;
+  }
+
+  /** A name for these posters' features through this backbone, changing with anything they depend on. */
+  private String cacheKey(CcuDataset.Loaded data, KerasBackbone backbone) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      StringBuilder k = new StringBuilder("all-posters|");
+      k.append(backbone.dir().toAbsolutePath()).append('|').append(backbone.weights().format()).append('|')
+          .append(backbone.featureLayers()).append('|').append(scaling).append('|').append(cfg.maxPixels()).append('|')
+          .append(backbone.height()).append('x').append(backbone.width()).append('|');
+      for (CcuDataset.Example e : data.examples()) k.append(e.path()).append(',');
+      byte[] digest = md.digest(k.toString().getBytes(StandardCharsets.UTF_8));
+      return backbone.kind().name().toLowerCase(Locale.ROOT) + "-all-" + HexFormat.of().formatHex(digest, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Features readFeatures(Path file) throws IOException {
+    try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 20))) {
+      int f = in.readInt();
+      int unreadable = in.readInt();
+      int[] rows = new int[in.readInt()];
+      for (int i = 0; i < rows.length; i++) rows[i] = in.readInt();
+      float[] plain = new float[rows.length * f];
+      float[] mirrored = new float[rows.length * f];
+      for (int i = 0; i < plain.length; i++) plain[i] = in.readFloat();
+      for (int i = 0; i < mirrored.length; i++) mirrored[i] = in.readFloat();
+      return new Features(plain, mirrored, rows, f, unreadable);
+    }
+  }
+
+  private static void writeFeatures(Path file, Features feats) throws IOException {
+    Files.createDirectories(file.getParent());
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    try (DataOutputStream o = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20))) {
+      o.writeInt(feats.f());
+      o.writeInt(feats.unreadable());
+      o.writeInt(feats.rows().length);
+      for (int r : feats.rows()) o.writeInt(r);
+      for (float v : feats.plain()) o.writeFloat(v);
+      for (float v : feats.mirrored()) o.writeFloat(v);
+    }
+    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  // ------------------------------------------------------------------ export
+
+  /** Backbone, standardisation and head (and the mirror average) as one frozen SavedModel; its FLOPs per poster. */
+  private long export(Path outDir, KerasBackbone backbone, float[][] norm, HeadTrainer.Head head, int f, int g, boolean mirror,
+      ConfigProto tfConfig) throws IOException {
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> image = tf.withName("image").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, backbone.height(), backbone.width(), 3)));
+      Operand<TFloat32> logits = logits(tf, image, backbone, norm, head, f, g, mirror);
+      Operand<TFloat32> scores = tf.withName("scores").math.sigmoid(logits);
+      long flops = FlopCounter.flopsPerExample(graph);
+      try (Session session = new Session(graph, tfConfig)) {
+        Signature signature = Signature.builder().key(ModelContract.SIGNATURE).input("image", image).output("scores", scores).build();
+        SavedModelBundle.exporter(outDir.toString()).withTags(ModelContract.TAG)
+            .withFunction(SessionFunction.create(signature, session)).export();
+      }
+      return flops;
+    }
+  }
+
+  /** Logits [N, g] for images [N, h, w, 3]; with {@code mirror}, the mean of the image's and its mirror image's. */
+  private static Operand<TFloat32> logits(Ops tf, Operand<TFloat32> image, KerasBackbone backbone, float[][] norm, HeadTrainer.Head head,
+      int f, int g, boolean mirror) {
+    if (!mirror) return HeadTrainer.logits(tf, standardise(tf, backbone.features(tf, image), norm), head, f, g);
+    // One backbone pass over [image; mirror image] (a batch of 2N), then the two halves averaged.
+    Operand<TFloat32> flipped = tf.reverse(image, tf.constant(new int[] {2}));
+    Operand<TFloat32> both = tf.concat(List.of(image, flipped), tf.constant(0));
+    Operand<TFloat32> l = HeadTrainer.logits(tf, standardise(tf, backbone.features(tf, both), norm), head, f, g);
+    Operand<TFloat32> halves = tf.reshape(l, tf.constant(new long[] {2, -1, g}));
+    return tf.math.mean(halves, tf.constant(0));
+  }
+
+  private static Operand<TFloat32> standardise(Ops tf, Operand<TFloat32> features, float[][] norm) {
+    return tf.math.mul(tf.math.sub(features, tf.constant(norm[0])), tf.constant(norm[1]));
+  }
+
+  /**
+   * Loads the exported model through the job's own loader and checks, on a few posters, that its
+   * scores are the head's on the cached features: the export computes what was validated.
+   */
+  private void checkExport(Path outDir, CcuDataset.Loaded data, Features feats, KerasBackbone backbone, float[][] norm, HeadTrainer.Head head,
+      int f, int g, boolean mirror, List<String> genres, int maxGenres, int threads) throws IOException {
+    int m = Math.min(8, feats.rows().length);
+    int h = backbone.height();
+    int w = backbone.width();
+    Map<String, Double> half = new LinkedHashMap<>();
+    for (String genre : genres) half.put(genre, 0.5);
+    ModelSpec provisional = new ModelSpec(modelName, cfg.version(), h, w, genres, half, 1, maxGenres, Map.of());
+    List<CcuDataset.Example> some = new ArrayList<>();
+    for (int k = 0; k < m; k++) some.add(data.examples().get(feats.rows()[k]));
+    byte[][] cache = Trainer.decodeAll(some, h, w, 1, cfg.maxPixels(), (fmt, args) -> {});
+    float[] batch = new float[m * h * w * 3];
+    for (int k = 0; k < m; k++) Trainer.fill(cache[k], batch, k * h * w * 3, h, w, false);
+    float[] exported;
+    try (PosterModel loaded = PosterModel.load(outDir, provisional, threads, Math.min(2, threads))) {
+      exported = loaded.predict(batch, m);
+    }
+    int[] first = new int[m];
+    for (int k = 0; k < m; k++) first[k] = k;
+    float[] expect = logitsOf(head, standardised(feats.plain(), first, f, norm), f, g);
+    if (mirror) expect = HeadTrainer.mean(expect, logitsOf(head, standardised(feats.mirrored(), first, f, norm), f, g));
+    float[] p = HeadTrainer.sigmoid(expect);
+    double worst = 0;
+    for (int i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i] - exported[i]));
+    log.log("export check: the saved model's scores on %d posters differ from the trained head's by at most %.2g", m, worst);
+    if (worst > 1e-3) throw new IllegalStateException("the exported model does not reproduce the trained head (largest difference " + worst + ")");
+  }
+
+  /** The head's logits on standardised features, computed in plain Java (for the export check). */
+  private static float[] logitsOf(HeadTrainer.Head head, float[] x, int f, int g) {
+    int n = x.length / f;
+    float[] out = new float[n * g];
+    for (int i = 0; i < n; i++) {
+      float[] z = Arrays.copyOfRange(x, i * f, (i + 1) * f);
+      int width = f;
+      if (head.w1() != null) {
+        int hh = head.b1().length;
+        float[] a = new float[hh];
+        for (int u = 0; u < hh; u++) {
+          double s = head.b1()[u];
+          for (int v = 0; v < f; v++) s += z[v] * head.w1()[v * hh + u];
+          a[u] = (float) Math.max(0, s);
+        }
+        z = a;
+        width = hh;
+      }
+      for (int j = 0; j < g; j++) {
+        double s = head.b2()[j];
+        for (int v = 0; v < width; v++) s += z[v] * head.w2()[v * g + j];
+        out[i * g + j] = (float) s;
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ reporting
+
+  /**
+   * Figures for each fold with the settings (epochs; thresholds) chosen on the other folds'
+   * out-of-fold scores, then their mean and standard deviation; and the pooled figures.
+   */
+  private Map<String, Object> crossValidatedReport(float[][] oof, float[][] oofMirror, boolean mirror, float[] labels, int[] fold, int g,
+      int maxGenres, GenreRules.Ranking ranking, List<String> genres) {
+    String[] names = {"macro_roc_auc", "macro_average_precision", "micro_f1", "macro_f1", "most_over_assigned", "mean_genres_assigned"};
+    double[][] perFold = new double[folds][names.length];
+    List<Map<String, Object>> foldRows = new ArrayList<>();
+    for (int k = 0; k < folds; k++) {
+      int fk = k;
+      int[] held = indices(fold, i -> fold[i] == fk);
+      int[] rest = indices(fold, i -> fold[i] != fk);
+      float[] restLabels = gather(labels, rest, g);
+      float[] heldLabels = gather(labels, held, g);
+      // The epoch count the other folds' out-of-fold scores choose.
+      double bestAuc = Double.NEGATIVE_INFINITY;
+      int e = 0;
+      for (int ee = 0; ee < oof.length; ee++) {
+        double auc = macroAuc(gather(view(oof, oofMirror, mirror, ee), rest, g), restLabels, g);
+        if (auc > bestAuc) {
+          bestAuc = auc;
+          e = ee;
+        }
+      }
+      float[] restScores = HeadTrainer.sigmoid(gather(view(oof, oofMirror, mirror, e), rest, g));
+      float[] heldScores = HeadTrainer.sigmoid(gather(view(oof, oofMirror, mirror, e), held, g));
+      float[] t = RuleCalibration.calibrate(restScores, restLabels, g, 1, maxGenres, ranking, ASSIGNMENT_CAP);
+      RuleCalibration.Counts c = RuleCalibration.count(heldScores, heldLabels, g, t, 1, maxGenres, ranking);
+      double over = 0;
+      String overGenre = "";
+      long assigned = 0;
+      for (int j = 0; j < g; j++) {
+        assigned += c.tp()[j] + c.fp()[j];
+        double r = c.assignedOverTrue(j);
+        if (c.tp()[j] + c.fn()[j] >= 10 && r > over) {
+          over = r;
+          overGenre = genres.get(j);
+        }
+      }
+      perFold[k] = new double[] {macroAuc(heldScores, heldLabels, g), Metrics.nanMean(Metrics.averagePrecisions(heldScores, heldLabels, g)),
+          c.microF1(), c.macroF1(), over, (double) assigned / held.length};
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("fold", k + 1);
+      row.put("posters", held.length);
+      row.put("epochs_chosen_by_other_folds", e + 1);
+      for (int q = 0; q < names.length; q++) row.put(names[q], Trainer.round(perFold[k][q], 4));
+      row.put("most_over_assigned_genre", overGenre);
+      foldRows.add(row);
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    for (int q = 0; q < names.length; q++) {
+      double mean = 0;
+      for (double[] r : perFold) mean += r[q];
+      mean /= folds;
+      double var = 0;
+      for (double[] r : perFold) var += (r[q] - mean) * (r[q] - mean);
+      double sd = Math.sqrt(var / (folds - 1));
+      summary.put(names[q], String.format(Locale.ROOT, "%.4f ± %.4f", mean, sd));
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("method", folds + "-fold cross-validation over all readable posters; each fold scored by a head that never saw it, with the"
+        + " epoch count and thresholds chosen on the other folds' out-of-fold scores; mean ± standard deviation over folds."
+        + " Over-assignment: posters given a genre / posters that have it, largest over genres with 10 or more posters in the fold");
+    m.put("summary", summary);
+    m.put("folds", foldRows);
+    return m;
+  }
+
+  private static float[] view(float[][] oof, float[][] oofMirror, boolean mirror, int e) {
+    return mirror ? HeadTrainer.mean(oof[e], oofMirror[e]) : oof[e];
+  }
+
+  /** Per genre: support, ROC-AUC, AP, F1 at the rule, share of posters given it against share that have it. */
+  static Map<String, Object> perGenre(float[] scores, float[] labels, int g, List<String> genres, float[] thresholds, int maxGenres,
+      GenreRules.Ranking ranking) {
+    double[] aucs = Metrics.aucs(scores, labels, g);
+    double[] aps = Metrics.averagePrecisions(scores, labels, g);
+    RuleCalibration.Counts c = RuleCalibration.count(scores, labels, g, thresholds, 1, maxGenres, ranking);
+    int n = scores.length / g;
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int j = 0; j < g; j++) {
+      long support = c.tp()[j] + c.fn()[j];
+      long given = c.tp()[j] + c.fp()[j];
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("support", support);
+      e.put("roc_auc", Trainer.round(aucs[j], 4));
+      e.put("average_precision", Trainer.round(aps[j], 4));
+      e.put("f1", Trainer.round(support + given == 0 ? Double.NaN : 2.0 * c.tp()[j] / (support + given), 4));
+      e.put("share_true", Trainer.round((double) support / n, 4));
+      e.put("share_assigned", Trainer.round((double) given / n, 4));
+      e.put("threshold", Trainer.round(thresholds[j], 3));
+      m.put(genres.get(j), e);
+    }
+    return m;
+  }
+
+  private static void writeCurves(Path outDir, double[] curve, double[] curveTta) throws IOException {
+    List<String> lines = new ArrayList<>();
+    lines.add("epochs,out_of_fold_macro_auc,out_of_fold_macro_auc_mirror_averaged");
+    for (int e = 0; e < curve.length; e++) lines.add(String.format(Locale.ROOT, "%d,%.5f,%.5f", e + 1, curve[e], curveTta[e]));
+    Path csv = outDir.resolve("cross-validation-curve.csv");
+    Files.write(csv, lines, StandardCharsets.UTF_8);
+    try {
+      TrainingCharts.renderCurve(csv, outDir.resolve("cross-validation-curve.png"));
+    } catch (IOException | RuntimeException e) {
+      // A chart is a convenience; the CSV holds the figures.
+    }
+  }
+
+  /** folds.txt: each poster's fold, relative to the dataset root, so the folds can be reproduced and compared. */
+  private static void writeFolds(Path outDir, CcuDataset.Loaded data, int[] rows, int[] fold) throws IOException {
+    Path root = Path.of(data.source()).toAbsolutePath();
+    Path rootDir = Files.isDirectory(root) ? root : root.getParent();
+    List<String> lines = new ArrayList<>();
+    lines.add("# fold<TAB>poster, relative to " + rootDir);
+    for (int k = 0; k < rows.length; k++) {
+      Path p = data.examples().get(rows[k]).path().toAbsolutePath();
+      lines.add((fold[k] + 1) + "\t" + (p.startsWith(rootDir) ? rootDir.relativize(p) : p).toString().replace('\\', '/'));
+    }
+    Files.write(outDir.resolve("folds.txt"), lines, StandardCharsets.UTF_8);
+  }
+
+  private static void writeScores(Path file, CcuDataset.Loaded data, int[] rows, float[] scores, List<String> genres) throws IOException {
+    int g = genres.size();
+    Path root = Path.of(data.source()).toAbsolutePath();
+    Path rootDir = Files.isDirectory(root) ? root : root.getParent();
+    List<String> lines = new ArrayList<>();
+    lines.add("poster," + String.join(",", genres));
+    for (int k = 0; k < rows.length; k++) {
+      Path p = data.examples().get(rows[k]).path().toAbsolutePath();
+      StringBuilder s = new StringBuilder((p.startsWith(rootDir) ? rootDir.relativize(p) : p).toString().replace('\\', '/'));
+      for (int j = 0; j < g; j++) s.append(',').append(String.format(Locale.ROOT, "%.4f", scores[k * g + j]));
+      lines.add(s.toString());
+    }
+    Files.write(file, lines, StandardCharsets.UTF_8);
+  }
+
+  // ------------------------------------------------------------------ arrays
+
+  /** Poster k goes to fold perm(k) mod K, the permutation seeded: folds differ in size by at most one. */
+  static int[] dealFolds(int n, int k, long seed) {
+    List<Integer> order = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) order.add(i);
+    Collections.shuffle(order, new Random(seed));
+    int[] fold = new int[n];
+    for (int p = 0; p < n; p++) fold[order.get(p)] = p % k;
+    return fold;
+  }
+
+  private static int[] indices(int[] over, java.util.function.IntPredicate keep) {
+    return java.util.stream.IntStream.range(0, over.length).filter(keep).toArray();
+  }
+
+  private static int[] indices(byte[][] over, java.util.function.IntPredicate keep) {
+    return java.util.stream.IntStream.range(0, over.length).filter(keep).toArray();
+  }
+
+  static float[] gather(float[] m, int[] idx, int width) {
+    float[] out = new float[idx.length * width];
+    for (int k = 0; k < idx.length; k++) System.arraycopy(m, idx[k] * width, out, k * width, width);
+    return out;
+  }
+
+  private static void scatter(float[] part, int[] idx, int width, float[] into) {
+    for (int k = 0; k < idx.length; k++) System.arraycopy(part, k * width, into, idx[k] * width, width);
+  }
+
+  private static float[] standardised(float[] m, int[] idx, int f, float[][] norm) {
+    float[] out = gather(m, idx, f);
+    BackboneTrainer.standardise(out, norm);
+    return out;
+  }
+
+  private static double macroAuc(float[] scoresOrLogits, float[] labels, int g) {
+    // ROC-AUC depends only on the order, so logits and sigmoid scores give the same figure.
+    return Metrics.nanMean(Metrics.aucs(scoresOrLogits, labels, g));
+  }
+
+  private static int argmax(double[] v) {
+    int best = 0;
+    for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+    return best;
+  }
+}

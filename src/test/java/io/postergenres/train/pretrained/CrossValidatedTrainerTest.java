@@ -1,0 +1,94 @@
+package io.postergenres.train.pretrained;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.postergenres.model.GenreRules;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.train.CcuDataset;
+import io.postergenres.train.Trainer;
+import io.postergenres.train.TrainerTest;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code train --arch pretrained --folds K} end to end on the tiny synthetic backbone of {@link
+ * BackboneTrainerTest} and 16 generated posters (red ones Horror, blue ones Drama): a poster's own
+ * shape as input, out-of-fold scores for every poster, the choices and figures in model.json, one
+ * SavedModel that the job's loader accepts and that tells the two colours apart.
+ */
+class CrossValidatedTrainerTest {
+  @TempDir Path dir;
+
+  @Test
+  void crossValidatesOverAllPostersAndShipsAHeadTrainedOnAll() throws Exception {
+    CcuDataset.Loaded data = CcuDataset.readManifest(TrainerTest.writeManifest(dir));
+    Path backbone = new BackboneTrainerTest().backbone(dir);
+    Trainer.Config cfg = new Trainer.Config(16, 20, 4, 1e-2f, 0.25, 3, 0.2f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", "pretrained", true);
+    Path out = dir.resolve("model");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS),
+        dir.resolve("cache"), 4, 24, 16, null, new PrintStream(log, true, StandardCharsets.UTF_8)).train(data, out);
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("fold 4/4"), text);
+    assertTrue(text.contains("export check"), text);
+
+    ModelSpec spec = ModelPackage.read(out.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
+    assertEquals(CrossValidatedTrainer.MODEL_NAME, spec.name());
+    assertEquals(24, spec.inputHeight());
+    assertEquals(16, spec.inputWidth());
+    assertEquals(GenreRules.Ranking.THRESHOLD_RATIO, spec.ranking());
+    Map<?, ?> split = (Map<?, ?>) spec.source().get("split");
+    assertEquals(16, ((Number) split.get("posters")).intValue());
+    Map<?, ?> cv = (Map<?, ?>) spec.source().get("cross_validation");
+    assertEquals(4, ((List<?>) cv.get("folds")).size());
+    Map<?, ?> summary = (Map<?, ?>) cv.get("summary");
+    assertTrue(summary.get("macro_roc_auc").toString().contains("±"), summary.toString());
+    // The colours decide the genres, so a head that learned anything ranks the held-out posters well.
+    double auc = Double.parseDouble(summary.get("macro_roc_auc").toString().split(" ")[0]);
+    assertTrue(auc > 0.8, "cross-validated macro ROC-AUC " + auc + ": " + text);
+    Map<?, ?> perGenre = (Map<?, ?>) spec.source().get("per_genre");
+    assertTrue(((Map<?, ?>) perGenre.get("Horror")).containsKey("share_assigned"), perGenre.toString());
+
+    // Every poster is in exactly one fold, and has out-of-fold scores.
+    List<String> folds = Files.readAllLines(out.resolve("folds.txt")).stream().filter(l -> !l.startsWith("#")).toList();
+    assertEquals(16, folds.size());
+    Set<String> posters = new HashSet<>();
+    for (String l : folds) posters.add(l.split("\t")[1]);
+    assertEquals(16, posters.size());
+    assertEquals(17, Files.readAllLines(out.resolve("out-of-fold-scores.csv")).size());
+    assertTrue(Files.size(out.resolve("cross-validation-curve.png")) > 1000);
+
+    TrainerTest.assertScoresTwoPosters(dir, out, spec);
+
+    // A second run reads the features from the cache and deals the same folds. (Its thresholds may
+    // differ: oneDNN's sums are not bit-reproducible across runs, and 16 posters amplify that.)
+    ByteArrayOutputStream again = new ByteArrayOutputStream();
+    new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS),
+        dir.resolve("cache"), 4, 24, 16, "other-name", new PrintStream(again, true, StandardCharsets.UTF_8)).train(data, dir.resolve("model2"));
+    assertTrue(again.toString(StandardCharsets.UTF_8).contains("features: read from"), again.toString(StandardCharsets.UTF_8));
+    ModelSpec second = ModelPackage.read(dir.resolve("model2").toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
+    assertEquals("other-name", second.name());
+    assertEquals(Files.readAllLines(out.resolve("folds.txt")), Files.readAllLines(dir.resolve("model2").resolve("folds.txt")));
+  }
+
+  @Test
+  void foldsAreSeededAndBalanced() {
+    int[] a = CrossValidatedTrainer.dealFolds(103, 5, 42);
+    int[] b = CrossValidatedTrainer.dealFolds(103, 5, 42);
+    assertEquals(java.util.Arrays.toString(a), java.util.Arrays.toString(b));
+    int[] count = new int[5];
+    for (int f : a) count[f]++;
+    for (int c : count) assertTrue(c == 20 || c == 21, java.util.Arrays.toString(count));
+  }
+}
