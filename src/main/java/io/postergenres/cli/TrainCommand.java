@@ -104,6 +104,21 @@ public final class TrainCommand implements Callable<Integer> {
       description = "--arch pretrained --folds K: the name written into model.json. Default: postergenres-mobilenet.")
   String modelName;
 
+  @Option(names = "--mirror-average",
+      description = {"--arch pretrained --folds K: label each poster by the mean of its and its mirror image's logits (twice the",
+          "work per poster) when cross-validation finds that it helps."})
+  boolean mirrorAverage;
+
+  @Option(names = "--heads", paramLabel = "N", defaultValue = "1",
+      description = {"--arch pretrained --folds K: train N heads that differ only in their seed and average their logits",
+          "(cross-validated like one head; each adds a fraction of the backbone's work). Default: ${DEFAULT-VALUE}."})
+  int heads;
+
+  @Option(names = "--crops",
+      description = {"--arch pretrained --folds K: also train on the features of 4 corner crops (90% of height and width) of",
+          "each poster, besides the poster and its mirror image (features extracted once; labelling is unchanged)."})
+  boolean crops;
+
   @Option(names = "--hidden", paramLabel = "N", defaultValue = "256",
       description = "--arch pretrained: units of the head's hidden layer; 0 for a linear head. Default: ${DEFAULT-VALUE}.")
   int hidden;
@@ -180,7 +195,7 @@ public final class TrainCommand implements Callable<Integer> {
     try {
       int[] hw = inputSize();
       outcome = pretrained(config.arch()) && folds > 0
-          ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, out)
+          ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, mirrorAverage, heads, crops, out)
               .train(data, output)
           : pretrained(config.arch())
           ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
@@ -218,12 +233,15 @@ public final class TrainCommand implements Callable<Integer> {
       if (folds > 0 && ensembleWith != null) {
         throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
       }
-      if (folds == 0 && (inputSize != null || modelName != null)) throw usage("--input-size and --model-name need --folds K");
+      if (folds == 0 && (inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops)) {
+        throw usage("--input-size, --model-name, --mirror-average, --heads and --crops need --folds K");
+      }
+      if (heads < 1 || heads > 16) throw usage("--heads must be 1 to 16, got " + heads);
       inputSize();
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
-    } else if (folds != 0 || inputSize != null || modelName != null) {
-      throw usage("--folds, --input-size and --model-name are only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops) {
+      throw usage("--folds, --input-size, --model-name, --mirror-average, --heads and --crops are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }

@@ -32,7 +32,11 @@ import org.tensorflow.types.TFloat32;
  */
 final class HeadTrainer {
   /** The head's settings. */
-  record Settings(int hidden, float dropout, float learningRate, int batchSize, long seed, ConfigProto tfConfig) {}
+  record Settings(int hidden, float dropout, float learningRate, int batchSize, long seed, ConfigProto tfConfig) {
+    Settings withSeed(long newSeed) {
+      return new Settings(hidden, dropout, learningRate, batchSize, newSeed, tfConfig);
+    }
+  }
 
   /** Trained head weights (w1, b1 null for a linear head). */
   record Head(float[] w1, float[] b1, float[] w2, float[] b2) {}
@@ -40,8 +44,11 @@ final class HeadTrainer {
   /** Held-out features to score after each epoch, and their logits: [epoch][n * g] for each view. */
   record HeldOut(float[] features, float[] flipped) {}
 
-  /** What {@link #fit} returns: the head after the last epoch, the held-out logits after each. */
-  record Fit(Head last, float[][] logits, float[][] flippedLogits, double[] trainLoss) {}
+  /**
+   * What {@link #fit} returns: the heads after the last epoch (one, or one per seed of an
+   * ensemble), the held-out logits after each epoch (averaged over the heads).
+   */
+  record Fit(List<Head> heads, float[][] logits, float[][] flippedLogits, double[] trainLoss) {}
 
   /** Called after each epoch, for progress lines. */
   @FunctionalInterface
@@ -52,11 +59,14 @@ final class HeadTrainer {
   private HeadTrainer() {}
 
   /**
-   * Trains {@code epochs} epochs on {@code n} examples of {@code f} features ({@code flipped} may be
-   * null: no augmentation) with labels {@code y} [n, g].
+   * Trains {@code epochs} epochs on {@code n} examples of {@code f} features with labels {@code y}
+   * [n, g]. {@code views} are other views of the same posters (the mirror image, crops), each [n,
+   * f]; each step takes a poster's features from {@code x} or one of them, at random (none or
+   * empty: no augmentation).
    */
-  static Fit fit(float[] x, float[] flipped, float[] y, int f, int g, float[] posWeight, Settings s, int epochs,
+  static Fit fit(float[] x, float[][] views, float[] y, int f, int g, float[] posWeight, Settings s, int epochs,
       HeldOut heldOut, EpochListener listener) {
+    int viewCount = 1 + (views == null ? 0 : views.length);
     int n = y.length / g;
     float[][] logitsByEpoch = new float[epochs][];
     float[][] flippedByEpoch = new float[epochs][];
@@ -104,8 +114,8 @@ final class HeadTrainer {
             int m = Math.min(b, n - from);
             for (int k = 0; k < m; k++) {
               int i = order.get(from + k);
-              boolean flip = flipped != null && random.nextBoolean();
-              System.arraycopy(flip ? flipped : x, i * f, batchX, k * f, f);
+              int v = viewCount == 1 ? 0 : random.nextInt(viewCount);
+              System.arraycopy(v == 0 ? x : views[v - 1], i * f, batchX, k * f, f);
               System.arraycopy(y, i * g, batchY, k * g, g);
             }
             try (TFloat32 xt = TFloat32.tensorOf(Shape.of(m, f), DataBuffers.of(batchX, true, false).narrow((long) m * f));
@@ -122,9 +132,39 @@ final class HeadTrainer {
           }
           if (listener != null) listener.epochDone(epoch, (System.nanoTime() - start) / 1e9, losses[epoch - 1]);
         }
-        return new Fit(readHead(session, w1, b1, w2, b2), logitsByEpoch, flippedByEpoch, losses);
+        return new Fit(List.of(readHead(session, w1, b1, w2, b2)), logitsByEpoch, flippedByEpoch, losses);
       }
     }
+  }
+
+  /**
+   * {@code count} heads that differ only in their seed (initial weights, dropout masks, batches,
+   * mirror choices), their held-out logits averaged: a cheap ensemble, since the backbone's
+   * features are shared and a head costs a fraction of the backbone per poster.
+   */
+  static Fit fitEnsemble(int count, float[] x, float[][] views, float[] y, int f, int g, float[] posWeight, Settings s, int epochs,
+      HeldOut heldOut, EpochListener listener) {
+    List<Head> heads = new ArrayList<>();
+    float[][] logits = new float[epochs][];
+    float[][] flippedLogits = new float[epochs][];
+    double[] loss = new double[epochs];
+    for (int m = 0; m < count; m++) {
+      Fit one = fit(x, views, y, f, g, posWeight, s.withSeed(s.seed() + 7919L * m), epochs, heldOut, listener);
+      heads.addAll(one.heads());
+      for (int e = 0; e < epochs; e++) {
+        loss[e] += one.trainLoss()[e] / count;
+        if (heldOut == null) continue;
+        logits[e] = accumulate(logits[e], one.logits()[e], count);
+        if (heldOut.flipped() != null) flippedLogits[e] = accumulate(flippedLogits[e], one.flippedLogits()[e], count);
+      }
+    }
+    return new Fit(List.copyOf(heads), logits, flippedLogits, loss);
+  }
+
+  private static float[] accumulate(float[] sum, float[] part, int count) {
+    float[] out = sum == null ? new float[part.length] : sum;
+    for (int i = 0; i < part.length; i++) out[i] += part[i] / count;
+    return out;
   }
 
   /** Logits [n, g] of the head in {@code session} for features [n, f]. */
@@ -161,6 +201,16 @@ final class HeadTrainer {
       z = tf.nn.relu(tf.nn.biasAdd(tf.linalg.matMul(z, constant(tf, new long[] {f, h}, head.w1())), tf.constant(head.b1())));
     }
     return tf.nn.biasAdd(tf.linalg.matMul(z, constant(tf, new long[] {h, g}, head.w2())), tf.constant(head.b2()));
+  }
+
+  /** The mean of several heads' logits on the same features, as frozen constants. */
+  static Operand<TFloat32> logits(Ops tf, Operand<TFloat32> features, List<Head> heads, int f, int g) {
+    Operand<TFloat32> sum = null;
+    for (Head head : heads) {
+      Operand<TFloat32> l = logits(tf, features, head, f, g);
+      sum = sum == null ? l : tf.math.add(sum, l);
+    }
+    return heads.size() == 1 ? sum : tf.math.mul(sum, tf.constant(1f / heads.size()));
   }
 
   /** Element-wise mean of two logit arrays (the poster and its mirror image). */

@@ -122,7 +122,8 @@ public final class KerasBackbone {
     this.height = height > 0 ? height : square;
     this.width = width > 0 ? width : square;
     for (String layer : this.featureLayers) {
-      if (!layer.equals(PIXELS) && !names.contains(layer)) {
+      grid(layer);
+      if (!layer.equals(PIXELS) && !names.contains(layerName(layer))) {
         throw new IOException(dir + ": " + found.title + " has no layer '" + layer + "' (layers ending a block, e.g. "
             + names.stream().filter(n -> n.endsWith("_add") || n.startsWith("mixed") || n.endsWith("_relu")).limit(12).toList() + ")");
       }
@@ -191,10 +192,41 @@ public final class KerasBackbone {
         Operand<TFloat32> grid = tf.nn.avgPool(image, List.of(1L, cellH, cellW, 1L), List.of(1L, cellH, cellW, 1L), "VALID");
         parts.add(tf.reshape(grid, tf.constant(new long[] {-1, PIXEL_GRID * PIXEL_GRID * 3})));
       } else {
-        parts.add(tf.math.mean(graph.build(tf, in, layer, built), tf.constant(new int[] {1, 2})));
+        Operand<TFloat32> out = graph.build(tf, in, layerName(layer), built);
+        int grid = grid(layer);
+        if (grid == 1) {
+          parts.add(tf.math.mean(out, tf.constant(new int[] {1, 2})));
+        } else {
+          // Area resize to grid x grid: each cell the exact mean over its part of the map, so where
+          // on the poster a feature fires (title at the foot, a face at the top) survives pooling.
+          Operand<TFloat32> cells = tf.image.resizeArea(out, tf.constant(new int[] {grid, grid}));
+          parts.add(tf.reshape(cells, tf.constant(new long[] {-1, grid * grid * out.shape().size(3)})));
+        }
       }
     }
     return parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(1));
+  }
+
+  /** The layer of a feature spec: {@code block_9_add@2} is layer {@code block_9_add}. */
+  static String layerName(String spec) {
+    int at = spec.indexOf('@');
+    return at < 0 ? spec : spec.substring(0, at);
+  }
+
+  /**
+   * The pooling grid of a feature spec: {@code layer} is pooled globally (1), {@code layer@N} over
+   * an N x N grid of cells (N x N x channels features).
+   */
+  static int grid(String spec) {
+    int at = spec.indexOf('@');
+    if (at < 0) return 1;
+    try {
+      int n = Integer.parseInt(spec.substring(at + 1));
+      if (n >= 1 && n <= 8) return n;
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("feature layer '" + spec + "': the grid after @ must be 1 to 8, e.g. block_9_add@2");
   }
 
   /** nsfwjs' own 5-way softmax, for checking the port. */

@@ -38,7 +38,7 @@ class CrossValidatedTrainerTest {
     Path out = dir.resolve("model");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS),
-        dir.resolve("cache"), 4, 24, 16, null, new PrintStream(log, true, StandardCharsets.UTF_8)).train(data, out);
+        dir.resolve("cache"), 4, 24, 16, null, true, 2, true, new PrintStream(log, true, StandardCharsets.UTF_8)).train(data, out);
     String text = log.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("fold 4/4"), text);
     assertTrue(text.contains("export check"), text);
@@ -75,11 +75,27 @@ class CrossValidatedTrainerTest {
     // differ: oneDNN's sums are not bit-reproducible across runs, and 16 posters amplify that.)
     ByteArrayOutputStream again = new ByteArrayOutputStream();
     new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS),
-        dir.resolve("cache"), 4, 24, 16, "other-name", new PrintStream(again, true, StandardCharsets.UTF_8)).train(data, dir.resolve("model2"));
+        dir.resolve("cache"), 4, 24, 16, "other-name", false, 1, true, new PrintStream(again, true, StandardCharsets.UTF_8)).train(data, dir.resolve("model2"));
     assertTrue(again.toString(StandardCharsets.UTF_8).contains("features: read from"), again.toString(StandardCharsets.UTF_8));
     ModelSpec second = ModelPackage.read(dir.resolve("model2").toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     assertEquals("other-name", second.name());
     assertEquals(Files.readAllLines(out.resolve("folds.txt")), Files.readAllLines(dir.resolve("model2").resolve("folds.txt")));
+  }
+
+  @Test
+  void aCropOfTheWholeImageIsTheImageAndACornerCropSamplesThatCorner() {
+    int h = 5;
+    int w = 4;
+    float[] img = new float[h * w * 3];
+    for (int i = 0; i < img.length; i++) img[i] = i;
+    float[] same = img.clone();
+    CrossValidatedTrainer.crop(same, 0, h, w, new float[] {0, 0, 1, 1});
+    assertTrue(java.util.Arrays.equals(img, same), java.util.Arrays.toString(same));
+    float[] corner = img.clone();
+    CrossValidatedTrainer.crop(corner, 0, h, w, new float[] {0.5f, 0.5f, 1, 1});
+    // Top-left of the crop is the image's pixel at (2, 1.5); bottom-right is the image's bottom-right.
+    assertEquals((img[(2 * w + 1) * 3] + img[(2 * w + 2) * 3]) / 2, corner[0], 1e-4);
+    assertEquals(img[img.length - 1], corner[corner.length - 1], 1e-4);
   }
 
   @Test
