@@ -2,6 +2,7 @@ package io.postergenres.cli;
 
 import io.postergenres.ExitCode;
 import io.postergenres.PosterGenresException;
+import io.postergenres.train.Architecture;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.PosterCnn;
 import io.postergenres.train.SeedCnn;
@@ -37,7 +38,7 @@ import picocli.CommandLine.Spec;
     })
 public final class TrainCommand implements Callable<Integer> {
   /** Architectures this command can train. */
-  public static final List<String> ARCHITECTURES = List.of(PosterCnn.ARCH, SeedCnn.ARCH, BackboneTrainer.ARCH);
+  public static final List<String> ARCHITECTURES = Architecture.names();
 
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
@@ -210,7 +211,7 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   Trainer.Config config() {
-    if (!ARCHITECTURES.contains(arch) && !arch.equals(BackboneTrainer.OLD_ARCH)) {
+    if (!isArchitecture(arch)) {
       throw usage("--arch " + arch + " is not an architecture this version can train; choices: " + String.join(", ", ARCHITECTURES));
     }
     if (timeLimitMinutes < 0) throw usage("--time-limit must be 0 (no limit) or more minutes, got " + timeLimitMinutes);
@@ -295,7 +296,16 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private static boolean pretrained(String arch) {
-    return arch.equals(BackboneTrainer.ARCH) || arch.equals(BackboneTrainer.OLD_ARCH);
+    return isArchitecture(arch) && Architecture.parse(arch) == Architecture.PRETRAINED;
+  }
+
+  private static boolean isArchitecture(String arch) {
+    try {
+      Architecture.parse(arch);
+      return true;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   private static PosterGenresException usage(String message) {

@@ -1,7 +1,7 @@
 package io.postergenres.eval;
 
 import io.postergenres.model.GenreRules;
-import io.postergenres.train.Metrics;
+import io.postergenres.metrics.Metrics;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,12 +1,12 @@
 package io.postergenres.train;
 
+import io.postergenres.metrics.Metrics;
 import io.postergenres.image.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
-import io.postergenres.train.pretrained.BackboneTrainer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -77,10 +77,7 @@ public final class Trainer {
     }
 
     public Config {
-      if (!List.of(PosterCnn.ARCH, SeedCnn.ARCH, BackboneTrainer.ARCH, BackboneTrainer.OLD_ARCH).contains(arch)) {
-        throw new IllegalArgumentException("--arch must be " + PosterCnn.ARCH + ", " + SeedCnn.ARCH + " or "
-            + BackboneTrainer.ARCH + ", got " + arch);
-      }
+      Architecture.parse(arch);
       if (imageSize < 16 || imageSize > 512) throw new IllegalArgumentException("--image-size must be 16 to 512, got " + imageSize);
       if (epochs < 1) throw new IllegalArgumentException("--epochs must be 1 or more, got " + epochs);
       if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be 1 or more, got " + batchSize);
@@ -105,7 +102,7 @@ public final class Trainer {
      * its features: Adam 0.001, batch 64, 60 epochs, dropout 0.5, sqrt positive weighting, flips.
      */
     public static Config pretrainedDefaults() {
-      return new Config(224, 60, 64, 1e-3f, 0.15, 42, 0.5f, "sqrt", 0, 50_000_000L, 0, "1.0.0", BackboneTrainer.ARCH, true);
+      return new Config(224, 60, 64, 1e-3f, 0.15, 42, 0.5f, "sqrt", 0, 50_000_000L, 0, "1.0.0", Architecture.PRETRAINED.cliName(), true);
     }
 
     /**
@@ -120,7 +117,7 @@ public final class Trainer {
 
   /** The network {@code cfg} names, for {@code genres} outputs. */
   public static Network network(Config cfg, int genres) {
-    if (cfg.arch().equals(BackboneTrainer.ARCH) || cfg.arch().equals(BackboneTrainer.OLD_ARCH)) {
+    if (!Architecture.parse(cfg.arch()).endToEnd()) {
       throw new IllegalArgumentException("--arch " + cfg.arch() + " is trained by BackboneTrainer (frozen backbone + head), not end to end");
     }
     return cfg.arch().equals(SeedCnn.ARCH)

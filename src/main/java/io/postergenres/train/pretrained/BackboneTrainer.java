@@ -5,8 +5,9 @@ import io.postergenres.model.ModelContract;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
+import io.postergenres.train.Architecture;
 import io.postergenres.train.CcuDataset;
-import io.postergenres.train.Metrics;
+import io.postergenres.metrics.Metrics;
 import io.postergenres.train.Trainer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -56,9 +57,7 @@ import org.tensorflow.types.TFloat32;
  * calibrate the per-genre thresholds in model.json.
  */
 public final class BackboneTrainer {
-  public static final String ARCH = "pretrained";
-  /** The name this architecture had first (MobileNetV2 only); still accepted. */
-  public static final String OLD_ARCH = "mobilenet";
+  public static final String ARCH = Architecture.PRETRAINED.cliName();
   public static final String MODEL_NAME = "postercnn-pretrained";
   private static final int EXTRACT_BATCH = 32;
 
@@ -80,7 +79,7 @@ public final class BackboneTrainer {
    */
   public BackboneTrainer(Trainer.Config cfg, Path backboneDir, int hidden, KerasBackbone.InputScaling scaling,
       List<String> featureLayers, Path featureCache, Path ensembleWith, PrintStream out) {
-    if (!cfg.arch().equals(ARCH) && !cfg.arch().equals(OLD_ARCH)) throw new IllegalArgumentException("config is for --arch " + cfg.arch());
+    if (Architecture.parse(cfg.arch()) != Architecture.PRETRAINED) throw new IllegalArgumentException("config is for --arch " + cfg.arch());
     if (hidden < 0) throw new IllegalArgumentException("--hidden must be 0 (linear head) or more, got " + hidden);
     this.cfg = cfg;
     this.backboneDir = backboneDir;

@@ -1,4 +1,4 @@
-package io.postergenres.train;
+package io.postergenres.metrics;
 
 import java.util.Arrays;
 

@@ -1,10 +1,11 @@
-package io.postergenres.train;
+package io.postergenres.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.postergenres.model.GenreRules;
+import io.postergenres.train.Trainer;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

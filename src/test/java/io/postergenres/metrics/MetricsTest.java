@@ -1,4 +1,4 @@
-package io.postergenres.train;
+package io.postergenres.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
