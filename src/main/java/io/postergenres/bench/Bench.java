@@ -5,7 +5,9 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterException;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
@@ -94,7 +96,7 @@ public final class Bench {
       }
     }
     if (other != null && (other.spec().inputHeight() != pkg.spec().inputHeight() || other.spec().inputWidth() != pkg.spec().inputWidth())) {
-      throw new io.postergenres.PosterGenresException(io.postergenres.ExitCode.USAGE, "--compare-model takes "
+      throw new PosterGenresException(Failure.USAGE, "--compare-model takes "
           + other.spec().inputHeight() + "x" + other.spec().inputWidth() + " posters, --model " + pkg.spec().inputHeight() + "x"
           + pkg.spec().inputWidth() + ": compare models of one input size");
     }

@@ -1,8 +1,8 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
 import io.postergenres.bench.Bench;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -55,10 +55,10 @@ public final class BenchCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     verbosity.apply();
     if (count < 1 || batchSize < 1 || repeat < 1) {
-      throw new PosterGenresException(ExitCode.USAGE, "--count, --batch-size and --repeat must be positive");
+      throw new PosterGenresException(Failure.USAGE, "--count, --batch-size and --repeat must be positive");
     }
     if (!Files.isDirectory(posters)) {
-      throw new PosterGenresException(ExitCode.INPUT, "--posters " + posters + " is not a directory");
+      throw new PosterGenresException(Failure.INPUT, "--posters " + posters + " is not a directory");
     }
     Path work = Files.createTempDirectory("poster-genres-bench");
     Map<String, Object> report = new Bench(new Bench.Settings(LabelCommand.resolveModel(model), posters, count, batchSize, master, work,

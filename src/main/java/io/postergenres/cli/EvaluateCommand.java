@@ -2,8 +2,8 @@ package io.postergenres.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.eval.Evaluator;
 import io.postergenres.train.CcuDataset;
 import java.io.IOException;
@@ -82,33 +82,33 @@ public final class EvaluateCommand implements Callable<Integer> {
     try {
       options = new Evaluator.Options(model, split.toLowerCase(Locale.ROOT), batchSize, threads, maxPixels, bf16);
     } catch (IllegalArgumentException e) {
-      throw new PosterGenresException(ExitCode.USAGE, e.getMessage());
+      throw new PosterGenresException(Failure.USAGE, e.getMessage());
     }
     if (!Files.isDirectory(model)) {
-      throw new PosterGenresException(ExitCode.MODEL, "--model " + model + " is not a directory");
+      throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a directory");
     }
     CcuDataset.Loaded data;
     Path root;
     try {
       if (input.dataset != null) {
-        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(ExitCode.INPUT, "--dataset " + input.dataset + " is not a directory");
+        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(Failure.INPUT, "--dataset " + input.dataset + " is not a directory");
         data = CcuDataset.readCcu(input.dataset);
         root = input.dataset;
       } else {
-        if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(ExitCode.INPUT, "--manifest " + input.manifest + " is not a file");
+        if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(Failure.INPUT, "--manifest " + input.manifest + " is not a file");
         data = CcuDataset.readManifest(input.manifest);
         root = input.manifest.toAbsolutePath().getParent();
       }
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, "cannot read the labelled posters: " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot read the labelled posters: " + e.getMessage(), e);
     }
     Evaluator.Result result;
     try {
       result = Evaluator.run(data, root, options);
     } catch (java.io.FileNotFoundException e) {
-      throw new PosterGenresException(ExitCode.INPUT, e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     }
     PrintWriter out = commandSpec.commandLine().getOut();
     Map<String, Object> r = result.report();

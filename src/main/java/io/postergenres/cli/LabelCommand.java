@@ -1,7 +1,7 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.job.IncrementalJob;
 import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
@@ -224,6 +224,6 @@ public final class LabelCommand implements Callable<Integer> {
   }
 
   private static PosterGenresException usage(String message) {
-    return new PosterGenresException(ExitCode.USAGE, message);
+    return new PosterGenresException(Failure.USAGE, message);
   }
 }

@@ -1,7 +1,7 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelException;
 import io.postergenres.model.ModelPackage;
@@ -75,7 +75,7 @@ public final class ServeCommand implements Callable<Integer> {
     try {
       pkg = ModelPackage.read(LabelCommand.resolveModel(model), new Configuration());
     } catch (ModelException e) {
-      throw new PosterGenresException(ExitCode.MODEL, e.getMessage(), e);
+      throw new PosterGenresException(Failure.MODEL, e.getMessage(), e);
     }
     PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2, bf16), () -> {});
     PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels, maxBatch,
@@ -93,6 +93,6 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   private static PosterGenresException usage(String message) {
-    return new PosterGenresException(ExitCode.USAGE, message);
+    return new PosterGenresException(Failure.USAGE, message);
   }
 }

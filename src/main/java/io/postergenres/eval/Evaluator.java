@@ -1,6 +1,6 @@
 package io.postergenres.eval;
 
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;

@@ -1,5 +1,7 @@
 package io.postergenres.image;
 
+import io.postergenres.errors.ErrorKind;
+import io.postergenres.errors.PosterException;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;

@@ -5,8 +5,8 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.nightly.RunLock;
@@ -64,8 +64,8 @@ public final class IncrementalJob {
   /** Incremental settings on top of a {@link LabelRequest}. */
   public record Settings(LocalDate runDate, int maxAttempts, NewModelScope newModelScope, Duration lockTtl) {
     public Settings {
-      if (maxAttempts < 1) throw new PosterGenresException(ExitCode.USAGE, "--max-attempts must be at least 1, got " + maxAttempts);
-      if (lockTtl.isNegative() || lockTtl.isZero()) throw new PosterGenresException(ExitCode.USAGE, "--lock-ttl must be positive");
+      if (maxAttempts < 1) throw new PosterGenresException(Failure.USAGE, "--max-attempts must be at least 1, got " + maxAttempts);
+      if (lockTtl.isNegative() || lockTtl.isZero()) throw new PosterGenresException(Failure.USAGE, "--lock-ttl must be positive");
     }
   }
 
@@ -97,7 +97,7 @@ public final class IncrementalJob {
       cleanStaging(out, hadoop);
       return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0);
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
     }
   }
 

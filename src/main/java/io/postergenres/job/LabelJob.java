@@ -3,8 +3,8 @@ package io.postergenres.job;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelException;
 import io.postergenres.model.ModelPackage;
@@ -32,10 +32,10 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -229,7 +229,7 @@ public final class LabelJob {
 
   static void checkInputsExist(List<String> inputs, Configuration conf) {
     if (inputs.isEmpty()) {
-      throw new PosterGenresException(ExitCode.USAGE, "no input given; pass --input with a file, directory or glob");
+      throw new PosterGenresException(Failure.USAGE, "no input given; pass --input with a file, directory or glob");
     }
     for (String input : inputs) {
       Path p = new Path(input);
@@ -237,11 +237,11 @@ public final class LabelJob {
         FileSystem fs = p.getFileSystem(conf);
         FileStatus[] matches = fs.globStatus(p);
         if (matches == null || matches.length == 0) {
-          throw new PosterGenresException(ExitCode.INPUT,
+          throw new PosterGenresException(Failure.INPUT,
               "input " + RunSummary.redact(input) + " does not exist (nor does anything match it as a glob); check --input");
         }
       } catch (IOException e) {
-        throw new PosterGenresException(ExitCode.INPUT, "cannot list input " + RunSummary.redact(input) + ": " + e.getMessage(), e);
+        throw new PosterGenresException(Failure.INPUT, "cannot list input " + RunSummary.redact(input) + ": " + e.getMessage(), e);
       }
     }
   }
@@ -252,11 +252,11 @@ public final class LabelJob {
     Path p = new Path(output);
     try {
       if (p.getFileSystem(conf).exists(p)) {
-        throw new PosterGenresException(ExitCode.INPUT, "output " + RunSummary.redact(output)
+        throw new PosterGenresException(Failure.INPUT, "output " + RunSummary.redact(output)
             + " already exists; choose a new --output, or pass --mode overwrite (replace it) or --mode append (add to it)");
       }
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, "cannot check output " + RunSummary.redact(output) + ": " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot check output " + RunSummary.redact(output) + ": " + e.getMessage(), e);
     }
   }
 
@@ -265,7 +265,7 @@ public final class LabelJob {
       case "error" -> SaveMode.ErrorIfExists;
       case "overwrite" -> SaveMode.Overwrite;
       case "append" -> SaveMode.Append;
-      default -> throw new PosterGenresException(ExitCode.USAGE, "--mode must be error, overwrite or append, not '" + mode + "'");
+      default -> throw new PosterGenresException(Failure.USAGE, "--mode must be error, overwrite or append, not '" + mode + "'");
     };
   }
 
@@ -273,7 +273,7 @@ public final class LabelJob {
     try {
       return ModelPackage.read(dir, conf);
     } catch (ModelException e) {
-      throw new PosterGenresException(ExitCode.MODEL, e.getMessage(), e);
+      throw new PosterGenresException(Failure.MODEL, e.getMessage(), e);
     }
   }
 
@@ -283,7 +283,7 @@ public final class LabelJob {
       Map<String, Double> t = new LinkedHashMap<>(spec.thresholds());
       for (Map.Entry<String, Double> e : request.thresholds().entrySet()) {
         if (!t.containsKey(e.getKey())) {
-          throw new PosterGenresException(ExitCode.USAGE, "--threshold names genre '" + e.getKey()
+          throw new PosterGenresException(Failure.USAGE, "--threshold names genre '" + e.getKey()
               + "', which model " + spec.name() + " does not know; its genres are " + spec.genres());
         }
         t.put(e.getKey(), e.getValue());
@@ -297,7 +297,7 @@ public final class LabelJob {
     }
     List<String> problems = out.problems();
     if (!problems.isEmpty()) {
-      throw new PosterGenresException(ExitCode.USAGE, "the threshold or genre-count options are invalid: " + String.join("; ", problems));
+      throw new PosterGenresException(Failure.USAGE, "the threshold or genre-count options are invalid: " + String.join("; ", problems));
     }
     return out;
   }

@@ -1,7 +1,7 @@
 package io.postergenres.job;
 
-import io.postergenres.image.ErrorKind;
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.ErrorKind;
+import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelCache;

@@ -1,7 +1,7 @@
 package io.postergenres.job;
 
-import io.postergenres.image.ErrorKind;
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.ErrorKind;
+import io.postergenres.errors.PosterException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,6 +1,6 @@
 package io.postergenres.train;
 
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;

@@ -2,7 +2,6 @@ package io.postergenres.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.postergenres.ExitCode;
 import io.postergenres.image.TestImages;
 import io.postergenres.model.TestModels;
 import java.awt.Color;

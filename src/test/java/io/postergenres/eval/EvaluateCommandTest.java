@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.postergenres.ExitCode;
+import io.postergenres.cli.ExitCode;
 import io.postergenres.cli.PosterGenres;
 import io.postergenres.model.TestModels;
 import java.awt.Color;

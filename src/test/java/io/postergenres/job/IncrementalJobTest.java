@@ -2,8 +2,8 @@ package io.postergenres.job;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.TestImages;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.TestModels;
@@ -148,7 +148,7 @@ class IncrementalJobTest extends SparkTestBase {
     poster(in.resolve("p.jpg"), 50);
     try (RunLock held = RunLock.acquire(out.toString(), "other-run", Duration.ofMinutes(5), new org.apache.hadoop.conf.Configuration())) {
       PosterGenresException e = assertThrows(PosterGenresException.class, () -> run(in, out, DAY1, 3));
-      assertEquals(ExitCode.LOCK_HELD, e.exitCode());
+      assertEquals(Failure.LOCK_HELD, e.failure());
       assertTrue(e.getMessage().contains("other-run"), e.getMessage());
     }
     // A run that died: its lock expired long ago, and it left half-written staging files.

@@ -2,7 +2,7 @@ package io.postergenres.job;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.postergenres.image.ErrorKind;
+import io.postergenres.errors.ErrorKind;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
@@ -12,8 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;

@@ -3,7 +3,7 @@ package io.postergenres.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.postergenres.ExitCode;
+import io.postergenres.cli.ExitCode;
 import io.postergenres.cli.PosterGenres;
 import java.io.PrintWriter;
 import java.io.StringWriter;
