@@ -13,6 +13,7 @@ import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
+import io.postergenres.job.WriteMode;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
@@ -417,7 +418,7 @@ public final class Bench {
 
   private double sparkJobRate(SparkSession spark, Path posters, String outName, boolean decodeAhead, boolean bf16) {
     LabelRequest request = new LabelRequest(List.of(posters.toString()), settings.workDir().resolve(outName).toString(),
-        settings.model(), "*.{jpg,jpeg,png,gif,bmp}", "overwrite", 0, 1.0, Map.of(), null, null,
+        settings.model(), "*.{jpg,jpeg,png,gif,bmp}", WriteMode.OVERWRITE, 0, 1.0, Map.of(), null, null,
         new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Settings(0, 0, bf16), decodeAhead));
     RunSummary summary = new LabelJob(spark).run(request);
     return summary.filesListed() / summary.durationSeconds();

@@ -55,14 +55,13 @@ public final class ConvertCommand implements Callable<Integer> {
       description = "Only float constants with more than N elements are stored as fp16. Default: ${DEFAULT-VALUE}.")
   int minElements;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "TensorFlow threads; 0: all cores. Default: ${DEFAULT-VALUE}.")
-  int threads;
+  @Mixin SharedOptions.Threads threads;
 
   @Override
   public Integer call() throws IOException {
     verbosity.apply();
     if (!precision.equalsIgnoreCase("fp16")) throw new PosterGenresException(Failure.USAGE, "--precision " + precision + " is not supported; choices: fp16");
-    if (minElements < 0 || limit < 0 || threads < 0) throw new PosterGenresException(Failure.USAGE, "--min-elements, --limit and --threads must be 0 or more");
+    if (minElements < 0 || limit < 0 || threads.threads < 0) throw new PosterGenresException(Failure.USAGE, "--min-elements, --limit and --threads must be 0 or more");
     if (!Files.isDirectory(model)) throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a directory");
     if (Files.isRegularFile(output)) throw new PosterGenresException(Failure.INPUT, "--output " + output + " is a file");
     if (Files.isDirectory(output) && !overwrite) {
@@ -96,7 +95,7 @@ public final class ConvertCommand implements Callable<Integer> {
       return ExitCode.OK.code();
     }
     if (limit > 0 && images.size() > limit) images = images.subList(0, limit);
-    int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    int t = threads.resolved();
     long t1 = System.nanoTime();
     Fp16Converter.Agreement a = Fp16Converter.compare(model, output, images, 32, t, 50_000_000L);
     out.printf(Locale.ROOT, "compared on %d %s (%d unreadable) in %.1f s:%n", a.posters(), what, a.unreadable(), (System.nanoTime() - t1) / 1e9);

@@ -2,6 +2,7 @@ package io.postergenres.eval;
 
 import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
+import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
@@ -75,7 +76,7 @@ public final class Evaluator {
     if (sel.evaluate().isEmpty()) throw new IOException("no labelled posters to evaluate (" + sel.description() + ")");
     List<String> genres = spec.genres();
     int g = genres.size();
-    int threads = opt.threads() > 0 ? opt.threads() : Runtime.getRuntime().availableProcessors();
+    int threads = ModelCache.Settings.orAllCores(opt.threads());
 
     // ---- score ----
     Preprocessor pre = new Preprocessor(spec.inputHeight(), spec.inputWidth(), opt.maxPixels());

@@ -1,4 +1,4 @@
-package io.postergenres.nightly;
+package io.postergenres.job.incremental;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
