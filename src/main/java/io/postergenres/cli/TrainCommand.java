@@ -8,11 +8,15 @@ import io.postergenres.train.SeedCnn;
 import io.postergenres.train.Trainer;
 import io.postergenres.train.pretrained.BackboneTrainer;
 import io.postergenres.train.pretrained.KerasBackbone;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -77,7 +81,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--feature-layers", paramLabel = "LAYER[,LAYER...]", split = ",",
       description = {"--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input;",
           "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10)."})
-  List<String> featureLayers = new java.util.ArrayList<>();
+  List<String> featureLayers = new ArrayList<>();
 
   @Option(names = "--feature-cache", paramLabel = "DIR",
       description = "--arch pretrained: keep extracted features in DIR and reuse them when nothing they depend on changed (quick head experiments).")
@@ -144,7 +148,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   static final class Architectures implements Iterable<String> {
     @Override
-    public java.util.Iterator<String> iterator() {
+    public Iterator<String> iterator() {
       return ARCHITECTURES.iterator();
     }
   }
@@ -159,7 +163,7 @@ public final class TrainCommand implements Callable<Integer> {
       throw new PosterGenresException(Failure.INPUT, data.source() + " gives only " + data.examples().size()
           + " labelled posters with a readable file; training needs more (" + data.stats().toMap() + ")");
     }
-    PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+    PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
     Trainer.Outcome outcome;
     try {
       outcome = pretrained(config.arch())
@@ -189,7 +193,7 @@ public final class TrainCommand implements Callable<Integer> {
         throw usage("--arch " + arch + " needs --backbone DIR: the nsfwjs package's model folder, e.g. "
             + "node_modules/nsfwjs/dist/models/mobilenet_v2 after 'npm install nsfwjs@4.4.0'");
       }
-      if (!java.nio.file.Files.isDirectory(backbone)) throw new PosterGenresException(Failure.INPUT, "--backbone " + backbone + " is not a directory");
+      if (!Files.isDirectory(backbone)) throw new PosterGenresException(Failure.INPUT, "--backbone " + backbone + " is not a directory");
       if (hidden < 0) throw usage("--hidden must be 0 (linear head) or more, got " + hidden);
       if (ensembleWith != null && !Files.isRegularFile(ensembleWith.resolve("model.json"))) {
         throw new PosterGenresException(Failure.INPUT, "--ensemble-with " + ensembleWith + " is not a model directory (no model.json)");

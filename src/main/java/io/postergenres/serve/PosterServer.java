@@ -14,6 +14,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -213,7 +214,7 @@ public final class PosterServer implements AutoCloseable {
     Map<String, Float> scores = new LinkedHashMap<>();
     Integer[] order = new Integer[result.scores().length];
     for (int i = 0; i < order.length; i++) order[i] = i;
-    java.util.Arrays.sort(order, (a, b) -> Float.compare(result.scores()[b], result.scores()[a]));
+    Arrays.sort(order, (a, b) -> Float.compare(result.scores()[b], result.scores()[a]));
     for (int i : order) scores.put(spec.genres().get(i), result.scores()[i]);
     Map<String, Object> body2 = new LinkedHashMap<>();
     body2.put("genres", genres);

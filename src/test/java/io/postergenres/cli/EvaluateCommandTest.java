@@ -1,4 +1,4 @@
-package io.postergenres.eval;
+package io.postergenres.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
