@@ -14,6 +14,7 @@ import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
 import io.postergenres.job.WriteMode;
+import io.postergenres.model.FlopCounter;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelException;
