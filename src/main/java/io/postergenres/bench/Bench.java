@@ -5,39 +5,54 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterException;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
+import io.postergenres.job.WriteMode;
+import io.postergenres.model.FlopCounter;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelException;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.PosterModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.util.TaskCompletionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.proto.ConfigProto;
@@ -50,6 +65,7 @@ import org.tensorflow.types.TFloat32;
  * of one, the model loaded per task), and reading plus preprocessing alone. Driver-only.
  */
 public final class Bench {
+  private static final Logger LOG = LoggerFactory.getLogger(Bench.class);
   /** What to measure. */
   public record Settings(String model, Path posters, int count, int batchSize, String master, Path workDir, String compareModel,
       int repeat) {
@@ -75,7 +91,7 @@ public final class Bench {
 
   private final Settings settings;
   private final PrintStream out;
-  private final int cores = Runtime.getRuntime().availableProcessors();
+  private final int cores = ModelCache.Settings.allCores();
 
   public Bench(Settings settings, PrintStream out) {
     this.settings = settings;
@@ -83,23 +99,25 @@ public final class Bench {
   }
 
   public Map<String, Object> run() throws Exception {
+    LOG.info("Benchmarking {} on {} posters (batch {}, {}, best of {})", settings.model(), settings.count(), settings.batchSize(),
+        settings.master(), settings.repeat());
     Map<String, Object> report = new LinkedHashMap<>();
-    ModelPackage pkg = ModelPackage.read(settings.model(), new org.apache.hadoop.conf.Configuration());
+    ModelPackage pkg = ModelPackage.read(settings.model(), new Configuration());
     ModelPackage other = null;
     if (settings.compareModel() != null) {
       try {
-        other = ModelPackage.read(settings.compareModel(), new org.apache.hadoop.conf.Configuration());
-      } catch (io.postergenres.model.ModelException e) {
-        throw new io.postergenres.model.ModelException("--compare-model: " + e.getMessage().replace("--model", "--compare-model"), e);
+        other = ModelPackage.read(settings.compareModel(), new Configuration());
+      } catch (ModelException e) {
+        throw new ModelException("--compare-model: " + e.getMessage().replace("--model", "--compare-model"), e);
       }
     }
     if (other != null && (other.spec().inputHeight() != pkg.spec().inputHeight() || other.spec().inputWidth() != pkg.spec().inputWidth())) {
-      throw new io.postergenres.PosterGenresException(io.postergenres.ExitCode.USAGE, "--compare-model takes "
+      throw new PosterGenresException(Failure.USAGE, "--compare-model takes "
           + other.spec().inputHeight() + "x" + other.spec().inputWidth() + " posters, --model " + pkg.spec().inputHeight() + "x"
           + pkg.spec().inputWidth() + ": compare models of one input size");
     }
     Path posters = preparePosters();
-    PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2), () -> {});
+    PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0).resolved(), () -> {});
     long flops = FlopCounter.flopsPerExample(model.graph());
     Map<String, Object> results = new LinkedHashMap<>();
 
@@ -125,7 +143,7 @@ public final class Bench {
     results.put("in_process_pipeline", Map.of("posters_per_second", round(pipeline),
         "note", "read, hash, decode and infer on " + cores + " threads sharing one session, no Spark: the job's work without Spark"));
     line("2c. read + decode + infer in process, no Spark", pipeline);
-    PosterModel bf16 = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2, true), () -> {});
+    PosterModel bf16 = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0, true).resolved(), () -> {});
     double inProcessBf16 = inferenceRate(files, pre, bf16);
     Map<String, Object> agreement = agreement(files, pre, model, bf16, pkg.spec().genres().size());
     Map<String, Object> bfResult = new LinkedHashMap<>();
@@ -161,7 +179,7 @@ public final class Bench {
       Path few = settings.workDir().resolve("warm-up");
       Files.createDirectories(few);
       try (Stream<Path> s0 = Files.list(posters)) {
-        for (Path p : s0.sorted().limit(64).toList()) Files.copy(p, few.resolve(p.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        for (Path p : s0.sorted().limit(64).toList()) Files.copy(p, few.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
       }
       sparkJobRate(spark, few, "warm-job", true, false);
       sparkJobRate(spark, few, "warm-job-bf16", true, true);
@@ -259,8 +277,8 @@ public final class Bench {
     Random r = new Random(1);
     for (int i = 0; i < data.length; i++) data[i] = r.nextFloat();
     try (Graph g = new Graph(); Session s = new Session(g, config);
-        TFloat32 a = TFloat32.tensorOf(Shape.of(n, n), org.tensorflow.ndarray.buffer.DataBuffers.of(data, true, false));
-        TFloat32 b = TFloat32.tensorOf(Shape.of(n, n), org.tensorflow.ndarray.buffer.DataBuffers.of(data, true, false))) {
+        TFloat32 a = TFloat32.tensorOf(Shape.of(n, n), DataBuffers.of(data, true, false));
+        TFloat32 b = TFloat32.tensorOf(Shape.of(n, n), DataBuffers.of(data, true, false))) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> pa = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(n, n)));
       Placeholder<TFloat32> pb = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(n, n)));
@@ -362,7 +380,7 @@ public final class Bench {
     int batches = (paths.size() + batch - 1) / batch;
     double seconds = onEveryCore(first -> {
       float[] px = new float[batch * per];
-      java.security.MessageDigest sha256 = java.security.MessageDigest.getInstance("SHA-256");
+      MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
       for (int b = first; b < batches; b += cores) {
         int n = 0;
         for (int i = b * batch; i < Math.min(paths.size(), (b + 1) * batch); i++) {
@@ -406,16 +424,16 @@ public final class Bench {
     return m;
   }
 
-  private static java.util.Set<Integer> top3(float[] s, int off, int g) {
+  private static Set<Integer> top3(float[] s, int off, int g) {
     Integer[] idx = new Integer[g];
     for (int j = 0; j < g; j++) idx[j] = j;
-    java.util.Arrays.sort(idx, (p, q) -> Float.compare(s[off + q], s[off + p]));
-    return new java.util.HashSet<>(java.util.Arrays.asList(idx).subList(0, Math.min(3, g)));
+    Arrays.sort(idx, (p, q) -> Float.compare(s[off + q], s[off + p]));
+    return new HashSet<>(Arrays.asList(idx).subList(0, Math.min(3, g)));
   }
 
   private double sparkJobRate(SparkSession spark, Path posters, String outName, boolean decodeAhead, boolean bf16) {
     LabelRequest request = new LabelRequest(List.of(posters.toString()), settings.workDir().resolve(outName).toString(),
-        settings.model(), "*.{jpg,jpeg,png,gif,bmp}", "overwrite", 0, 1.0, Map.of(), null, null,
+        settings.model(), "*.{jpg,jpeg,png,gif,bmp}", WriteMode.OVERWRITE, 0, 1.0, Map.of(), null, null,
         new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Settings(0, 0, bf16), decodeAhead));
     RunSummary summary = new LabelJob(spark).run(request);
     return summary.filesListed() / summary.durationSeconds();
@@ -451,12 +469,12 @@ public final class Bench {
     @Override
     public String[] call(byte[] content) throws Exception {
       if (model == null) {
-        ModelPackage pkg = ModelPackage.read(dir, new org.apache.hadoop.conf.Configuration());
+        ModelPackage pkg = ModelPackage.read(dir, new Configuration());
         model = PosterModel.load(Path.of(dir), pkg.spec(), 0, 0);
         pre = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000);
         rules = GenreRules.of(pkg.spec());
         PosterModel m = model;
-        TaskContext.get().addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> m.close());
+        TaskContext.get().addTaskCompletionListener((TaskCompletionListener) ctx -> m.close());
       }
       try {
         return rules.assign(model.predict(pre.preprocess(content), 1), 0).toArray(new String[0]);

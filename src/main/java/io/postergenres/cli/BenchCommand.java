@@ -1,8 +1,8 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
 import io.postergenres.bench.Bench;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,8 +24,7 @@ import picocli.CommandLine.Option;
 public final class BenchCommand implements Callable<Integer> {
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble", description = "Model directory. Default: ${DEFAULT-VALUE}.")
-  String model;
+  @Mixin ModelOption model;
 
   @Option(names = "--posters", paramLabel = "DIR", defaultValue = "../shared/datasets/ccu-movie-posters/Movie_Poster_Dataset",
       description = "Where to take posters from (copied, cycling, into the work folder). Default: ${DEFAULT-VALUE}.")
@@ -34,8 +33,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--count", paramLabel = "N", defaultValue = "1000", description = "Posters per measurement. Default: ${DEFAULT-VALUE}.")
   int count;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Default: ${DEFAULT-VALUE}.")
-  int batchSize;
+  @Mixin SharedOptions.BatchSize batchSize;
 
   @Option(names = "--master", paramLabel = "URL", defaultValue = "local[*]", description = "Default: ${DEFAULT-VALUE}.")
   String master;
@@ -54,15 +52,15 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     verbosity.apply();
-    if (count < 1 || batchSize < 1 || repeat < 1) {
-      throw new PosterGenresException(ExitCode.USAGE, "--count, --batch-size and --repeat must be positive");
+    if (count < 1 || batchSize.batchSize < 1 || repeat < 1) {
+      throw new PosterGenresException(Failure.USAGE, "--count, --batch-size and --repeat must be positive");
     }
     if (!Files.isDirectory(posters)) {
-      throw new PosterGenresException(ExitCode.INPUT, "--posters " + posters + " is not a directory");
+      throw new PosterGenresException(Failure.INPUT, "--posters " + posters + " is not a directory");
     }
     Path work = Files.createTempDirectory("poster-genres-bench");
-    Map<String, Object> report = new Bench(new Bench.Settings(LabelCommand.resolveModel(model), posters, count, batchSize, master, work,
-        compareModel == null ? null : LabelCommand.resolveModel(compareModel), repeat),
+    Map<String, Object> report = new Bench(new Bench.Settings(model.resolved(), posters, count, batchSize.batchSize, master, work,
+        compareModel == null ? null : ModelOption.resolve(compareModel), repeat),
         System.out).run();
     Bench.writeJson(report, output);
     System.out.println("written " + output);

@@ -1,8 +1,8 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
 import io.postergenres.convert.Fp16Converter;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -55,27 +55,26 @@ public final class ConvertCommand implements Callable<Integer> {
       description = "Only float constants with more than N elements are stored as fp16. Default: ${DEFAULT-VALUE}.")
   int minElements;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "TensorFlow threads; 0: all cores. Default: ${DEFAULT-VALUE}.")
-  int threads;
+  @Mixin SharedOptions.Threads threads;
 
   @Override
   public Integer call() throws IOException {
     verbosity.apply();
-    if (!precision.equalsIgnoreCase("fp16")) throw new PosterGenresException(ExitCode.USAGE, "--precision " + precision + " is not supported; choices: fp16");
-    if (minElements < 0 || limit < 0 || threads < 0) throw new PosterGenresException(ExitCode.USAGE, "--min-elements, --limit and --threads must be 0 or more");
-    if (!Files.isDirectory(model)) throw new PosterGenresException(ExitCode.MODEL, "--model " + model + " is not a directory");
-    if (Files.isRegularFile(output)) throw new PosterGenresException(ExitCode.INPUT, "--output " + output + " is a file");
+    if (!precision.equalsIgnoreCase("fp16")) throw new PosterGenresException(Failure.USAGE, "--precision " + precision + " is not supported; choices: fp16");
+    if (minElements < 0 || limit < 0 || threads.threads < 0) throw new PosterGenresException(Failure.USAGE, "--min-elements, --limit and --threads must be 0 or more");
+    if (!Files.isDirectory(model)) throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a directory");
+    if (Files.isRegularFile(output)) throw new PosterGenresException(Failure.INPUT, "--output " + output + " is a file");
     if (Files.isDirectory(output) && !overwrite) {
       try (Stream<Path> s = Files.list(output)) {
         if (s.findAny().isPresent()) {
-          throw new PosterGenresException(ExitCode.INPUT, "--output " + output + " is not empty; pass --overwrite or choose a new directory");
+          throw new PosterGenresException(Failure.INPUT, "--output " + output + " is not empty; pass --overwrite or choose a new directory");
         }
       }
     }
     if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
-      throw new PosterGenresException(ExitCode.USAGE, "--output must differ from --model");
+      throw new PosterGenresException(Failure.USAGE, "--output must differ from --model");
     }
-    if (posters != null && !Files.isDirectory(posters)) throw new PosterGenresException(ExitCode.INPUT, "--posters " + posters + " is not a directory");
+    if (posters != null && !Files.isDirectory(posters)) throw new PosterGenresException(Failure.INPUT, "--posters " + posters + " is not a directory");
     PrintWriter out = commandSpec.commandLine().getOut();
     long t0 = System.nanoTime();
     Fp16Converter.DirResult r = Fp16Converter.convertDir(model, output, minElements);
@@ -96,7 +95,7 @@ public final class ConvertCommand implements Callable<Integer> {
       return ExitCode.OK.code();
     }
     if (limit > 0 && images.size() > limit) images = images.subList(0, limit);
-    int t = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    int t = threads.resolved();
     long t1 = System.nanoTime();
     Fp16Converter.Agreement a = Fp16Converter.compare(model, output, images, 32, t, 50_000_000L);
     out.printf(Locale.ROOT, "compared on %d %s (%d unreadable) in %.1f s:%n", a.posters(), what, a.unreadable(), (System.nanoTime() - t1) / 1e9);

@@ -2,12 +2,13 @@ package io.postergenres.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.eval.Evaluator;
 import io.postergenres.train.CcuDataset;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -58,57 +59,50 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure as JSON to FILE.")
   Path json;
 
-  @Option(names = "--bf16", defaultValue = "false",
-      description = "Score with TensorFlow's bfloat16 auto mixed precision, as label --bf16 would (to see what it costs). Default: ${DEFAULT-VALUE}.")
-  boolean bf16;
+  @Mixin SharedOptions.Bf16 bf16;
 
   @Option(names = "--scores", paramLabel = "CSV",
       description = "Also write every evaluated poster's scores to CSV: path, labelled genres (|-separated), one column per genre.")
   Path scoresCsv;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32", description = "Posters per TensorFlow run. Default: ${DEFAULT-VALUE}.")
-  int batchSize;
+  @Mixin SharedOptions.BatchSize batchSize;
 
-  @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "Decoding and TensorFlow threads; 0: all cores. Default: ${DEFAULT-VALUE}.")
-  int threads;
+  @Mixin SharedOptions.Threads threads;
 
-  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "50000000", description = "Largest width x height decoded. Default: ${DEFAULT-VALUE}.")
-  long maxPixels;
+  @Mixin SharedOptions.MaxPixels maxPixels;
 
   @Override
   public Integer call() throws IOException {
     verbosity.apply();
     Evaluator.Options options;
     try {
-      options = new Evaluator.Options(model, split.toLowerCase(Locale.ROOT), batchSize, threads, maxPixels, bf16);
+      options = new Evaluator.Options(model, split.toLowerCase(Locale.ROOT), batchSize.batchSize, threads.threads, maxPixels.maxPixels, bf16.bf16);
     } catch (IllegalArgumentException e) {
-      throw new PosterGenresException(ExitCode.USAGE, e.getMessage());
+      throw new PosterGenresException(Failure.USAGE, e.getMessage());
     }
     if (!Files.isDirectory(model)) {
-      throw new PosterGenresException(ExitCode.MODEL, "--model " + model + " is not a directory");
+      throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a directory");
     }
     CcuDataset.Loaded data;
     Path root;
     try {
       if (input.dataset != null) {
-        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(ExitCode.INPUT, "--dataset " + input.dataset + " is not a directory");
+        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(Failure.INPUT, "--dataset " + input.dataset + " is not a directory");
         data = CcuDataset.readCcu(input.dataset);
         root = input.dataset;
       } else {
-        if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(ExitCode.INPUT, "--manifest " + input.manifest + " is not a file");
+        if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(Failure.INPUT, "--manifest " + input.manifest + " is not a file");
         data = CcuDataset.readManifest(input.manifest);
         root = input.manifest.toAbsolutePath().getParent();
       }
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, "cannot read the labelled posters: " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot read the labelled posters: " + e.getMessage(), e);
     }
     Evaluator.Result result;
     try {
       result = Evaluator.run(data, root, options);
-    } catch (java.io.FileNotFoundException e) {
-      throw new PosterGenresException(ExitCode.INPUT, e.getMessage(), e);
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     }
     PrintWriter out = commandSpec.commandLine().getOut();
     Map<String, Object> r = result.report();
@@ -130,7 +124,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (scoresCsv != null) {
       Path parent = scoresCsv.toAbsolutePath().getParent();
       if (parent != null) Files.createDirectories(parent);
-      Files.write(scoresCsv, result.scoresCsv(), java.nio.charset.StandardCharsets.UTF_8);
+      Files.write(scoresCsv, result.scoresCsv(), StandardCharsets.UTF_8);
       out.printf("wrote %s%n", scoresCsv);
     }
     out.flush();

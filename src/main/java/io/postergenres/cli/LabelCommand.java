@@ -1,15 +1,18 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
-import io.postergenres.job.IncrementalJob;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
+import io.postergenres.job.WriteMode;
+import io.postergenres.job.incremental.IncrementalJob;
 import io.postergenres.model.ModelCache;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,21 +48,17 @@ public final class LabelCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "PATH", description = "Where the Parquet labels go.")
   String output;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble",
-      description = "Model directory (SavedModel + model.json), on any file system. Default: ${DEFAULT-VALUE}.")
-  String model;
+  @Mixin ModelOption model;
 
   @Option(names = "--glob", paramLabel = "GLOB", defaultValue = "*.{jpg,jpeg,png,gif,bmp}",
       description = "Keep files whose name matches, case-insensitively. Default: ${DEFAULT-VALUE}.")
   String glob;
 
-  @Option(names = "--mode", paramLabel = "MODE", defaultValue = "error",
+  @Option(names = "--mode", paramLabel = "MODE", defaultValue = "error", converter = LowerCaseEnums.WriteModes.class,
       description = "If the output exists: error, overwrite or append. Default: ${DEFAULT-VALUE}.")
-  String mode;
+  WriteMode mode;
 
-  @Option(names = "--batch-size", paramLabel = "N", defaultValue = "32",
-      description = "Posters per TensorFlow run. Default: ${DEFAULT-VALUE}.")
-  int batchSize;
+  @Mixin SharedOptions.BatchSize batchSize;
 
   @Option(names = "--threshold", paramLabel = "GENRE=SCORE",
       description = "Override one genre's threshold from model.json (repeatable), e.g. --threshold Drama=0.6.")
@@ -71,9 +70,7 @@ public final class LabelCommand implements Callable<Integer> {
   @Option(names = "--max-genres", paramLabel = "N", description = "Override model.json's most genres per poster.")
   Integer maxGenres;
 
-  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "50000000",
-      description = "Largest width x height decoded; bigger images are error rows. Default: ${DEFAULT-VALUE}.")
-  long maxPixels;
+  @Mixin SharedOptions.MaxPixels maxPixels;
 
   @Option(names = "--max-file-bytes", paramLabel = "N", defaultValue = "104857600",
       description = "Largest file read, in bytes; bigger files are error rows. Default: ${DEFAULT-VALUE}.")
@@ -87,17 +84,9 @@ public final class LabelCommand implements Callable<Integer> {
       description = "Spark partitions to label in; 0: one per 500 posters, at least twice the cores. Default: ${DEFAULT-VALUE}.")
   int partitions;
 
-  @Option(names = "--intra-op-threads", paramLabel = "N", defaultValue = "0",
-      description = "TensorFlow threads per op, shared by an executor's tasks; 0: the executor's cores. Default: ${DEFAULT-VALUE}.")
-  int intraOpThreads;
+  @Mixin SharedOptions.TensorFlowThreads threads;
 
-  @Option(names = "--inter-op-threads", paramLabel = "N", defaultValue = "0",
-      description = "TensorFlow ops run at once per executor; 0: 2. Default: ${DEFAULT-VALUE}.")
-  int interOpThreads;
-
-  @Option(names = "--bf16", defaultValue = "false",
-      description = "Let TensorFlow run the model's float ops in bfloat16 where oneDNN can (CPUs with AVX512_BF16/AMX): faster, scores differ by up to about 0.01. Default: ${DEFAULT-VALUE}.")
-  boolean bf16;
+  @Mixin SharedOptions.Bf16 bf16;
 
   @Option(names = "--decode-ahead", negatable = true, defaultValue = "true", fallbackValue = "true",
       description = "Decode the next batch on a helper thread while the model scores this one (--no-decode-ahead: one after the other). Default: ${DEFAULT-VALUE}.")
@@ -115,9 +104,9 @@ public final class LabelCommand implements Callable<Integer> {
       description = "With --incremental: tries for a failing poster before it is given up. Default: ${DEFAULT-VALUE}.")
   int maxAttempts;
 
-  @Option(names = "--new-model-scope", paramLabel = "SCOPE", defaultValue = "all",
+  @Option(names = "--new-model-scope", paramLabel = "SCOPE", defaultValue = "all", converter = LowerCaseEnums.NewModelScopes.class,
       description = "With --incremental: what a new model version relabels: all, failed or none. Default: ${DEFAULT-VALUE}.")
-  String newModelScope;
+  IncrementalJob.NewModelScope newModelScope;
 
   @Option(names = "--lock-ttl-seconds", paramLabel = "S", defaultValue = "600",
       description = "With --incremental: a run's lock expires this long after its holder stops renewing it. Default: ${DEFAULT-VALUE}.")
@@ -159,7 +148,7 @@ public final class LabelCommand implements Callable<Integer> {
       throw usage("--max-failure-ratio must be between 0 and 1, got " + maxFailureRatio);
     }
     if (partitions < 0) throw usage("--partitions must be 0 (automatic) or more, got " + partitions);
-    if (intraOpThreads < 0 || interOpThreads < 0) throw usage("thread counts must be 0 (automatic) or more");
+    if (threads.intraOp < 0 || threads.interOp < 0) throw usage("thread counts must be 0 (automatic) or more");
     if (glob.isBlank()) throw usage("--glob must not be empty; use * to keep every file");
     for (Map.Entry<String, Double> t : thresholds.entrySet()) {
       if (!(t.getValue() >= 0 && t.getValue() <= 1)) {
@@ -168,41 +157,23 @@ public final class LabelCommand implements Callable<Integer> {
     }
     LabelOptions options;
     try {
-      options = new LabelOptions(batchSize, maxPixels, maxFileBytes, new ModelCache.Settings(intraOpThreads, interOpThreads, bf16), decodeAhead);
+      options = new LabelOptions(batchSize.batchSize, maxPixels.maxPixels, maxFileBytes,
+          new ModelCache.Settings(threads.intraOp, threads.interOp, bf16.bf16), decodeAhead);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
-    return new LabelRequest(inputs, output, resolveModel(model), glob, mode, partitions, maxFailureRatio,
+    return new LabelRequest(inputs, output, model.resolved(), glob, mode, partitions, maxFailureRatio,
         thresholds, minGenres, maxGenres, options);
   }
 
   IncrementalJob.Settings incrementalSettings() {
-    java.time.LocalDate date;
+    LocalDate date;
     try {
-      date = runDate == null ? java.time.LocalDate.now(java.time.ZoneOffset.UTC) : java.time.LocalDate.parse(runDate);
-    } catch (java.time.format.DateTimeParseException e) {
+      date = runDate == null ? LocalDate.now(ZoneOffset.UTC) : LocalDate.parse(runDate);
+    } catch (DateTimeParseException e) {
       throw usage("--run-date must be a date like 2026-11-26, not '" + runDate + "'");
     }
-    IncrementalJob.NewModelScope scope;
-    try {
-      scope = IncrementalJob.NewModelScope.valueOf(newModelScope.toUpperCase(java.util.Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw usage("--new-model-scope must be all, failed or none, not '" + newModelScope + "'");
-    }
-    return new IncrementalJob.Settings(date, maxAttempts, scope, java.time.Duration.ofSeconds(lockTtlSeconds));
-  }
-
-  /** A relative model path that is not under the current directory is looked up under POSTER_GENRES_HOME. */
-  static String resolveModel(String model) {
-    if (model.contains("://") || Path.of(model).isAbsolute() || Files.exists(Path.of(model))) {
-      return model;
-    }
-    String home = System.getenv(PosterGenres.HOME_ENV);
-    if (home != null) {
-      Path underHome = Path.of(home).resolve(model);
-      if (Files.exists(underHome)) return underHome.toString();
-    }
-    return model;
+    return new IncrementalJob.Settings(date, maxAttempts, newModelScope, Duration.ofSeconds(lockTtlSeconds));
   }
 
   private SparkSession session() {
@@ -224,6 +195,6 @@ public final class LabelCommand implements Callable<Integer> {
   }
 
   private static PosterGenresException usage(String message) {
-    return new PosterGenresException(ExitCode.USAGE, message);
+    return new PosterGenresException(Failure.USAGE, message);
   }
 }

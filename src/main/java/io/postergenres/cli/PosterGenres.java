@@ -1,7 +1,7 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.model.ModelException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = PosterGenres.Version.class,
     description = "Labels movie posters with their genres using a TensorFlow model, on Spark.",
-    subcommands = {LabelCommand.class, TrainCommand.class, ServeCommand.class, BenchCommand.class, EvaluateCommand.class, ConvertCommand.class,
+    subcommands = {LabelCommand.class, TrainCommand.class, ServeCommand.class, BenchCommand.class, EvaluateCommand.class, ConvertCommand.class, ServeLoadCommand.class,
       CommandLine.HelpCommand.class})
 public final class PosterGenres {
   /** Environment variable naming the defaults file. */
@@ -58,7 +58,7 @@ public final class PosterGenres {
     if (explicit != null && !explicit.isBlank()) {
       Path p = Path.of(explicit);
       if (!Files.isRegularFile(p)) {
-        throw new PosterGenresException(ExitCode.USAGE, CONF_ENV + " names " + p + ", which is not a file");
+        throw new PosterGenresException(Failure.USAGE, CONF_ENV + " names " + p + ", which is not a file");
       }
       return p;
     }
@@ -72,7 +72,7 @@ public final class PosterGenres {
     try (InputStream in = Files.newInputStream(file)) {
       props.load(in);
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.USAGE, "cannot read defaults file " + file + ": " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.USAGE, "cannot read defaults file " + file + ": " + e.getMessage(), e);
     }
     return props;
   }
@@ -81,7 +81,7 @@ public final class PosterGenres {
   private static int handle(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
     if (e instanceof PosterGenresException p) {
       cmd.getErr().println(cmd.getColorScheme().errorText("poster-genres: " + p.getMessage()));
-      return p.exitCode().code();
+      return ExitCode.of(p.failure()).code();
     }
     if (e instanceof ModelException m) {
       cmd.getErr().println(cmd.getColorScheme().errorText("poster-genres: " + m.getMessage()));

@@ -1,9 +1,9 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import io.postergenres.job.RunSetup;
 import io.postergenres.model.ModelCache;
-import io.postergenres.model.ModelException;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.PosterModel;
 import io.postergenres.serve.PosterServer;
@@ -27,9 +27,7 @@ import picocli.CommandLine.Option;
 public final class ServeCommand implements Callable<Integer> {
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble",
-      description = "Model directory (SavedModel + model.json). Default: ${DEFAULT-VALUE}.")
-  String model;
+  @Mixin ModelOption model;
 
   @Option(names = "--host", defaultValue = "127.0.0.1",
       description = "Address to listen on; 0.0.0.0 for every interface. Default: ${DEFAULT-VALUE}.")
@@ -50,17 +48,13 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Largest upload; bigger gets 413. Default: ${DEFAULT-VALUE}.")
   long maxBodyBytes;
 
-  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "50000000",
-      description = "Largest width x height decoded; bigger gets 413. Default: ${DEFAULT-VALUE}.")
-  long maxPixels;
+  @Mixin SharedOptions.MaxPixels maxPixels;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
       description = "Request threads (decode in parallel); 0: twice the cores. Default: ${DEFAULT-VALUE}.")
   int threads;
 
-  @Option(names = "--bf16", defaultValue = "false",
-      description = "Run the model's float ops in bfloat16 where oneDNN can (AVX512_BF16/AMX CPUs): faster, scores differ by up to about 0.01. Default: ${DEFAULT-VALUE}.")
-  boolean bf16;
+  @Mixin SharedOptions.Bf16 bf16;
 
   @Override
   public Integer call() throws IOException, InterruptedException {
@@ -68,18 +62,12 @@ public final class ServeCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) throw usage("--port must be between 0 and 65535, got " + port);
     if (maxBatch < 1) throw usage("--max-batch must be at least 1, got " + maxBatch);
     if (maxWaitMs < 0) throw usage("--max-wait-ms must be 0 or more, got " + maxWaitMs);
-    if (maxBodyBytes < 1 || maxPixels < 1) throw usage("--max-body-bytes and --max-pixels must be positive");
+    if (maxBodyBytes < 1 || maxPixels.maxPixels < 1) throw usage("--max-body-bytes and --max-pixels must be positive");
     if (threads < 0) throw usage("--threads must be 0 (automatic) or more, got " + threads);
-    int cores = Runtime.getRuntime().availableProcessors();
-    ModelPackage pkg;
-    try {
-      pkg = ModelPackage.read(LabelCommand.resolveModel(model), new Configuration());
-    } catch (ModelException e) {
-      throw new PosterGenresException(ExitCode.MODEL, e.getMessage(), e);
-    }
-    PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(cores, 2, bf16), () -> {});
-    PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels, maxBatch,
-        Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * cores, 30_000);
+    ModelPackage pkg = RunSetup.readModel(model.resolved(), new Configuration());
+    PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0, bf16.bf16).resolved(), () -> {});
+    PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels.maxPixels, maxBatch,
+        Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * ModelCache.Settings.allCores(), 30_000);
     PosterServer server = new PosterServer(loaded, settings).start();
     System.out.printf("poster-genres: serving %s %s on http://%s:%d/ (Ctrl-C stops)%n",
         pkg.spec().name(), pkg.spec().version(), host, server.port());
@@ -93,6 +81,6 @@ public final class ServeCommand implements Callable<Integer> {
   }
 
   private static PosterGenresException usage(String message) {
-    return new PosterGenresException(ExitCode.USAGE, message);
+    return new PosterGenresException(Failure.USAGE, message);
   }
 }

@@ -1,7 +1,7 @@
 package io.postergenres.cli;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.train.Architecture;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.PosterCnn;
@@ -10,11 +10,15 @@ import io.postergenres.train.Trainer;
 import io.postergenres.train.pretrained.BackboneTrainer;
 import io.postergenres.train.pretrained.CrossValidatedTrainer;
 import io.postergenres.train.pretrained.KerasBackbone;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -79,7 +83,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Option(names = "--feature-layers", paramLabel = "LAYER[,LAYER...]", split = ",",
       description = {"--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input;",
           "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10)."})
-  List<String> featureLayers = new java.util.ArrayList<>();
+  List<String> featureLayers = new ArrayList<>();
 
   @Option(names = "--feature-cache", paramLabel = "DIR",
       description = "--arch pretrained: keep extracted features in DIR and reuse them when nothing they depend on changed (quick head experiments).")
@@ -176,7 +180,7 @@ public final class TrainCommand implements Callable<Integer> {
 
   static final class Architectures implements Iterable<String> {
     @Override
-    public java.util.Iterator<String> iterator() {
+    public Iterator<String> iterator() {
       return ARCHITECTURES.iterator();
     }
   }
@@ -188,10 +192,10 @@ public final class TrainCommand implements Callable<Integer> {
     checkOutput();
     CcuDataset.Loaded data = load();
     if (data.examples().size() < 4) {
-      throw new PosterGenresException(ExitCode.INPUT, data.source() + " gives only " + data.examples().size()
+      throw new PosterGenresException(Failure.INPUT, data.source() + " gives only " + data.examples().size()
           + " labelled posters with a readable file; training needs more (" + data.stats().toMap() + ")");
     }
-    PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+    PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
     Trainer.Outcome outcome;
     try {
       int[] hw = inputSize();
@@ -225,10 +229,10 @@ public final class TrainCommand implements Callable<Integer> {
         throw usage("--arch " + arch + " needs --backbone DIR: the nsfwjs package's model folder, e.g. "
             + "node_modules/nsfwjs/dist/models/mobilenet_v2 after 'npm install nsfwjs@4.4.0'");
       }
-      if (!java.nio.file.Files.isDirectory(backbone)) throw new PosterGenresException(ExitCode.INPUT, "--backbone " + backbone + " is not a directory");
+      if (!Files.isDirectory(backbone)) throw new PosterGenresException(Failure.INPUT, "--backbone " + backbone + " is not a directory");
       if (hidden < 0) throw usage("--hidden must be 0 (linear head) or more, got " + hidden);
       if (ensembleWith != null && !Files.isRegularFile(ensembleWith.resolve("model.json"))) {
-        throw new PosterGenresException(ExitCode.INPUT, "--ensemble-with " + ensembleWith + " is not a model directory (no model.json)");
+        throw new PosterGenresException(Failure.INPUT, "--ensemble-with " + ensembleWith + " is not a model directory (no model.json)");
       }
       if (folds == 1 || folds < 0) throw usage("--folds must be 0 (one validation split) or 2 or more, got " + folds);
       if (folds > 0 && ensembleWith != null) {
@@ -270,12 +274,12 @@ public final class TrainCommand implements Callable<Integer> {
 
   private void checkOutput() throws IOException {
     if (Files.isRegularFile(output)) {
-      throw new PosterGenresException(ExitCode.INPUT, "--output " + output + " is a file; it must be a directory (new or empty)");
+      throw new PosterGenresException(Failure.INPUT, "--output " + output + " is a file; it must be a directory (new or empty)");
     }
     if (Files.isDirectory(output) && !overwrite) {
       try (Stream<Path> files = Files.list(output)) {
         if (files.findAny().isPresent()) {
-          throw new PosterGenresException(ExitCode.INPUT, "--output " + output
+          throw new PosterGenresException(Failure.INPUT, "--output " + output
               + " is not empty; pass --overwrite to replace the model in it, or choose a new directory");
         }
       }
@@ -285,13 +289,13 @@ public final class TrainCommand implements Callable<Integer> {
   private CcuDataset.Loaded load() {
     try {
       if (input.dataset != null) {
-        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(ExitCode.INPUT, "--dataset " + input.dataset + " is not a directory");
+        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(Failure.INPUT, "--dataset " + input.dataset + " is not a directory");
         return CcuDataset.readCcu(input.dataset);
       }
-      if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(ExitCode.INPUT, "--manifest " + input.manifest + " is not a file");
+      if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(Failure.INPUT, "--manifest " + input.manifest + " is not a file");
       return CcuDataset.readManifest(input.manifest);
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, "cannot read the training data: " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot read the training data: " + e.getMessage(), e);
     }
   }
 
@@ -309,6 +313,6 @@ public final class TrainCommand implements Callable<Integer> {
   }
 
   private static PosterGenresException usage(String message) {
-    return new PosterGenresException(ExitCode.USAGE, message);
+    return new PosterGenresException(Failure.USAGE, message);
   }
 }

@@ -1,7 +1,7 @@
 package io.postergenres.convert;
 
 import com.google.protobuf.ByteString;
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
@@ -12,13 +12,19 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tensorflow.proto.AttrValue;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.GraphDef;
@@ -38,6 +44,7 @@ import org.tensorflow.proto.TensorShapeProto;
  * scalars) stay float32.
  */
 public final class Fp16Converter {
+  private static final Logger LOG = LoggerFactory.getLogger(Fp16Converter.class);
   public static final int DEFAULT_MIN_ELEMENTS = 64;
   static final String SUFFIX = "/fp16";
 
@@ -205,7 +212,7 @@ public final class Fp16Converter {
    * other file copied. The result is checked as the labelling job checks a model.
    */
   public static DirResult convertDir(Path src, Path dst, int minElements) throws IOException {
-    ModelPackage in = ModelPackage.read(src.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
+    ModelPackage in = ModelPackage.read(src.toAbsolutePath().toString(), new Configuration());
     ModelSpec spec = in.spec();
     Converted c = convert(Files.readAllBytes(src.resolve("saved_model.pb")), minElements);
     Files.createDirectories(dst);
@@ -220,7 +227,7 @@ public final class Fp16Converter {
         Files.createDirectories(target);
       } else if (!rel.toString().equals("saved_model.pb") && !rel.toString().equals(ModelSpec.FILE_NAME)
           && !rel.toString().equals("evaluation.json")) { // an evaluation describes the source model, not this one
-        Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
       }
     }
     Files.write(dst.resolve("saved_model.pb"), c.savedModel());
@@ -239,7 +246,8 @@ public final class Fp16Converter {
     ModelSpec out = new ModelSpec(spec.name(), spec.version() + "-fp16", spec.inputHeight(), spec.inputWidth(), spec.genres(),
         spec.thresholds(), spec.minGenres(), spec.maxGenres(), source);
     Files.write(dst.resolve(ModelSpec.FILE_NAME), out.toJson());
-    ModelPackage check = ModelPackage.read(dst.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
+    ModelPackage check = ModelPackage.read(dst.toAbsolutePath().toString(), new Configuration());
+    LOG.info("Wrote {} ({} float constants as fp16, {} kept float32)", dst, c.stats().constsConverted(), c.stats().constsKept());
     return new DirResult(dst, out, c.stats(), in.sizeBytes(), check.sizeBytes());
   }
 
@@ -286,7 +294,7 @@ public final class Fp16Converter {
         for (int i = 0; i < k; i++) {
           int[] ta = top(sa, i * g, g, 3);
           int[] tb = top(sb, i * g, g, 3);
-          if (java.util.Arrays.equals(sortedCopy(ta), sortedCopy(tb))) top3++;
+          if (Arrays.equals(sortedCopy(ta), sortedCopy(tb))) top3++;
           if (ta[0] == tb[0]) top1++;
           if (rules.assign(sa, i * g).equals(rules.assign(sb, i * g))) same++;
           for (int j = 0; j < g; j++) {
@@ -304,7 +312,7 @@ public final class Fp16Converter {
   private static int[] top(float[] s, int offset, int g, int k) {
     Integer[] order = new Integer[g];
     for (int j = 0; j < g; j++) order[j] = j;
-    java.util.Arrays.sort(order, (p, q) -> Float.compare(s[offset + q], s[offset + p]));
+    Arrays.sort(order, (p, q) -> Float.compare(s[offset + q], s[offset + p]));
     int[] out = new int[Math.min(k, g)];
     for (int j = 0; j < out.length; j++) out[j] = order[j];
     return out;
@@ -312,7 +320,7 @@ public final class Fp16Converter {
 
   private static int[] sortedCopy(int[] a) {
     int[] c = a.clone();
-    java.util.Arrays.sort(c);
+    Arrays.sort(c);
     return c;
   }
 
@@ -345,7 +353,7 @@ public final class Fp16Converter {
   public static List<Path> imagesUnder(Path dir) throws IOException {
     try (Stream<Path> walk = Files.walk(dir)) {
       return walk.filter(Files::isRegularFile)
-          .filter(p -> p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).matches(".*\\.(jpe?g|png|gif|bmp)"))
+          .filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png|gif|bmp)"))
           .sorted()
           .toList();
     }

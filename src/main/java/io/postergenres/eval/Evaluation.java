@@ -57,7 +57,13 @@ public final class Evaluation {
    */
   public static Evaluation compute(float[] scores, float[] labels, List<String> genres, float[] thresholds, int minGenres,
       int maxGenres, float[] priorFrequency) {
-    GenreRules rules = new GenreRules(genres, thresholds, minGenres, maxGenres);
+    return compute(scores, labels, genres, thresholds, minGenres, maxGenres, GenreRules.Ranking.SCORE, priorFrequency);
+  }
+
+  /** As above, with the model's ranking of genres for the max-genres cut (model.json's rank_by). */
+  public static Evaluation compute(float[] scores, float[] labels, List<String> genres, float[] thresholds, int minGenres,
+      int maxGenres, GenreRules.Ranking ranking, float[] priorFrequency) {
+    GenreRules rules = new GenreRules(genres, thresholds, minGenres, maxGenres, ranking);
     int g = genres.size();
     if (scores.length != labels.length || scores.length % g != 0) {
       throw new IllegalArgumentException("scores (" + scores.length + ") and labels (" + labels.length + ") must both be n x " + g);

@@ -1,11 +1,13 @@
 package io.postergenres.eval;
 
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
+import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
 import io.postergenres.train.CcuDataset;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,10 +19,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.hadoop.conf.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Scores labelled posters with a model directory and evaluates it ({@link Evaluation}): picks the
@@ -29,6 +35,7 @@ import java.util.concurrent.Future;
  * PosterModel}, and works out the frequency prior from the training posters.
  */
 public final class Evaluator {
+  private static final Logger LOG = LoggerFactory.getLogger(Evaluator.class);
   public static final String VALIDATION_LIST = "validation.txt";
 
   /** Settings. {@code split} is "validation" or "all"; threads 0 means all cores. */
@@ -54,7 +61,7 @@ public final class Evaluator {
         StringBuilder b = new StringBuilder();
         String path = scored.get(i).path().toString();
         b.append(path.contains(",") || path.contains("\"") ? '"' + path.replace("\"", "\"\"") + '"' : path).append(',');
-        b.append(String.join("|", new java.util.TreeSet<>(scored.get(i).genres())));
+        b.append(String.join("|", new TreeSet<>(scored.get(i).genres())));
         for (int j = 0; j < g; j++) b.append(',').append(String.format(Locale.ROOT, "%.6f", scores[i * g + j]));
         lines.add(b.toString());
       }
@@ -69,13 +76,14 @@ public final class Evaluator {
 
   public static Result run(CcuDataset.Loaded data, Path datasetRoot, Options opt) throws IOException {
     long start = System.nanoTime();
-    ModelPackage pkg = ModelPackage.read(opt.modelDir().toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
+    ModelPackage pkg = ModelPackage.read(opt.modelDir().toAbsolutePath().toString(), new Configuration());
     ModelSpec spec = pkg.spec();
     Selection sel = select(data, datasetRoot, opt);
+    LOG.info("Evaluating {} {} on {} posters ({})", spec.name(), spec.version(), sel.evaluate().size(), sel.description());
     if (sel.evaluate().isEmpty()) throw new IOException("no labelled posters to evaluate (" + sel.description() + ")");
     List<String> genres = spec.genres();
     int g = genres.size();
-    int threads = opt.threads() > 0 ? opt.threads() : Runtime.getRuntime().availableProcessors();
+    int threads = ModelCache.Settings.orAllCores(opt.threads());
 
     // ---- score ----
     Preprocessor pre = new Preprocessor(spec.inputHeight(), spec.inputWidth(), opt.maxPixels());
@@ -124,7 +132,7 @@ public final class Evaluator {
     if (scored.isEmpty()) throw new IOException("none of the " + sel.evaluate().size() + " posters could be read; first: " + unreadable.get(0));
 
     // ---- labels in the model's genre order ----
-    Set<String> unknown = new java.util.TreeSet<>();
+    Set<String> unknown = new TreeSet<>();
     float[] labels = labels(scored, genres, unknown);
 
     // ---- prior frequencies ----
@@ -152,7 +160,8 @@ public final class Evaluator {
       priorSource = "the evaluated posters themselves (in-sample: no training counts known)";
     }
 
-    Evaluation ev = Evaluation.compute(scores, labels, genres, spec.thresholdArray(), spec.minGenres(), spec.maxGenres(), prior);
+    Evaluation ev = Evaluation.compute(scores, labels, genres, spec.thresholdArray(), spec.minGenres(), spec.maxGenres(), spec.ranking(),
+        prior);
     double seconds = (System.nanoTime() - start) / 1e9;
 
     Map<String, Object> report = new LinkedHashMap<>();
@@ -190,6 +199,7 @@ public final class Evaluator {
     report.putAll(ev.toMap());
     report.put("seconds", Math.round(seconds * 10) / 10.0);
     report.put("threads", threads);
+    LOG.info("Scored {} posters ({} unreadable) in {} s", scored.size(), unreadable.size(), report.get("seconds"));
     return new Result(ev, report, List.copyOf(scored), scores, genres);
   }
 
@@ -227,7 +237,7 @@ public final class Evaluator {
     }
     Path list = opt.modelDir().resolve(VALIDATION_LIST);
     if (!Files.isRegularFile(list)) {
-      throw new java.io.FileNotFoundException(list + " does not exist: the model has no list of held-out posters; use --split all");
+      throw new FileNotFoundException(list + " does not exist: the model has no list of held-out posters; use --split all");
     }
     List<String> lines = Files.readAllLines(list, StandardCharsets.UTF_8);
     Path commentRoot = null;

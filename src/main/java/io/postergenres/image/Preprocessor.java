@@ -1,5 +1,9 @@
 package io.postergenres.image;
 
+import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
+import io.postergenres.errors.ErrorKind;
+import io.postergenres.errors.PosterException;
+import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -44,7 +48,7 @@ public final class Preprocessor {
     // context class loader, which differs between spark-submit, executors and tests.
     ImageIO.setUseCache(false);
     IIORegistry.getDefaultInstance()
-        .registerServiceProvider(new com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi());
+        .registerServiceProvider(new JPEGImageReaderSpi());
   }
 
   private final int height;
@@ -222,7 +226,7 @@ public final class Preprocessor {
     try {
       g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
       g.setRenderingHint(RenderingHints.KEY_RENDERING, RenderingHints.VALUE_RENDER_QUALITY);
-      g.setColor(java.awt.Color.WHITE);
+      g.setColor(Color.WHITE);
       g.fillRect(0, 0, width, height);
       g.drawImage(src, 0, 0, width, height, null);
     } finally {

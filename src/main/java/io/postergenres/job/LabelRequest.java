@@ -11,7 +11,7 @@ import java.util.Map;
  * @param output where the Parquet labels go
  * @param model model directory on any Hadoop file system
  * @param glob file-name glob kept from the inputs, matched case-insensitively
- * @param mode {@code error}, {@code overwrite} or {@code append} when the output exists
+ * @param mode what to do when the output exists
  * @param partitions Spark partitions to label in; 0 picks from the number of files
  * @param maxFailureRatio fraction of failed posters above which the run reports failure
  * @param thresholds per-genre threshold overrides
@@ -23,7 +23,7 @@ public record LabelRequest(
     String output,
     String model,
     String glob,
-    String mode,
+    WriteMode mode,
     int partitions,
     double maxFailureRatio,
     Map<String, Double> thresholds,

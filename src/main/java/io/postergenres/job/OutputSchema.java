@@ -1,5 +1,6 @@
 package io.postergenres.job;
 
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
@@ -52,7 +53,7 @@ public final class OutputSchema {
                 "when the labels were copied from an identical file (same sha256) that was renamed: its old path"),
           });
 
-  private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable, String doc) {
+  private static StructField field(String name, DataType type, boolean nullable, String doc) {
     Metadata meta = new MetadataBuilder().putString("comment", doc).build();
     return new StructField(name, type, nullable, meta);
   }

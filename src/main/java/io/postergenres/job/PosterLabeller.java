@@ -1,7 +1,7 @@
 package io.postergenres.job;
 
-import io.postergenres.image.ErrorKind;
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.ErrorKind;
+import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelCache;
@@ -12,20 +12,26 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.LongAccumulator;
+import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * Executor side of the job: turns a partition of listed files ({@code path, modificationTime,
@@ -47,24 +53,9 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
   private final LabelOptions options;
   private final String runId;
   private final LongAccumulator modelLoads;
-  private final Broadcast<Map<String, Reusable>> reusable;
-
-  /**
-   * Labels from an earlier run that a file with the same content may take instead of running the
-   * model (a rename): keyed by sha256, all from the current model version.
-   */
-  public record Reusable(String path, String[] genres, Map<String, Float> scores) implements java.io.Serializable {}
 
   public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
       Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads) {
-    this(model, fingerprint, spec, hadoopConf, options, runId, modelLoads, null);
-  }
-
-  /** @param reusable labels to reuse by sha256, or null for none */
-  public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
-      Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads,
-      Broadcast<Map<String, Reusable>> reusable) {
-    this.reusable = reusable;
     this.model = model;
     this.fingerprint = fingerprint;
     this.spec = spec;
@@ -83,7 +74,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
 
   @Override
   public Iterator<Row> call(Iterator<Row> files) {
-    org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+    TaskContext task = TaskContext.get();
     boolean failThisAttempt = task != null && task.partitionId() == 0 && task.attemptNumber() == 0
         && Boolean.getBoolean(FAIL_FIRST_ATTEMPT);
     if (failThisAttempt) {
@@ -100,17 +91,12 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       };
     }
     if (!files.hasNext()) {
-      return java.util.Collections.emptyIterator(); // no model load for an empty partition
+      return Collections.emptyIterator(); // no model load for an empty partition
     }
-    ModelCache.Settings threads = resolve(options.threads());
+    // 0 means "this executor's cores": one intra-op pool shared by all concurrent tasks' runs.
+    ModelCache.Settings threads = options.threads().resolved();
     PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, () -> modelLoads.add(1));
     return new Batches(files, loaded);
-  }
-
-  private static ModelCache.Settings resolve(ModelCache.Settings t) {
-    // 0 means "this executor's cores": one intra-op pool shared by all concurrent tasks' runs.
-    int cores = Runtime.getRuntime().availableProcessors();
-    return new ModelCache.Settings(t.intraOp() > 0 ? t.intraOp() : cores, t.interOp() > 0 ? t.interOp() : 2, t.bf16());
   }
 
   /** One input file as listed, with the tries an earlier run already made on it. */
@@ -121,7 +107,6 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     final Listed[] files;
     final String[] digests;
     final PosterException[] errors;
-    final Reusable[] reused;
     final int[] slot; // index into pixels for posters to score, -1 otherwise
     final float[] pixels;
     int n;
@@ -131,7 +116,6 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       files = new Listed[capacity];
       digests = new String[capacity];
       errors = new PosterException[capacity];
-      reused = new Reusable[capacity];
       slot = new int[capacity];
       this.pixels = pixels;
     }
@@ -153,9 +137,9 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     private int nextBuffer;
     private final ArrayDeque<Row> ready = new ArrayDeque<>();
     private final MessageDigest sha256;
-    private final Map<String, Reusable> reuse;
-    private final java.util.concurrent.ExecutorService decoder;
-    private java.util.concurrent.Future<Prepared> pending;
+    private final OutputRows rows = new OutputRows(spec.name(), spec.version(), runId);
+    private final ExecutorService decoder;
+    private Future<Prepared> pending;
 
     Batches(Iterator<Row> input, PosterModel poster) {
       this.input = input;
@@ -165,21 +149,20 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       this.rules = GenreRules.of(spec);
       int floats = options.batchSize() * preprocessor.floatsPerImage();
       this.buffers = options.decodeAhead() ? new float[][] {new float[floats], new float[floats]} : new float[][] {new float[floats]};
-      this.reuse = reusable == null ? null : reusable.value();
       try {
         this.sha256 = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
       if (options.decodeAhead()) {
-        decoder = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+        decoder = Executors.newSingleThreadExecutor(r -> {
           Thread t = new Thread(r, "poster-genres-decode");
           t.setDaemon(true);
           return t;
         });
-        org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+        TaskContext task = TaskContext.get();
         if (task != null) {
-          task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) ctx -> decoder.shutdownNow());
+          task.addTaskCompletionListener((TaskCompletionListener) ctx -> decoder.shutdownNow());
         }
       } else {
         decoder = null;
@@ -203,7 +186,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
 
     /** Takes the next batch's listing rows from Spark's iterator (on the task thread). */
     private List<Listed> pull() {
-      List<Listed> batch = new java.util.ArrayList<>(options.batchSize());
+      List<Listed> batch = new ArrayList<>(options.batchSize());
       while (batch.size() < options.batchSize() && input.hasNext()) {
         Row r = input.next();
         int prior = r.size() > 3 && !r.isNullAt(3) ? r.getInt(3) : 0;
@@ -223,7 +206,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted while decoding posters", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           throw new IllegalStateException("decoding posters failed", e.getCause());
         }
         pending = input.hasNext() ? submit(pull()) : null; // decode the next batch while this one is scored
@@ -231,7 +214,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       emit(current);
     }
 
-    private java.util.concurrent.Future<Prepared> submit(List<Listed> batch) {
+    private Future<Prepared> submit(List<Listed> batch) {
       float[] pixels = buffers[nextBuffer];
       nextBuffer = (nextBuffer + 1) % buffers.length;
       return decoder.submit(() -> prepare(batch, pixels));
@@ -247,11 +230,6 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
         try {
           byte[] bytes = reader.read(f.path(), f.length() == null ? -1 : f.length());
           b.digests[i] = HexFormat.of().formatHex(sha256.digest(bytes));
-          Reusable same = reuse == null ? null : reuse.get(b.digests[i]);
-          if (same != null) {
-            b.reused[i] = same;
-            continue;
-          }
           preprocessor.preprocessInto(bytes, pixels, b.good * preprocessor.floatsPerImage());
           b.slot[i] = b.good++;
         } catch (PosterException e) {
@@ -269,9 +247,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       Timestamp now = new Timestamp(System.currentTimeMillis());
       int g = rules.genres().size();
       for (int i = 0; i < b.n; i++) {
-        if (b.reused[i] != null) {
-          ready.add(reusedRow(b.files[i], b.digests[i], b.reused[i], now));
-        } else if (b.slot[i] >= 0 && b.errors[i] == null) {
+        if (b.slot[i] >= 0 && b.errors[i] == null) {
           ready.add(labelled(b.files[i], b.digests[i], scores, b.slot[i] * g, now));
         } else {
           ready.add(failed(b.files[i], b.digests[i], b.errors[i], now));
@@ -307,20 +283,12 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       Map<String, Float> byGenre = new LinkedHashMap<>();
       List<String> all = rules.genres();
       for (int j = 0; j < all.size(); j++) byGenre.put(all.get(j), scores[offset + j]);
-      return RowFactory.create(f.path(), f.modificationTime(), f.length(), digest,
-          genres.toArray(new String[0]), CollectionConverters.asScala(byGenre),
-          spec.name(), spec.version(), runId, now, null, null, f.priorAttempts() + 1, null);
-    }
-
-    private Row reusedRow(Listed f, String digest, Reusable from, Timestamp now) {
-      return RowFactory.create(f.path(), f.modificationTime(), f.length(), digest,
-          from.genres(), CollectionConverters.asScala(from.scores()),
-          spec.name(), spec.version(), runId, now, null, null, 1, from.path());
+      return rows.labelled(f.path(), f.modificationTime(), f.length(), digest, genres.toArray(new String[0]), byGenre,
+          f.priorAttempts() + 1, now);
     }
 
     private Row failed(Listed f, String digest, PosterException e, Timestamp now) {
-      return RowFactory.create(f.path(), f.modificationTime(), f.length(), digest, null, null,
-          spec.name(), spec.version(), runId, now, e.kind().columnValue(), e.getMessage(), f.priorAttempts() + 1, null);
+      return rows.failed(f.path(), f.modificationTime(), f.length(), digest, e, f.priorAttempts() + 1, now);
     }
   }
 }

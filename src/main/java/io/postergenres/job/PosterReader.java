@@ -1,7 +1,7 @@
 package io.postergenres.job;
 
-import io.postergenres.image.ErrorKind;
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.ErrorKind;
+import io.postergenres.errors.PosterException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,17 +14,17 @@ import org.apache.hadoop.fs.Path;
  * reading them. Missing files and I/O failures become {@link PosterException}s, so a file deleted
  * after listing is an error row, not a failed task. Thread-safe (Hadoop caches the file systems).
  */
-final class PosterReader {
+public final class PosterReader {
   private final Configuration conf;
   private final long maxFileBytes;
 
-  PosterReader(Configuration conf, long maxFileBytes) {
+  public PosterReader(Configuration conf, long maxFileBytes) {
     this.conf = conf;
     this.maxFileBytes = maxFileBytes;
   }
 
   /** @param listedLength size when listed, or -1 if unknown */
-  byte[] read(String pathString, long listedLength) throws PosterException {
+  public byte[] read(String pathString, long listedLength) throws PosterException {
     if (listedLength > maxFileBytes) {
       throw tooLarge(listedLength);
     }

@@ -91,7 +91,7 @@ public record RunSummary(
   }
 
   /** {@code s3a://key:secret@bucket/x} becomes {@code s3a://bucket/x}. */
-  static String redact(String uri) {
+  public static String redact(String uri) {
     return uri.replaceFirst("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", "$1");
   }
 }

@@ -1,9 +1,11 @@
 package io.postergenres.model;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -30,9 +32,31 @@ public final class ModelCache {
    * bfloat16 (grappler's auto mixed precision; fast on CPUs with AVX512_BF16 or AMX, scores
    * differ in the third decimal).
    */
-  public record Settings(int intraOp, int interOp, boolean bf16) implements java.io.Serializable {
+  public record Settings(int intraOp, int interOp, boolean bf16) implements Serializable {
+    /** Inter-op threads when 0 (automatic) is asked for. */
+    public static final int AUTO_INTER_OP = 2;
+
     public Settings(int intraOp, int interOp) {
       this(intraOp, interOp, false);
+    }
+
+    /**
+     * The settings with "0 means automatic" resolved on the machine that loads the model: intra-op
+     * threads its cores (one intra-op pool shared by all concurrent runs), inter-op {@value
+     * #AUTO_INTER_OP}. The one place "automatic" thread counts are decided.
+     */
+    public Settings resolved() {
+      return new Settings(orAllCores(intraOp), interOp > 0 ? interOp : AUTO_INTER_OP, bf16);
+    }
+
+    /** {@code threads}, or this machine's processor count when it is 0 (automatic). */
+    public static int orAllCores(int threads) {
+      return threads > 0 ? threads : allCores();
+    }
+
+    /** This machine's processor count. */
+    public static int allCores() {
+      return Runtime.getRuntime().availableProcessors();
     }
   }
 
@@ -84,7 +108,7 @@ public final class ModelCache {
 
   private static void deleteQuietly(Path dir) {
     try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
       LOG.debug("could not delete {}", dir, e);
     }

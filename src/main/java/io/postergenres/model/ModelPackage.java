@@ -1,5 +1,6 @@
 package io.postergenres.model;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
@@ -17,6 +18,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.hadoop.io.IOUtils;
 
 /**
  * A model directory as bytes: what the driver broadcasts so that executors never need to reach the
@@ -54,7 +56,7 @@ public final class ModelPackage implements Serializable {
       FileStatus status;
       try {
         status = fs.getFileStatus(root);
-      } catch (java.io.FileNotFoundException e) {
+      } catch (FileNotFoundException e) {
         throw new ModelException("model directory " + dir + " does not exist; pass --model with a model directory");
       }
       if (!status.isDirectory()) {
@@ -72,7 +74,7 @@ public final class ModelPackage implements Serializable {
         }
         byte[] bytes = new byte[(int) f.getLen()];
         try (InputStream in = fs.open(f.getPath())) {
-          org.apache.hadoop.io.IOUtils.readFully(in, bytes, 0, bytes.length);
+          IOUtils.readFully(in, bytes, 0, bytes.length);
         }
         files.add(new Entry(rel, bytes));
       }

@@ -2,12 +2,14 @@ package io.postergenres.model;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,8 +53,8 @@ public record ModelSpec(
 
   public ModelSpec {
     genres = genres == null ? null : List.copyOf(genres);
-    thresholds = thresholds == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(thresholds));
-    source = source == null ? null : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(source));
+    thresholds = thresholds == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(thresholds));
+    source = source == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(source));
   }
 
   /** Parses and validates model.json text; {@code where} names the file in messages. */
@@ -61,7 +63,7 @@ public record ModelSpec(
     try {
       spec = JSON.readValue(json, ModelSpec.class);
     } catch (IOException e) {
-      throw new ModelException(where + " is not valid model.json: " + (e instanceof com.fasterxml.jackson.core.JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
+      throw new ModelException(where + " is not valid model.json: " + (e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage()), e);
     }
     List<String> problems = spec.problems();
     if (!problems.isEmpty()) {

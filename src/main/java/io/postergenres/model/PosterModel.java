@@ -1,6 +1,7 @@
 package io.postergenres.model;
 
 import java.nio.file.Path;
+import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -8,6 +9,7 @@ import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.RewriterConfig;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -56,7 +58,7 @@ public final class PosterModel implements AutoCloseable {
     builder.getGpuOptionsBuilder().setAllowGrowth(true);
     if (bf16) {
       builder.getGraphOptionsBuilder().getRewriteOptionsBuilder()
-          .setAutoMixedPrecisionOnednnBfloat16(org.tensorflow.proto.RewriterConfig.Toggle.ON);
+          .setAutoMixedPrecisionOnednnBfloat16(RewriterConfig.Toggle.ON);
     }
     ConfigProto config = builder.build();
     SavedModelBundle bundle;
@@ -79,7 +81,7 @@ public final class PosterModel implements AutoCloseable {
   }
 
   /** The loaded graph, for inspection (FLOP counting); owned by this model. */
-  public org.tensorflow.Graph graph() {
+  public Graph graph() {
     return bundle.graph();
   }
 

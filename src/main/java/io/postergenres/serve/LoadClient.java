@@ -20,32 +20,32 @@ import java.util.stream.Stream;
  * loop for a fixed time (and at most a fixed number of requests), then it prints throughput and
  * latency percentiles as one JSON line. Only for loopback targets.
  *
- * <p>Usage: {@code LoadClient URL POSTER_DIR CLIENTS SECONDS [MAX_REQUESTS]}
+ * <p>Run by {@code scripts/serve-load-test} through the hidden command {@code poster-genres serve-load
+ * URL POSTER_DIR CLIENTS SECONDS [MAX_REQUESTS]}.
  */
 public final class LoadClient {
   private LoadClient() {}
 
-  public static void main(String[] args) throws Exception {
-    if (args.length < 4) {
-      System.err.println("usage: LoadClient URL POSTER_DIR CLIENTS SECONDS [MAX_REQUESTS]");
-      System.exit(2);
-    }
-    URI url = URI.create(args[0]);
+  /** Whether {@code url} points at this machine: the only targets the client takes. */
+  public static boolean isLoopback(URI url) {
     String host = url.getHost();
-    if (!(host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"))) {
-      System.err.println("LoadClient only targets loopback addresses, not " + host);
-      System.exit(2);
-    }
+    return host != null && (host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]") || host.equals("::1"));
+  }
+
+  /**
+   * Posts the {@code .jpg} posters under {@code posterDir} to {@code url} from {@code clients}
+   * threads for {@code seconds} (at most {@code maxRequests} requests) and returns the JSON line.
+   */
+  public static String run(URI url, Path posterDir, int clients, long seconds, long maxRequests)
+      throws IOException, InterruptedException {
+    if (!isLoopback(url)) throw new IllegalArgumentException("LoadClient only targets loopback addresses, not " + url.getHost());
     List<byte[]> posters = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(Path.of(args[1]))) {
+    try (Stream<Path> files = Files.walk(posterDir)) {
       for (Path p : files.filter(Files::isRegularFile).filter(p -> p.toString().toLowerCase(Locale.ROOT).endsWith(".jpg")).limit(200).toList()) {
         posters.add(Files.readAllBytes(p));
       }
     }
-    if (posters.isEmpty()) throw new IOException("no .jpg posters under " + args[1]);
-    int clients = Integer.parseInt(args[2]);
-    long seconds = Long.parseLong(args[3]);
-    long maxRequests = args.length > 4 ? Long.parseLong(args[4]) : 100_000;
+    if (posters.isEmpty()) throw new IOException("no .jpg posters under " + posterDir);
 
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     long deadline = System.nanoTime() + seconds * 1_000_000_000L;
@@ -86,7 +86,7 @@ public final class LoadClient {
     }
     long[] sorted = all.stream().mapToLong(Long::longValue).toArray();
     Arrays.sort(sorted);
-    System.out.printf(Locale.ROOT,
+    return String.format(Locale.ROOT,
         "{\"clients\": %d, \"seconds\": %.1f, \"requests\": %d, \"failed\": %d, \"requests_per_second\": %.1f, \"p50_ms\": %.1f, \"p99_ms\": %.1f}%n",
         clients, elapsed, sorted.length, failures.get(), sorted.length / elapsed, pct(sorted, 0.50), pct(sorted, 0.99));
   }

@@ -1,7 +1,7 @@
 package io.postergenres.train;
 
+import io.postergenres.errors.PosterException;
 import io.postergenres.metrics.Metrics;
-import io.postergenres.image.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;

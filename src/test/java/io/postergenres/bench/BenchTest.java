@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.TestImages;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.TestModels;
@@ -93,7 +93,7 @@ class BenchTest {
     PosterGenresException e = assertThrows(PosterGenresException.class, () ->
         new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work2"), other.toString(), 1),
             new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run());
-    assertEquals(ExitCode.USAGE, e.exitCode());
+    assertEquals(Failure.USAGE, e.failure());
     assertTrue(e.getMessage().contains("--compare-model"), e.getMessage());
     assertTrue(!Files.exists(dir.resolve("work2").resolve("posters")), "refused before any poster was copied");
     io.postergenres.model.ModelException missing = assertThrows(io.postergenres.model.ModelException.class, () ->

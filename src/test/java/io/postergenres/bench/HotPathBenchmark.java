@@ -1,6 +1,6 @@
 package io.postergenres.bench;
 
-import io.postergenres.image.PosterException;
+import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.image.TestImages;
 import io.postergenres.model.GenreRules;

@@ -2,8 +2,8 @@ package io.postergenres.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.postergenres.ExitCode;
 import io.postergenres.image.TestImages;
+import io.postergenres.job.WriteMode;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
 import java.io.PrintWriter;
@@ -149,22 +149,22 @@ class LabelCommandTest {
     Path conf = tmp.resolve("defaults.properties");
     Files.writeString(conf, "label.batch-size = 7\nlabel.mode = append\n");
     LabelCommand builtIn = parse("label", "--input", "a", "--output", "b");
-    assertEquals(32, builtIn.batchSize);
-    assertEquals("error", builtIn.mode);
+    assertEquals(32, builtIn.batchSize.batchSize);
+    assertEquals(WriteMode.ERROR, builtIn.mode);
     System.setProperty("poster-genres.conf", conf.toString());
     LabelCommand fromFile = parse("label", "--input", "a", "--output", "b");
-    assertEquals(7, fromFile.batchSize);
-    assertEquals("append", fromFile.mode);
+    assertEquals(7, fromFile.batchSize.batchSize);
+    assertEquals(WriteMode.APPEND, fromFile.mode);
     LabelCommand fromCli = parse("label", "--input", "a", "--output", "b", "--batch-size", "9");
-    assertEquals(9, fromCli.batchSize);
-    assertEquals("append", fromCli.mode);
+    assertEquals(9, fromCli.batchSize.batchSize);
+    assertEquals(WriteMode.APPEND, fromCli.mode);
   }
 
   @Test
   void shippedDefaultsFileIsReadable() throws Exception {
     System.setProperty("poster-genres.conf", Path.of("conf/poster-genres.properties").toAbsolutePath().toString());
     LabelCommand c = parse("label", "--input", "a", "--output", "b");
-    assertEquals("models/ensemble", c.model);
+    assertEquals("models/ensemble", c.model.model);
     assertEquals(0.1, c.maxFailureRatio, 1e-9);
   }
 

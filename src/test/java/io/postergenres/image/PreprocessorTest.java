@@ -2,6 +2,8 @@ package io.postergenres.image;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.postergenres.errors.ErrorKind;
+import io.postergenres.errors.PosterException;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import org.junit.jupiter.api.Test;

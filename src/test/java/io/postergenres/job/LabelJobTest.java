@@ -2,7 +2,7 @@ package io.postergenres.job;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.postergenres.image.ErrorKind;
+import io.postergenres.errors.ErrorKind;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
@@ -12,8 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,7 +34,7 @@ class LabelJobTest extends SparkTestBase {
 
   private static LabelRequest request(Path input, Path output, int partitions, int batchSize) {
     return new LabelRequest(List.of(input.toString()), output.toString(), modelDir.toString(),
-        "*.{jpg,jpeg,png,gif,bmp}", "error", partitions, 0.5, Map.of(), null, null,
+        "*.{jpg,jpeg,png,gif,bmp}", WriteMode.ERROR, partitions, 0.5, Map.of(), null, null,
         new LabelOptions(batchSize, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
   }
 
@@ -131,17 +131,17 @@ class LabelJobTest extends SparkTestBase {
 
   @Test
   void caseInsensitiveGlob() {
-    assertEquals("*.{[jJ][pP][gG],[pP][nN][gG]}", LabelJob.caseInsensitiveGlob("*.{jpg,png}"));
-    assertEquals("[a-z]*.[jJ][pP][eE][gG]", LabelJob.caseInsensitiveGlob("[a-z]*.jpeg"));
-    assertEquals("poster_1?.[bB][mM][pP]", LabelJob.caseInsensitiveGlob("poster_1?.bmp").replace("[pP][oO][sS][tT][eE][rR]", "poster"));
+    assertEquals("*.{[jJ][pP][gG],[pP][nN][gG]}", Listing.caseInsensitiveGlob("*.{jpg,png}"));
+    assertEquals("[a-z]*.[jJ][pP][eE][gG]", Listing.caseInsensitiveGlob("[a-z]*.jpeg"));
+    assertEquals("poster_1?.[bB][mM][pP]", Listing.caseInsensitiveGlob("poster_1?.bmp").replace("[pP][oO][sS][tT][eE][rR]", "poster"));
   }
 
   @Test
   void executorCoresFromMaster() {
-    assertEquals(3, LabelJob.executorCores("local[3]", scala.Option.empty()));
-    assertEquals(1, LabelJob.executorCores("local", scala.Option.empty()));
-    assertEquals(Runtime.getRuntime().availableProcessors(), LabelJob.executorCores("local[*]", scala.Option.empty()));
-    assertEquals(4, LabelJob.executorCores("spark://h:7077", scala.Option.apply("4")));
-    assertEquals(0, LabelJob.executorCores("yarn", scala.Option.empty()));
+    assertEquals(3, RunSetup.executorCores("local[3]", scala.Option.empty()));
+    assertEquals(1, RunSetup.executorCores("local", scala.Option.empty()));
+    assertEquals(Runtime.getRuntime().availableProcessors(), RunSetup.executorCores("local[*]", scala.Option.empty()));
+    assertEquals(4, RunSetup.executorCores("spark://h:7077", scala.Option.apply("4")));
+    assertEquals(0, RunSetup.executorCores("yarn", scala.Option.empty()));
   }
 }

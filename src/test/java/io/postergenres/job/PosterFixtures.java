@@ -1,6 +1,6 @@
 package io.postergenres.job;
 
-import io.postergenres.image.ErrorKind;
+import io.postergenres.errors.ErrorKind;
 import io.postergenres.image.TestImages;
 import java.awt.Color;
 import java.io.IOException;

@@ -303,7 +303,7 @@ public final class BackboneTrainer {
         logits = tf.math.add(tf.math.mul(logits, tf.constant(1f - ensemble.weight())), tf.math.mul(other, tf.constant(ensemble.weight())));
       }
       Operand<TFloat32> scores = tf.withName("scores").math.sigmoid(logits);
-      flops = io.postergenres.bench.FlopCounter.flopsPerExample(graph);
+      flops = io.postergenres.model.FlopCounter.flopsPerExample(graph);
       try (Session session = new Session(graph, tfConfig)) {
         Signature signature = Signature.builder().key(ModelContract.SIGNATURE).input("image", image).output("scores", scores).build();
         SavedModelBundle.exporter(outDir.toString()).withTags(ModelContract.TAG)

@@ -11,7 +11,7 @@ import io.postergenres.metrics.RuleCalibration;
 import io.postergenres.train.Trainer;
 import io.postergenres.train.TrainingCharts;
 import io.postergenres.train.TrainingLog;
-import io.postergenres.bench.FlopCounter;
+import io.postergenres.model.FlopCounter;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;

@@ -1,4 +1,4 @@
-package io.postergenres.image;
+package io.postergenres.errors;
 
 import java.util.Locale;
 

@@ -1,4 +1,4 @@
-package io.postergenres.cluster;
+package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 

@@ -1,4 +1,6 @@
-package io.postergenres;
+package io.postergenres.cli;
+
+import io.postergenres.errors.Failure;
 
 /** Process exit codes, each distinct so that a scheduler can act on them. Documented in the README. */
 public enum ExitCode {
@@ -25,5 +27,15 @@ public enum ExitCode {
 
   public int code() {
     return code;
+  }
+
+  /** The exit code of a failure the engine reports. */
+  public static ExitCode of(Failure failure) {
+    return switch (failure) {
+      case USAGE -> USAGE;
+      case INPUT -> INPUT;
+      case MODEL -> MODEL;
+      case LOCK_HELD -> LOCK_HELD;
+    };
   }
 }

@@ -1,11 +1,11 @@
-package io.postergenres.eval;
+package io.postergenres.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.postergenres.ExitCode;
+import io.postergenres.cli.ExitCode;
 import io.postergenres.cli.PosterGenres;
 import io.postergenres.model.TestModels;
 import java.awt.Color;

@@ -1,13 +1,14 @@
-package io.postergenres.nightly;
+package io.postergenres.job.incremental;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -56,7 +57,7 @@ public final class RunLock implements AutoCloseable {
   }
 
   /**
-   * Takes the lock of {@code outputDir} or fails with {@link ExitCode#LOCK_HELD} naming the holder.
+   * Takes the lock of {@code outputDir} or fails with {@link Failure#LOCK_HELD} naming the holder.
    */
   public static RunLock acquire(String outputDir, String runId, Duration ttl, Configuration conf) {
     Path path = new Path(outputDir, "_lock");
@@ -71,7 +72,7 @@ public final class RunLock implements AutoCloseable {
           JsonNode holder = read(fs, path);
           Instant expires = holder == null ? Instant.EPOCH : Instant.parse(holder.path("expires_at").asText(Instant.EPOCH.toString()));
           if (Instant.now().isBefore(expires)) {
-            throw new PosterGenresException(ExitCode.LOCK_HELD,
+            throw new PosterGenresException(Failure.LOCK_HELD,
                 "another run (" + holder.path("run_id").asText("?") + " on " + holder.path("host").asText("?")
                     + ", started " + holder.path("started_at").asText("?") + ") holds " + path
                     + " until " + expires + "; wait for it, or delete the lock file if you are sure it is dead");
@@ -81,9 +82,9 @@ public final class RunLock implements AutoCloseable {
           fs.delete(path, false);
         }
       }
-      throw new PosterGenresException(ExitCode.LOCK_HELD, "another run took the lock " + path + " at the same moment");
+      throw new PosterGenresException(Failure.LOCK_HELD, "another run took the lock " + path + " at the same moment");
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, "cannot create the lock " + path + ": " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot create the lock " + path + ": " + e.getMessage(), e);
     }
   }
 
@@ -110,7 +111,7 @@ public final class RunLock implements AutoCloseable {
 
   private static String hostName() {
     try {
-      return java.net.InetAddress.getLocalHost().getHostName();
+      return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {
       return "unknown";
     }

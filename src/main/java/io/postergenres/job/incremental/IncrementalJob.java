@@ -1,15 +1,24 @@
-package io.postergenres.job;
+package io.postergenres.job.incremental;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.when;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import io.postergenres.job.HadoopConf;
+import io.postergenres.job.LabelRequest;
+import io.postergenres.job.Listing;
+import io.postergenres.job.OutputRows;
+import io.postergenres.job.OutputSchema;
+import io.postergenres.job.PosterLabeller;
+import io.postergenres.job.RunReport;
+import io.postergenres.job.RunSetup;
+import io.postergenres.job.RunSummary;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
-import io.postergenres.nightly.RunLock;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -35,7 +44,6 @@ import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.util.LongAccumulator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * {@code label --incremental}: the nightly run over a growing catalogue. Labels only what is new
@@ -64,8 +72,8 @@ public final class IncrementalJob {
   /** Incremental settings on top of a {@link LabelRequest}. */
   public record Settings(LocalDate runDate, int maxAttempts, NewModelScope newModelScope, Duration lockTtl) {
     public Settings {
-      if (maxAttempts < 1) throw new PosterGenresException(ExitCode.USAGE, "--max-attempts must be at least 1, got " + maxAttempts);
-      if (lockTtl.isNegative() || lockTtl.isZero()) throw new PosterGenresException(ExitCode.USAGE, "--lock-ttl must be positive");
+      if (maxAttempts < 1) throw new PosterGenresException(Failure.USAGE, "--max-attempts must be at least 1, got " + maxAttempts);
+      if (lockTtl.isNegative() || lockTtl.isZero()) throw new PosterGenresException(Failure.USAGE, "--lock-ttl must be positive");
     }
   }
 
@@ -73,31 +81,27 @@ public final class IncrementalJob {
   static final String CURRENT = "current";
   static final String STAGING = "_staging";
   static final String RUN_DATE = "run_date";
-  /** Most vanished posters whose labels are offered for reuse (they are broadcast to executors). */
-  static final int MAX_REUSABLE = 1_000_000;
 
   private final SparkSession spark;
-  private final LabelJob plain;
 
   public IncrementalJob(SparkSession spark) {
     this.spark = spark;
-    this.plain = new LabelJob(spark);
   }
 
   public RunSummary run(LabelRequest request, Settings settings) {
     Instant started = Instant.now();
     long t0 = System.nanoTime();
-    String runId = LabelJob.newRunId(started);
+    String runId = RunSetup.newRunId(started);
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    LabelJob.checkInputsExist(request.inputs(), hadoop);
-    ModelPackage pkg = LabelJob.readModel(request.model(), hadoop);
-    ModelSpec spec = LabelJob.applyOverrides(pkg.spec(), request);
+    RunSetup.checkInputsExist(request.inputs(), hadoop);
+    ModelPackage pkg = RunSetup.readModel(request.model(), hadoop);
+    ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     String out = request.output();
     try (RunLock lock = RunLock.acquire(out, runId, settings.lockTtl(), hadoop)) {
       cleanStaging(out, hadoop);
       return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0);
     } catch (IOException e) {
-      throw new PosterGenresException(ExitCode.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
     }
   }
 
@@ -110,11 +114,11 @@ public final class IncrementalJob {
 
     // 1. What exists now: the scan, plus files it skips (empty ones, ones deleted since listing).
     long tList = System.nanoTime();
-    Dataset<Row> scan = plain.list(request.inputs(), request.glob());
-    String[] listed = LabelJob.asScanPaths(scan.inputFiles());
+    Dataset<Row> scan = Listing.list(spark, request.inputs(), request.glob());
+    String[] listed = Listing.asScanPaths(scan.inputFiles());
     Dataset<Row> leftovers = spark.createDataset(Arrays.asList(listed), Encoders.STRING())
         .except(scan.select(col("path")).as(Encoders.STRING()))
-        .map(new LabelJob.StatFile(conf), Encoders.row(LabelJob.LISTING_SCHEMA));
+        .map(new Listing.StatFile(conf), Encoders.row(Listing.SCHEMA));
     Dataset<Row> listing = scan.unionByName(leftovers).persist();
     double listSeconds = (System.nanoTime() - tList) / 1e9;
 
@@ -127,28 +131,39 @@ public final class IncrementalJob {
     for (String d : List.of("new", "changed", "new_model", "retry", "unchanged", "given_up")) decisions.put(d, 0L);
     for (Row r : plan.groupBy("decision").count().collectAsList()) decisions.put(r.getString(0), r.getLong(1));
 
-    // 4. Labels a renamed file may reuse: labelled rows of the current model whose path is gone.
-    Dataset<Row> vanished = ledger.join(listing, ledger.col(OutputSchema.PATH).equalTo(listing.col("path")), "left_anti");
-    long deleted = vanished.count();
-    Broadcast<Map<String, PosterLabeller.Reusable>> reusable = jsc.broadcast(reusableLabels(vanished, spec));
-
-    // 5. Label what needs it, into staging.
     Dataset<Row> todo = plan.where(col("decision").isin("new", "changed", "new_model", "retry"))
         .select("path", "modificationTime", "length", "prior_attempts");
     long todoCount = decisions.get("new") + decisions.get("changed") + decisions.get("new_model") + decisions.get("retry");
-    int partitions = request.partitions() > 0 ? request.partitions() : plain.autoPartitionsAtLeastCores(todoCount);
+
+    // 4. Posters with the content of a labelled poster whose path is gone (a rename) take its labels.
+    Dataset<Row> vanished = ledger.join(listing, ledger.col(OutputSchema.PATH).equalTo(listing.col("path")), "left_anti");
+    long deleted = vanished.count();
+    Dataset<Row> reusing = deleted == 0 ? null : ContentReuse.reusedRows(todo, vanished, spec,
+        new OutputRows(spec.name(), spec.version(), runId), conf, request.options().maxFileBytes()).persist();
+    Dataset<Row> toLabel = todo;
+    if (reusing != null) {
+      spark.sparkContext().setJobDescription("poster-genres: find renamed posters by content");
+      long n = reusing.count();
+      if (n > 0) LOG.info("{} posters have the content of a labelled poster that is gone; they reuse its labels", n);
+      toLabel = todo.join(reusing.select(col(OutputSchema.PATH).as("_reused")), col("path").equalTo(col("_reused")), "left_anti");
+    }
+
+    // 5. Label what needs it, into staging.
+    int partitions = RunSetup.partitions(spark, request.partitions(), todoCount);
     Broadcast<ModelPackage> model = jsc.broadcast(pkg); // executors fetch it only if they load
     LongAccumulator loads = spark.sparkContext().longAccumulator("poster-genres.model.loads");
     PosterLabeller labeller = new PosterLabeller(model, pkg.fingerprint(), spec, conf,
-        plain.withExecutorThreads(request.options()), runId, loads, reusable);
+        RunSetup.withExecutorThreads(spark, request.options()), runId, loads);
     Path staging = new Path(new Path(out, STAGING), runId);
     Path stagedPartition = new Path(staging, RUN_DATE + "=" + date);
     spark.sparkContext().setJobDescription("poster-genres: label " + todoCount + " new or changed posters");
     long tLabel = System.nanoTime();
-    todo.repartition(partitions, col("path"))
-        .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA))
+    Dataset<Row> byModel = toLabel.repartition(partitions, col("path"))
+        .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA));
+    (reusing == null ? byModel : byModel.union(reusing))
         .write().mode(SaveMode.ErrorIfExists).parquet(stagedPartition.toString());
     double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
+    if (reusing != null) reusing.unpersist();
 
     Map<String, Long> byKind = new HashMap<>();
     long reused = 0;
@@ -188,11 +203,10 @@ public final class IncrementalJob {
         labelSeconds > 0 ? todoCount / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
         request.maxFailureRatio(), exceeded, incremental);
     summary.write(out, hadoop);
-    Path report = io.postergenres.nightly.RunReport.write(out, summary,
+    Path report = RunReport.write(out, summary,
         spark.read().parquet(partition.toString()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
     LOG.info("Run report: {}", RunSummary.redact(report.toString()));
     model.destroy();
-    reusable.destroy();
     conf.destroy();
     return summary;
   }
@@ -217,8 +231,8 @@ public final class IncrementalJob {
       case NONE -> lit(false);
     };
     Column decision =
-        when(org.apache.spark.sql.functions.not(known), lit("new"))
-            .when(org.apache.spark.sql.functions.not(sameFile), lit("changed"))
+        when(not(known), lit("new"))
+            .when(not(sameFile), lit("changed"))
             .when(newModel, lit("new_model"))
             .when(failed.and(col("l." + OutputSchema.ATTEMPTS).lt(settings.maxAttempts())), lit("retry"))
             .when(failed, lit("given_up"))
@@ -255,28 +269,6 @@ public final class IncrementalJob {
     String labels = new Path(out, LABELS).toString();
     Dataset<Row> all = spark.read().option("basePath", labels).parquet(labels).withColumn(RUN_DATE, col(RUN_DATE).cast("string"));
     return latest(all).join(listing.select(col("path").as("_p")), col(OutputSchema.PATH).equalTo(col("_p")), "left_semi");
-  }
-
-  private static Map<String, PosterLabeller.Reusable> reusableLabels(Dataset<Row> vanished, ModelSpec spec) {
-    Map<String, PosterLabeller.Reusable> out = new HashMap<>();
-    Dataset<Row> candidates = vanished.where(col(OutputSchema.ERROR_KIND).isNull()
-            .and(col(OutputSchema.MODEL_NAME).equalTo(spec.name()))
-            .and(col(OutputSchema.MODEL_VERSION).equalTo(spec.version()))
-            .and(col(OutputSchema.SHA256).isNotNull()))
-        .select(OutputSchema.SHA256, OutputSchema.PATH, OutputSchema.GENRES, OutputSchema.SCORES);
-    List<Row> rows = candidates.limit(MAX_REUSABLE + 1).collectAsList();
-    if (rows.size() > MAX_REUSABLE) {
-      LOG.warn("More than {} labelled posters are gone since the last run (a reorganised catalogue?); "
-          + "not reusing labels by content this run, every new path is labelled by the model", MAX_REUSABLE);
-      return out;
-    }
-    for (Row r : rows) {
-      List<String> genres = r.getList(2);
-      Map<String, Float> scores = CollectionConverters.asJava(r.<scala.collection.Map<String, Float>>getAs(3));
-      out.put(r.getString(0), new PosterLabeller.Reusable(r.getString(1), genres.toArray(new String[0]), new HashMap<>(scores)));
-    }
-    if (!out.isEmpty()) LOG.info("{} labelled posters are gone from the inputs; a file with the same content reuses their labels", out.size());
-    return out;
   }
 
   /**

@@ -1,4 +1,4 @@
-package io.postergenres.cluster;
+package io.postergenres.it;
 
 import java.io.File;
 import java.io.IOException;

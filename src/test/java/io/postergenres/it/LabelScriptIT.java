@@ -1,4 +1,4 @@
-package io.postergenres;
+package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

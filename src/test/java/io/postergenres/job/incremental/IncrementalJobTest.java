@@ -1,14 +1,19 @@
-package io.postergenres.job;
+package io.postergenres.job.incremental;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import io.postergenres.ExitCode;
-import io.postergenres.PosterGenresException;
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.TestImages;
+import io.postergenres.job.LabelOptions;
+import io.postergenres.job.LabelRequest;
+import io.postergenres.job.RunSummary;
+import io.postergenres.job.SparkTestBase;
+import io.postergenres.job.WriteMode;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.TestModels;
-import io.postergenres.nightly.RunLock;
 import java.awt.Color;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -18,7 +23,9 @@ import java.time.LocalDate;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,13 +51,13 @@ class IncrementalJobTest extends SparkTestBase {
 
   static RunSummary run(Path in, Path out, LocalDate date, int maxAttempts) {
     LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), model.toString(),
-        "*.{jpg,jpeg,png,gif,bmp}", "error", 3, 1.0, Map.of(), null, null,
+        "*.{jpg,jpeg,png,gif,bmp}", WriteMode.ERROR, 3, 1.0, Map.of(), null, null,
         new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     return new IncrementalJob(spark).run(request, new IncrementalJob.Settings(date, maxAttempts, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
   }
 
   static Map<String, Row> byName(List<Row> rows) {
-    return rows.stream().collect(Collectors.toMap(r -> Path.of(java.net.URI.create(r.<String>getAs("path")).getPath()).getFileName().toString(), r -> r));
+    return rows.stream().collect(Collectors.toMap(r -> Path.of(URI.create(r.<String>getAs("path")).getPath()).getFileName().toString(), r -> r));
   }
 
   static List<Row> partition(Path out, LocalDate date) {
@@ -98,7 +105,7 @@ class IncrementalJobTest extends SparkTestBase {
     assertTrue(report.contains("<td class=n>6 <span"), "day 1's figures beside day 2's: " + report);
 
     Map<String, Row> now = byName(current(out));
-    assertEquals(java.util.Set.of("a0.jpg", "a1.jpg", "a4.jpg", "a5.jpg", "moved.jpg", "new0.jpg", "new1.jpg", "new2.jpg"), now.keySet());
+    assertEquals(Set.of("a0.jpg", "a1.jpg", "a4.jpg", "a5.jpg", "moved.jpg", "new0.jpg", "new1.jpg", "new2.jpg"), now.keySet());
     assertEquals(d2.get("a1.jpg").<Object>getAs("sha256"), now.get("a1.jpg").<Object>getAs("sha256"), "current has the changed file's new labels");
 
     // Re-running day 2 reproduces it: same posters, same labels, no duplicates.
@@ -146,9 +153,9 @@ class IncrementalJobTest extends SparkTestBase {
     Path in = tmp.resolve("lock-in");
     Path out = tmp.resolve("lock-out");
     poster(in.resolve("p.jpg"), 50);
-    try (RunLock held = RunLock.acquire(out.toString(), "other-run", Duration.ofMinutes(5), new org.apache.hadoop.conf.Configuration())) {
+    try (RunLock held = RunLock.acquire(out.toString(), "other-run", Duration.ofMinutes(5), new Configuration())) {
       PosterGenresException e = assertThrows(PosterGenresException.class, () -> run(in, out, DAY1, 3));
-      assertEquals(ExitCode.LOCK_HELD, e.exitCode());
+      assertEquals(Failure.LOCK_HELD, e.failure());
       assertTrue(e.getMessage().contains("other-run"), e.getMessage());
     }
     // A run that died: its lock expired long ago, and it left half-written staging files.
@@ -172,7 +179,7 @@ class IncrementalJobTest extends SparkTestBase {
     run(in, out, DAY1, 3);
     Path newer = TestModels.write(tmp.resolve("model-v2"), 32, 24, 14);
     LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), newer.toString(),
-        "*.jpg", "error", 2, 1.0, Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
+        "*.jpg", WriteMode.ERROR, 2, 1.0, Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     RunSummary s = new IncrementalJob(spark).run(request,
         new IncrementalJob.Settings(DAY2, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
     assertEquals(3L, s.incremental().get("new_model"));

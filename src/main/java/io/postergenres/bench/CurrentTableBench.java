@@ -1,4 +1,4 @@
-package io.postergenres.nightly;
+package io.postergenres.bench;
 
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
@@ -9,8 +9,9 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 
 import io.postergenres.job.OutputSchema;
-import java.nio.file.Files;
+import java.io.PrintStream;
 import java.nio.file.Path;
+import java.sql.Timestamp;
 import java.util.Locale;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -23,17 +24,14 @@ import org.apache.spark.sql.expressions.Window;
  * measuring both: N posters labelled on day 1 and 1% new or changed on each of the next 29 days.
  * Prints the cost a run pays to rebuild the table and what a reader's query costs each way.
  *
- * <p>Usage: {@code CurrentTableBench [N]} (default 1000000), local[2].
+ * <p>Run by {@code CurrentTableBenchTest} on a small catalogue; {@code -Dbench.current-table.posters=1000000}
+ * measures the size the README quotes (on the test's local[2] session).
  */
 public final class CurrentTableBench {
   private CurrentTableBench() {}
 
-  public static void main(String[] args) throws Exception {
-    long n = args.length > 0 ? Long.parseLong(args[0]) : 1_000_000;
-    SparkSession spark = SparkSession.builder().master("local[2]").appName("current-table-bench")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8").getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
-    Path dir = Files.createTempDirectory("current-table-bench");
+  /** Measures a catalogue of {@code n} posters, writing under {@code dir} and the figures to {@code out}. */
+  public static void run(SparkSession spark, long n, Path dir, PrintStream out) {
     String labels = dir.resolve("labels").toString();
     String[] genres = {"Drama", "Comedy", "Action", "Romance", "Crime", "Thriller", "Horror", "Family"};
     for (int day = 1; day <= 30; day++) {
@@ -43,7 +41,7 @@ public final class CurrentTableBench {
               format_string("s3a://catalogue/posters/%08d.jpg", col("id")).as(OutputSchema.PATH),
               array(element_at(lit(genres), col("id").mod(8).plus(1).cast("int")),
                   element_at(lit(genres), col("id").plus(3).mod(8).plus(1).cast("int"))).as(OutputSchema.GENRES),
-              lit(java.sql.Timestamp.valueOf(String.format(Locale.ROOT, "2026-11-%02d 02:00:00", Math.min(day, 28)))).as(OutputSchema.LABELLED_AT),
+              lit(Timestamp.valueOf(String.format(Locale.ROOT, "2026-11-%02d 02:00:00", Math.min(day, 28)))).as(OutputSchema.LABELLED_AT),
               lit(String.format(Locale.ROOT, "2026-%02d-%02d", 10 + (day > 28 ? 1 : 0), day > 28 ? day - 28 : day)).as("run_date"))
           .write().mode(SaveMode.Append).partitionBy("run_date").parquet(labels);
     }
@@ -60,10 +58,9 @@ public final class CurrentTableBench {
     double viaPartitions = time(() -> latest.select(explode(col(OutputSchema.GENRES)).as("g")).groupBy("g").count().collectAsList());
     double lookupTable = time(() -> spark.read().parquet(current).where(col(OutputSchema.PATH).equalTo("s3a://catalogue/posters/00004242.jpg")).collectAsList());
     double lookupPartitions = time(() -> latest.where(col(OutputSchema.PATH).equalTo("s3a://catalogue/posters/00004242.jpg")).collectAsList());
-    System.out.printf(Locale.ROOT, "posters=%d rows_in_partitions=%d rebuild_current_s=%.1f%n", n, all.count(), rebuild);
-    System.out.printf(Locale.ROOT, "genre counts: current table %.2f s, query over partitions %.2f s%n", viaTable, viaPartitions);
-    System.out.printf(Locale.ROOT, "one poster's labels: current table %.2f s, query over partitions %.2f s%n", lookupTable, lookupPartitions);
-    spark.stop();
+    out.printf(Locale.ROOT, "posters=%d rows_in_partitions=%d rebuild_current_s=%.1f%n", n, all.count(), rebuild);
+    out.printf(Locale.ROOT, "genre counts: current table %.2f s, query over partitions %.2f s%n", viaTable, viaPartitions);
+    out.printf(Locale.ROOT, "one poster's labels: current table %.2f s, query over partitions %.2f s%n", lookupTable, lookupPartitions);
   }
 
   private static double time(Runnable r) {

@@ -1,4 +1,4 @@
-package io.postergenres.bench;
+package io.postergenres.model;
 
 import java.util.Iterator;
 import org.tensorflow.Graph;

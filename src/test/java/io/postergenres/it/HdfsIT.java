@@ -1,4 +1,4 @@
-package io.postergenres.cluster;
+package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -7,6 +7,7 @@ import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
+import io.postergenres.job.WriteMode;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
@@ -68,7 +69,7 @@ class HdfsIT {
     fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(model.toUri()), new org.apache.hadoop.fs.Path("/models/test"));
 
     LabelRequest request = new LabelRequest(List.of(hdfs + "/catalogue/posters"), hdfs + "/labels", hdfs + "/models/test",
-        "*.jpg", "error", 0, 1.0, Map.of(), null, null,
+        "*.jpg", WriteMode.ERROR, 0, 1.0, Map.of(), null, null,
         new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     RunSummary summary = new LabelJob(spark).run(request);
     assertEquals(8, summary.filesListed());

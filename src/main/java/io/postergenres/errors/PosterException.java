@@ -1,4 +1,4 @@
-package io.postergenres.image;
+package io.postergenres.errors;
 
 /** A poster that cannot be labelled, with the kind of failure and a reason a person can act on. */
 public final class PosterException extends Exception {

@@ -1,10 +1,12 @@
-package io.postergenres.train;
+package io.postergenres.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.postergenres.ExitCode;
+import io.postergenres.cli.ExitCode;
 import io.postergenres.cli.PosterGenres;
+import io.postergenres.train.Trainer;
+import io.postergenres.train.TrainerTest;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -79,9 +81,9 @@ class TrainCommandTest {
   }
 
   private static Trainer.Config configOf(String... args) throws Exception {
-    io.postergenres.cli.TrainCommand command = new io.postergenres.cli.TrainCommand();
+    TrainCommand command = new TrainCommand();
     new CommandLine(command).parseArgs(args);
-    java.lang.reflect.Method m = io.postergenres.cli.TrainCommand.class.getDeclaredMethod("config");
+    java.lang.reflect.Method m = TrainCommand.class.getDeclaredMethod("config");
     m.setAccessible(true);
     return (Trainer.Config) m.invoke(command);
   }

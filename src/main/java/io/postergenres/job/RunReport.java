@@ -1,10 +1,8 @@
-package io.postergenres.nightly;
+package io.postergenres.job;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.explode;
 
-import io.postergenres.job.OutputSchema;
-import io.postergenres.job.RunSummary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

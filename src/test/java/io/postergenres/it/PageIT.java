@@ -1,4 +1,4 @@
-package io.postergenres.serve;
+package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -9,6 +9,7 @@ import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.PosterModel;
 import io.postergenres.model.TestModels;
+import io.postergenres.serve.PosterServer;
 import java.awt.Color;
 import java.nio.file.Files;
 import java.nio.file.Path;

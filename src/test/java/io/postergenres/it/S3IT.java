@@ -1,4 +1,4 @@
-package io.postergenres.cluster;
+package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -7,6 +7,7 @@ import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
+import io.postergenres.job.WriteMode;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
@@ -124,7 +125,7 @@ class S3IT {
     upload(s3, model, "s3a://catalogue/models/test");
 
     LabelRequest request = new LabelRequest(List.of("s3a://catalogue/posters"), "s3a://catalogue/labels", "s3a://catalogue/models/test",
-        "*.jpg", "error", 0, 1.0, Map.of(), null, null,
+        "*.jpg", WriteMode.ERROR, 0, 1.0, Map.of(), null, null,
         new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     RunSummary summary = new LabelJob(spark).run(request);
     assertEquals(6, summary.filesListed());

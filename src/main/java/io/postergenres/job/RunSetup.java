@@ -1,0 +1,153 @@
+package io.postergenres.job;
+
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelException;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.ModelSpec;
+import java.io.IOException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Option;
+
+/**
+ * What every run does before it lists a file, for the plain and the incremental job alike: its id,
+ * the checks of inputs, output and model (failing early, with a message that says what to change),
+ * the model.json overrides, and the partition and thread counts picked for "0 = automatic".
+ * Driver-only.
+ */
+public final class RunSetup {
+  private static final Logger LOG = LoggerFactory.getLogger(RunSetup.class);
+  /** Posters per partition when --partitions is 0. */
+  static final int POSTERS_PER_PARTITION = 500;
+  private static final Pattern LOCAL_MASTER = Pattern.compile("local(?:-cluster)?\\[([0-9*]+)(?:,.*)?\\]");
+
+  private RunSetup() {}
+
+  public static String newRunId(Instant started) {
+    String time = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC).format(started);
+    return time + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  public static void checkInputsExist(List<String> inputs, Configuration conf) {
+    if (inputs.isEmpty()) {
+      throw new PosterGenresException(Failure.USAGE, "no input given; pass --input with a file, directory or glob");
+    }
+    for (String input : inputs) {
+      Path p = new Path(input);
+      try {
+        FileSystem fs = p.getFileSystem(conf);
+        FileStatus[] matches = fs.globStatus(p);
+        if (matches == null || matches.length == 0) {
+          throw new PosterGenresException(Failure.INPUT,
+              "input " + RunSummary.redact(input) + " does not exist (nor does anything match it as a glob); check --input");
+        }
+      } catch (IOException e) {
+        throw new PosterGenresException(Failure.INPUT, "cannot list input " + RunSummary.redact(input) + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  public static void checkOutput(String output, WriteMode mode, Configuration conf) {
+    if (mode != WriteMode.ERROR) return;
+    Path p = new Path(output);
+    try {
+      if (p.getFileSystem(conf).exists(p)) {
+        throw new PosterGenresException(Failure.INPUT, "output " + RunSummary.redact(output)
+            + " already exists; choose a new --output, or pass --mode overwrite (replace it) or --mode append (add to it)");
+      }
+    } catch (IOException e) {
+      throw new PosterGenresException(Failure.INPUT, "cannot check output " + RunSummary.redact(output) + ": " + e.getMessage(), e);
+    }
+  }
+
+  public static ModelPackage readModel(String dir, Configuration conf) {
+    try {
+      return ModelPackage.read(dir, conf);
+    } catch (ModelException e) {
+      throw new PosterGenresException(Failure.MODEL, e.getMessage(), e);
+    }
+  }
+
+  public static ModelSpec applyOverrides(ModelSpec spec, LabelRequest request) {
+    ModelSpec out = spec;
+    if (!request.thresholds().isEmpty()) {
+      Map<String, Double> t = new LinkedHashMap<>(spec.thresholds());
+      for (Map.Entry<String, Double> e : request.thresholds().entrySet()) {
+        if (!t.containsKey(e.getKey())) {
+          throw new PosterGenresException(Failure.USAGE, "--threshold names genre '" + e.getKey()
+              + "', which model " + spec.name() + " does not know; its genres are " + spec.genres());
+        }
+        t.put(e.getKey(), e.getValue());
+      }
+      out = out.withThresholds(t);
+    }
+    if (request.minGenres() != null || request.maxGenres() != null) {
+      out = out.withGenreBounds(
+          request.minGenres() != null ? request.minGenres() : spec.minGenres(),
+          request.maxGenres() != null ? request.maxGenres() : spec.maxGenres());
+    }
+    List<String> problems = out.problems();
+    if (!problems.isEmpty()) {
+      throw new PosterGenresException(Failure.USAGE, "the threshold or genre-count options are invalid: " + String.join("; ", problems));
+    }
+    return out;
+  }
+
+  /**
+   * Fills in automatic thread counts where the driver knows an executor's cores (local[N], or
+   * spark.executor.cores), so that an executor given 4 cores of a 64-core node does not start
+   * 64 TensorFlow threads. Otherwise executors use their own processor count.
+   */
+  public static LabelOptions withExecutorThreads(SparkSession spark, LabelOptions options) {
+    ModelCache.Settings t = options.threads();
+    if (t.intraOp() > 0) return options;
+    int cores = executorCores(spark.sparkContext().master(), spark.conf().getOption("spark.executor.cores"));
+    if (cores <= 0) return options;
+    LOG.info("TensorFlow intra-op threads per executor: {} (its cores)", cores);
+    return new LabelOptions(options.batchSize(), options.maxPixels(), options.maxFileBytes(),
+        new ModelCache.Settings(cores, t.interOp(), t.bf16()), options.decodeAhead());
+  }
+
+  /** Cores of one executor from the master URL and spark.executor.cores, or 0 when unknown. */
+  static int executorCores(String master, Option<String> executorCores) {
+    Matcher m = LOCAL_MASTER.matcher(master);
+    if (master.equals("local")) return 1;
+    if (m.matches() && master.startsWith("local[")) {
+      return m.group(1).equals("*") ? ModelCache.Settings.allCores() : Integer.parseInt(m.group(1));
+    }
+    if (executorCores.isDefined()) {
+      try {
+        return Integer.parseInt(executorCores.get().trim());
+      } catch (NumberFormatException e) {
+        return 0;
+      }
+    }
+    return 0;
+  }
+
+  static int autoPartitions(long files) {
+    return (int) Math.max(1, Math.min(100_000, (files + POSTERS_PER_PARTITION - 1) / POSTERS_PER_PARTITION));
+  }
+
+  /** {@code requested}, or for 0 one partition per 500 posters and at least twice the cores. */
+  public static int partitions(SparkSession spark, int requested, long files) {
+    return requested > 0 ? requested : Math.max(autoPartitions(files), 2 * spark.sparkContext().defaultParallelism());
+  }
+}
