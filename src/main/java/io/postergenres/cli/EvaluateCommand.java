@@ -53,8 +53,15 @@ public final class EvaluateCommand implements Callable<Integer> {
   }
 
   @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "validation",
-      description = "validation: the posters of the model's validation.txt (held out in training); all: every labelled poster. Default: ${DEFAULT-VALUE}.")
+      description = {"validation: the posters of the model's validation.txt (held out in training); out-of-fold: a model",
+          "trained with --folds, each poster with the scores of the fold head that never saw it (no scoring); all: every",
+          "labelled poster. Default: ${DEFAULT-VALUE}."})
   String split;
+
+  @Option(names = "--compare-with", paramLabel = "DIR",
+      description = {"Another model (e.g. the previous default) evaluated on the same dataset: both are shown side by side on",
+          "the posters that both held out (its validation.txt or out-of-fold scores), with bootstrap spreads."})
+  Path compareWith;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure as JSON to FILE.")
   Path json;
@@ -104,6 +111,22 @@ public final class EvaluateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     }
+    Evaluator.Comparison comparison = null;
+    if (compareWith != null) {
+      if (!Files.isDirectory(compareWith)) throw new PosterGenresException(Failure.MODEL, "--compare-with " + compareWith + " is not a directory");
+      String otherSplit = Files.isRegularFile(compareWith.resolve(Evaluator.VALIDATION_LIST)) ? "validation"
+          : Files.isRegularFile(compareWith.resolve(Evaluator.OUT_OF_FOLD_SCORES)) ? Evaluator.OUT_OF_FOLD : "all";
+      try {
+        Evaluator.Result other = Evaluator.run(data, root, new Evaluator.Options(compareWith, otherSplit, options.batchSize(),
+            options.threads(), options.maxPixels(), options.bf16()));
+        comparison = Evaluator.compare(data, result, other);
+      } catch (IOException e) {
+        throw new PosterGenresException(Failure.INPUT, "--compare-with " + compareWith + ": " + e.getMessage(), e);
+      } catch (IllegalArgumentException e) {
+        throw new PosterGenresException(Failure.USAGE, "--compare-with " + compareWith + ": " + e.getMessage(), e);
+      }
+      result.report().put("comparison", comparison.toMap());
+    }
     PrintWriter out = commandSpec.commandLine().getOut();
     Map<String, Object> r = result.report();
     Map<?, ?> d = (Map<?, ?>) r.get("data");
@@ -115,6 +138,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (d.get("caveat") != null) out.printf("  note: %s%n", d.get("caveat"));
     out.println();
     out.print(result.evaluation().table());
+    if (comparison != null) {
+      out.println();
+      out.print(comparison.table());
+    }
     if (json != null) {
       Path parent = json.toAbsolutePath().getParent();
       if (parent != null) Files.createDirectories(parent);

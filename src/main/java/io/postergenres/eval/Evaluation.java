@@ -223,12 +223,12 @@ public final class Evaluation {
   /** A readable table: one row per genre, then the model beside both baselines. */
   public String table() {
     StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "%-12s %7s %5s %7s %6s %5s %6s %6s %6s %9s%n",
-        "genre", "support", "pred", "ROC-AUC", "AP", "thr", "prec", "recall", "F1", "prior AP"));
+    b.append(String.format(Locale.ROOT, "%-12s %7s %5s %7s %6s %5s %6s %6s %6s %9s %7s%n",
+        "genre", "support", "pred", "ROC-AUC", "AP", "thr", "prec", "recall", "F1", "prior AP", "pred/sup"));
     for (GenreRow r : rows) {
-      b.append(String.format(Locale.ROOT, "%-12s %7d %5d %7s %6s %5.2f %6s %6s %6s %9s%n", r.genre(), r.support(),
+      b.append(String.format(Locale.ROOT, "%-12s %7d %5d %7s %6s %5.2f %6s %6s %6s %9s %7s%n", r.genre(), r.support(),
           r.predicted(), f(r.rocAuc()), f(r.averagePrecision()), r.threshold(), f(r.precision()), f(r.recall()),
-          f(r.f1()), f(r.priorAveragePrecision())));
+          f(r.f1()), f(r.priorAveragePrecision()), r.support() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", (double) r.predicted() / r.support())));
     }
     b.append('\n');
     b.append(String.format(Locale.ROOT, "%-38s %8s %8s %8s %6s %9s %8s %7s%n",
@@ -244,6 +244,56 @@ public final class Evaluation {
           s.meanGenresAssigned()));
     }
     return b.toString();
+  }
+
+  /** Largest posters-given over posters-having among genres with at least {@code minSupport} posters, and which genre. */
+  public Map.Entry<String, Double> mostOverAssigned(int minSupport) {
+    String genre = "-";
+    double worst = 0;
+    for (GenreRow r : rows) {
+      if (r.support() < minSupport) continue;
+      double ratio = (double) r.predicted() / r.support();
+      if (ratio > worst) {
+        worst = ratio;
+        genre = r.genre();
+      }
+    }
+    return Map.entry(genre, worst);
+  }
+
+  /**
+   * Standard deviations of macro ROC-AUC, mAP, micro-F1 and macro-F1 over {@code rounds} bootstrap
+   * resamples of the posters (seeded): how much the figures would move on another sample of as
+   * many posters.
+   */
+  public static double[] bootstrapSpread(float[] scores, float[] labels, List<String> genres, float[] thresholds, int minGenres,
+      int maxGenres, GenreRules.Ranking ranking, int rounds, long seed) {
+    int g = genres.size();
+    int n = scores.length / g;
+    java.util.Random r = new java.util.Random(seed);
+    float[] decided = assign(scores, new GenreRules(genres, thresholds, minGenres, maxGenres, ranking));
+    double[][] v = new double[4][rounds];
+    float[] s = new float[scores.length];
+    float[] y = new float[scores.length];
+    float[] d = new float[scores.length];
+    for (int k = 0; k < rounds; k++) {
+      for (int i = 0; i < n; i++) {
+        int from = r.nextInt(n) * g;
+        System.arraycopy(scores, from, s, i * g, g);
+        System.arraycopy(labels, from, y, i * g, g);
+        System.arraycopy(decided, from, d, i * g, g);
+      }
+      v[0][k] = Metrics.nanMean(aucs(s, y, g));
+      v[1][k] = Metrics.nanMean(aps(s, y, g));
+      v[2][k] = Metrics.microF1(d, y);
+      v[3][k] = Metrics.macroF1(d, y, g);
+    }
+    double[] sd = new double[4];
+    for (int q = 0; q < 4; q++) {
+      double mean = java.util.Arrays.stream(v[q]).filter(x -> !Double.isNaN(x)).average().orElse(Double.NaN);
+      sd[q] = Math.sqrt(java.util.Arrays.stream(v[q]).filter(x -> !Double.isNaN(x)).map(x -> (x - mean) * (x - mean)).sum() / (rounds - 1));
+    }
+    return sd;
   }
 
   private static String f(double v) {

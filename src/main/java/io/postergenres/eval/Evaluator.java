@@ -37,12 +37,15 @@ import org.slf4j.LoggerFactory;
 public final class Evaluator {
   private static final Logger LOG = LoggerFactory.getLogger(Evaluator.class);
   public static final String VALIDATION_LIST = "validation.txt";
+  /** Written by {@code train --folds}: each poster's scores from the fold head that never saw it. */
+  public static final String OUT_OF_FOLD_SCORES = "out-of-fold-scores.csv";
+  public static final String OUT_OF_FOLD = "out-of-fold";
 
   /** Settings. {@code split} is "validation" or "all"; threads 0 means all cores. */
   public record Options(Path modelDir, String split, int batchSize, int threads, long maxPixels, boolean bf16) {
     public Options {
-      if (!split.equals("validation") && !split.equals("all")) {
-        throw new IllegalArgumentException("--split must be validation or all, got " + split);
+      if (!split.equals("validation") && !split.equals("all") && !split.equals(OUT_OF_FOLD)) {
+        throw new IllegalArgumentException("--split must be validation, out-of-fold or all, got " + split);
       }
       if (batchSize < 1) throw new IllegalArgumentException("--batch-size must be 1 or more, got " + batchSize);
       if (threads < 0) throw new IllegalArgumentException("--threads must be 0 (all cores) or more, got " + threads);
@@ -50,7 +53,8 @@ public final class Evaluator {
   }
 
   /** The evaluation and everything about the run, as written to JSON. */
-  public record Result(Evaluation evaluation, Map<String, Object> report, List<CcuDataset.Example> scored, float[] scores, List<String> genres) {
+  public record Result(Evaluation evaluation, Map<String, Object> report, List<CcuDataset.Example> scored, float[] scores, List<String> genres,
+      ModelSpec spec) {
 
     /** One CSV row per scored poster: path, its labelled genres (|-separated), then a score per genre. */
     public List<String> scoresCsv() {
@@ -85,13 +89,19 @@ public final class Evaluator {
     int g = genres.size();
     int threads = ModelCache.Settings.orAllCores(opt.threads());
 
-    // ---- score ----
+    // ---- score (or, out of fold, read the scores training wrote) ----
     Preprocessor pre = new Preprocessor(spec.inputHeight(), spec.inputWidth(), opt.maxPixels());
     List<CcuDataset.Example> scored = new ArrayList<>();
     List<String> unreadable = new ArrayList<>();
     float[] scores;
     ExecutorService pool = Executors.newFixedThreadPool(threads);
-    try (PosterModel model = PosterModel.load(opt.modelDir(), spec, threads, Math.min(2, threads), opt.bf16())) {
+    if (opt.split().equals(OUT_OF_FOLD)) {
+      pool.shutdown();
+      Map<Path, float[]> oof = outOfFoldScores(opt.modelDir(), datasetRoot, g);
+      for (CcuDataset.Example e : sel.evaluate()) scored.add(e);
+      scores = new float[scored.size() * g];
+      for (int i = 0; i < scored.size(); i++) System.arraycopy(oof.get(scored.get(i).path().toAbsolutePath().normalize()), 0, scores, i * g, g);
+    } else try (PosterModel model = PosterModel.load(opt.modelDir(), spec, threads, Math.min(2, threads), opt.bf16())) {
       int per = pre.floatsPerImage();
       int b = opt.batchSize();
       float[] batch = new float[b * per];
@@ -200,7 +210,127 @@ public final class Evaluator {
     report.put("seconds", Math.round(seconds * 10) / 10.0);
     report.put("threads", threads);
     LOG.info("Scored {} posters ({} unreadable) in {} s", scored.size(), unreadable.size(), report.get("seconds"));
-    return new Result(ev, report, List.copyOf(scored), scores, genres);
+    return new Result(ev, report, List.copyOf(scored), scores, genres, spec);
+  }
+
+  /**
+   * The out-of-fold scores {@code train --folds} wrote, by absolute poster path (relative paths are
+   * under {@code datasetRoot}); {@code g} is the model's genre count, checked against each row (-1:
+   * not checked).
+   */
+  static Map<Path, float[]> outOfFoldScores(Path modelDir, Path datasetRoot, int g) throws IOException {
+    Path file = modelDir.resolve(OUT_OF_FOLD_SCORES);
+    if (!Files.isRegularFile(file)) {
+      throw new FileNotFoundException(file + " does not exist: only a model trained with --folds has out-of-fold scores; use --split validation or all");
+    }
+    Map<Path, float[]> out = new LinkedHashMap<>();
+    Path root = datasetRoot.toAbsolutePath().normalize();
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      if (g > 0 && f.length != g + 1) throw new IOException(file + ": a row has " + (f.length - 1) + " scores, the model has " + g + " genres");
+      float[] v = new float[f.length - 1];
+      for (int j = 0; j < v.length; j++) v[j] = Float.parseFloat(f[j + 1]);
+      Path p = Path.of(f[0]);
+      out.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), v);
+    }
+    return out;
+  }
+
+  /**
+   * Two evaluations on the posters both held out (the intersection of what each scored), side by
+   * side: the overall figures with their bootstrap spread, and per genre ROC-AUC, F1 and
+   * posters-given over posters-having.
+   */
+  public static Comparison compare(CcuDataset.Loaded data, Result a, Result b) {
+    Map<Path, Integer> inB = new LinkedHashMap<>();
+    for (int i = 0; i < b.scored().size(); i++) inB.put(b.scored().get(i).path().toAbsolutePath().normalize(), i);
+    List<Integer> ia = new ArrayList<>();
+    List<Integer> ib = new ArrayList<>();
+    for (int i = 0; i < a.scored().size(); i++) {
+      Integer j = inB.get(a.scored().get(i).path().toAbsolutePath().normalize());
+      if (j != null) {
+        ia.add(i);
+        ib.add(j);
+      }
+    }
+    if (ia.isEmpty()) throw new IllegalArgumentException("the two models share no held-out poster to compare on");
+    if (!a.genres().equals(b.genres())) throw new IllegalArgumentException("the two models have different genres: " + a.genres() + " and " + b.genres());
+    List<CcuDataset.Example> common = new ArrayList<>();
+    for (int i : ia) common.add(a.scored().get(i));
+    float[] labels = labels(common, a.genres(), new TreeSet<>());
+    return new Comparison(common.size(), List.of(side(a, ia, labels), side(b, ib, labels)));
+  }
+
+  private static Side side(Result r, List<Integer> idx, float[] labels) {
+    int g = r.genres().size();
+    float[] s = new float[idx.size() * g];
+    for (int k = 0; k < idx.size(); k++) System.arraycopy(r.scores(), idx.get(k) * g, s, k * g, g);
+    ModelSpec spec = r.spec();
+    float[] prior = new float[g];
+    for (int i = 0; i < labels.length; i++) prior[i % g] += labels[i] / idx.size();
+    Evaluation ev = Evaluation.compute(s, labels, r.genres(), spec.thresholdArray(), spec.minGenres(), spec.maxGenres(), spec.ranking(), prior);
+    double[] sd = Evaluation.bootstrapSpread(s, labels, r.genres(), spec.thresholdArray(), spec.minGenres(), spec.maxGenres(), spec.ranking(), 200, 7);
+    return new Side(spec.name() + " " + spec.version() + " (" + r.report().get("data") + ")", ev, sd);
+  }
+
+  /** One model's side of a comparison. */
+  public record Side(String name, Evaluation evaluation, double[] spread) {}
+
+  /** Two models on the same held-out posters. */
+  public record Comparison(int posters, List<Side> sides) {
+    public String table() {
+      StringBuilder b = new StringBuilder();
+      b.append(String.format(Locale.ROOT, "Side by side on the %d posters both models held out (± bootstrap standard deviation, 200 resamples):%n", posters));
+      b.append(String.format(Locale.ROOT, "%-22s %16s %16s %16s %16s %12s%n", "model", "macro ROC-AUC", "mAP", "micro-F1", "macro-F1", "worst pred/sup"));
+      for (Side s : sides) {
+        Evaluation.Summary m = s.evaluation().model();
+        Map.Entry<String, Double> worst = s.evaluation().mostOverAssigned(10);
+        String name = s.name().split(" \\(")[0];
+        b.append(String.format(Locale.ROOT, "%-22s %16s %16s %16s %16s %12s%n", name, pm(m.macroRocAuc(), s.spread()[0]),
+            pm(m.meanAveragePrecision(), s.spread()[1]), pm(m.microF1(), s.spread()[2]), pm(m.macroF1(), s.spread()[3]),
+            String.format(Locale.ROOT, "%.2f %s", worst.getValue(), worst.getKey())));
+      }
+      b.append(String.format(Locale.ROOT, "%n%-12s %7s", "genre", "support"));
+      for (int k = 0; k < sides.size(); k++) b.append(String.format(Locale.ROOT, " %7s %6s %8s", "AUC#" + (k + 1), "F1#" + (k + 1), "p/s#" + (k + 1)));
+      b.append('\n');
+      List<Evaluation.GenreRow> first = sides.get(0).evaluation().rows();
+      for (int j = 0; j < first.size(); j++) {
+        b.append(String.format(Locale.ROOT, "%-12s %7d", first.get(j).genre(), first.get(j).support()));
+        for (Side s : sides) {
+          Evaluation.GenreRow r = s.evaluation().rows().get(j);
+          b.append(String.format(Locale.ROOT, " %7s %6s %8s", num(r.rocAuc()), num(r.f1()),
+              r.support() == 0 ? "-" : String.format(Locale.ROOT, "%.2f", (double) r.predicted() / r.support())));
+        }
+        b.append('\n');
+      }
+      for (int k = 0; k < sides.size(); k++) b.append(String.format(Locale.ROOT, "#%d: %s%n", k + 1, sides.get(k).name()));
+      return b.toString();
+    }
+
+    public Map<String, Object> toMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("posters", posters);
+      List<Map<String, Object>> list = new ArrayList<>();
+      for (Side s : sides) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("model", s.name());
+        e.put("figures", s.evaluation().toMap());
+        e.put("bootstrap_sd", Map.of("macro_roc_auc", Evaluation.round(s.spread()[0]), "map", Evaluation.round(s.spread()[1]),
+            "micro_f1", Evaluation.round(s.spread()[2]), "macro_f1", Evaluation.round(s.spread()[3])));
+        list.add(e);
+      }
+      m.put("models", list);
+      return m;
+    }
+
+    private static String pm(double v, double sd) {
+      return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.4f ± %.4f", v, sd);
+    }
+
+    private static String num(double v) {
+      return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
+    }
   }
 
   private static int[] trainCounts(Map<?, ?> perGenre, List<String> genres) {
@@ -235,9 +365,20 @@ public final class Evaluator {
     if (opt.split().equals("all")) {
       return new Selection(data.examples(), List.of(), 0, "every labelled poster of the dataset");
     }
+    if (opt.split().equals(OUT_OF_FOLD)) {
+      Map<Path, float[]> oof = outOfFoldScores(opt.modelDir(), datasetRoot, -1);
+      List<CcuDataset.Example> evaluate = new ArrayList<>();
+      for (CcuDataset.Example e : data.examples()) if (oof.containsKey(e.path().toAbsolutePath().normalize())) evaluate.add(e);
+      if (evaluate.isEmpty()) throw new IOException("none of the posters of " + opt.modelDir().resolve(OUT_OF_FOLD_SCORES) + " is a labelled poster of "
+          + data.source() + "; is --dataset the folder the model was trained on?");
+      return new Selection(evaluate, List.of(), oof.size() - evaluate.size(), oof.size() + " posters of " + OUT_OF_FOLD_SCORES
+          + ", each scored by the fold head that never saw it (cross-validation)");
+    }
     Path list = opt.modelDir().resolve(VALIDATION_LIST);
     if (!Files.isRegularFile(list)) {
-      throw new FileNotFoundException(list + " does not exist: the model has no list of held-out posters; use --split all");
+      boolean cv = Files.isRegularFile(opt.modelDir().resolve(OUT_OF_FOLD_SCORES));
+      throw new FileNotFoundException(list + " does not exist: the model has no list of held-out posters; use --split "
+          + (cv ? OUT_OF_FOLD + " (it was cross-validated)" : "all"));
     }
     List<String> lines = Files.readAllLines(list, StandardCharsets.UTF_8);
     Path commentRoot = null;

@@ -3,6 +3,7 @@ package io.postergenres.train.pretrained;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.postergenres.eval.Evaluator;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
@@ -80,6 +81,20 @@ class CrossValidatedTrainerTest {
     ModelSpec second = ModelPackage.read(dir.resolve("model2").toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     assertEquals("other-name", second.name());
     assertEquals(Files.readAllLines(out.resolve("folds.txt")), Files.readAllLines(dir.resolve("model2").resolve("folds.txt")));
+
+    // evaluate --split out-of-fold reads the scores training wrote; --compare-with puts two models side by side.
+    Evaluator.Result first = Evaluator.run(data, dir, new Evaluator.Options(out, Evaluator.OUT_OF_FOLD, 8, 1, 50_000_000L, false));
+    assertEquals(16, first.evaluation().posters());
+    Map<?, ?> cvSummary = (Map<?, ?>) ((Map<?, ?>) spec.source().get("cross_validation")).get("summary");
+    assertTrue(cvSummary.containsKey("micro_f1"), cvSummary.toString());
+    Evaluator.Result other = Evaluator.run(data, dir, new Evaluator.Options(dir.resolve("model2"), Evaluator.OUT_OF_FOLD, 8, 1, 50_000_000L, false));
+    Evaluator.Comparison cmp = Evaluator.compare(data, first, other);
+    assertEquals(16, cmp.posters());
+    String table = cmp.table();
+    assertTrue(table.contains("Side by side on the 16 posters") && table.contains("Horror") && table.contains("±"), table);
+    java.io.FileNotFoundException noList = org.junit.jupiter.api.Assertions.assertThrows(java.io.FileNotFoundException.class,
+        () -> Evaluator.run(data, dir, new Evaluator.Options(out, "validation", 8, 1, 50_000_000L, false)));
+    assertTrue(noList.getMessage().contains("--split out-of-fold"), noList.getMessage());
   }
 
   @Test
