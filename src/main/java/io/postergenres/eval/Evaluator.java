@@ -271,7 +271,8 @@ public final class Evaluator {
     for (int i = 0; i < labels.length; i++) prior[i % g] += labels[i] / idx.size();
     Evaluation ev = Evaluation.compute(s, labels, r.genres(), spec.thresholdArray(), spec.minGenres(), spec.maxGenres(), spec.ranking(), prior);
     double[] sd = Evaluation.bootstrapSpread(s, labels, r.genres(), spec.thresholdArray(), spec.minGenres(), spec.maxGenres(), spec.ranking(), 200, 7);
-    return new Side(spec.name() + " " + spec.version() + " (" + r.report().get("data") + ")", ev, sd);
+    Map<?, ?> data = (Map<?, ?>) r.report().get("data");
+    return new Side(spec.name() + " " + spec.version() + " (split " + data.get("split") + ": " + data.get("selection") + ")", ev, sd);
   }
 
   /** One model's side of a comparison. */
@@ -282,14 +283,15 @@ public final class Evaluator {
     public String table() {
       StringBuilder b = new StringBuilder();
       b.append(String.format(Locale.ROOT, "Side by side on the %d posters both models held out (± bootstrap standard deviation, 200 resamples):%n", posters));
-      b.append(String.format(Locale.ROOT, "%-22s %16s %16s %16s %16s %12s%n", "model", "macro ROC-AUC", "mAP", "micro-F1", "macro-F1", "worst pred/sup"));
-      for (Side s : sides) {
+      b.append(String.format(Locale.ROOT, "%-4s %16s %16s %16s %16s  %s%n", "", "macro ROC-AUC", "mAP", "micro-F1", "macro-F1",
+          "most over-assigned (10+ posters)"));
+      for (int k = 0; k < sides.size(); k++) {
+        Side s = sides.get(k);
         Evaluation.Summary m = s.evaluation().model();
         Map.Entry<String, Double> worst = s.evaluation().mostOverAssigned(10);
-        String name = s.name().split(" \\(")[0];
-        b.append(String.format(Locale.ROOT, "%-22s %16s %16s %16s %16s %12s%n", name, pm(m.macroRocAuc(), s.spread()[0]),
+        b.append(String.format(Locale.ROOT, "%-4s %16s %16s %16s %16s  %s%n", "#" + (k + 1), pm(m.macroRocAuc(), s.spread()[0]),
             pm(m.meanAveragePrecision(), s.spread()[1]), pm(m.microF1(), s.spread()[2]), pm(m.macroF1(), s.spread()[3]),
-            String.format(Locale.ROOT, "%.2f %s", worst.getValue(), worst.getKey())));
+            String.format(Locale.ROOT, "%.2f (%s)", worst.getValue(), worst.getKey())));
       }
       b.append(String.format(Locale.ROOT, "%n%-12s %7s", "genre", "support"));
       for (int k = 0; k < sides.size(); k++) b.append(String.format(Locale.ROOT, " %7s %6s %8s", "AUC#" + (k + 1), "F1#" + (k + 1), "p/s#" + (k + 1)));
