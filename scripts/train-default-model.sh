@@ -34,5 +34,5 @@ fi
 POSTER_GENRES_MEMORY="${POSTER_GENRES_MEMORY:-8g}" "$pg" train --dataset "$dataset" --output "$output" --overwrite \
   --arch pretrained --backbone "$nsfwjs/mobilenet_v2" --input-size 320x224 \
   --feature-layers block_5_add,block_9_add,block_10_expand_relu,block_12_add,block_13_expand_relu,block_15_add,pixels \
-  --folds 5 --seed 42 --heads 5 --crops --hidden 512 --dropout 0.8 --learning-rate 0.0002 --epochs 100 \
+  --folds 5 --seed 42 --heads 5 --hidden 512 --dropout 0.8 --learning-rate 0.0002 --epochs 100 \
   --feature-cache "$work/features" --model-name mobilenet-poster --model-version 2.0.0
