@@ -5,7 +5,7 @@
 # Settings (environment):
 #   POSTERS      input: directory, glob or URI of the poster catalogue (required)
 #   LABELS       output directory of the incremental table (required)
-#   MODEL        model directory (default: models/ensemble of this checkout)
+#   MODEL        model directory (default: models/mobilenet-poster of this checkout)
 #   RUN_DATE     the date this run stands for, YYYY-MM-DD (default: today, UTC)
 #   EXTRA_ARGS   more `label` options, e.g. "--max-attempts 5 --batch-size 64"
 #   SPARK_SUBMIT set to a spark-submit command line (without the application) to run on a cluster,
@@ -17,7 +17,7 @@ set -euo pipefail
 home="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 : "${POSTERS:?set POSTERS to the poster catalogue}"
 : "${LABELS:?set LABELS to the output directory}"
-model="${MODEL:-$home/models/ensemble}"
+model="${MODEL:-$home/models/mobilenet-poster}"
 run_date="${RUN_DATE:-$(date -u +%F)}"
 
 args=(label --incremental --run-date "$run_date" --input "$POSTERS" --output "$LABELS" --model "$model")

@@ -37,7 +37,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble",
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/mobilenet-poster",
       description = "Model directory (SavedModel + model.json). Default: ${DEFAULT-VALUE}.")
   Path model;
 

@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
  * $POSTER_GENRES_HOME}, so that the installed default model is found from anywhere.
  */
 public final class ModelOption {
-  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/ensemble",
+  @Option(names = "--model", paramLabel = "DIR", defaultValue = "models/mobilenet-poster",
       description = "Model directory (SavedModel + model.json), on any file system. Default: ${DEFAULT-VALUE}.")
   String model;
 

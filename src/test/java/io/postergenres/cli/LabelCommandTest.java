@@ -164,7 +164,7 @@ class LabelCommandTest {
   void shippedDefaultsFileIsReadable() throws Exception {
     System.setProperty("poster-genres.conf", Path.of("conf/poster-genres.properties").toAbsolutePath().toString());
     LabelCommand c = parse("label", "--input", "a", "--output", "b");
-    assertEquals("models/ensemble", c.model.model);
+    assertEquals("models/mobilenet-poster", c.model.model);
     assertEquals(0.1, c.maxFailureRatio, 1e-9);
   }
 

@@ -92,8 +92,8 @@ class LabelScriptIT {
 
   @Test
   void readmeQuickStartOnShippedSamples() throws Exception {
-    assumeTrue(Files.exists(Path.of("models/ensemble/model.json")),
-        "no model in models/ensemble yet; the README's first command needs one");
+    assumeTrue(Files.exists(Path.of("models/mobilenet-poster/model.json")),
+        "no model in models/mobilenet-poster yet; the README's first command needs one");
     Path out = tmp.resolve("samples-out");
     Run run = script("label", "--input", "src/samples/posters", "--output", out.toString(), "--mode", "overwrite");
     assertEquals(0, run.code(), run.output());
