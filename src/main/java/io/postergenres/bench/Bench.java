@@ -5,9 +5,7 @@ import static org.apache.spark.sql.functions.col;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.postergenres.errors.Failure;
 import io.postergenres.errors.PosterException;
-import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
@@ -111,11 +109,6 @@ public final class Bench {
         throw new ModelException("--compare-model: " + e.getMessage().replace("--model", "--compare-model"), e);
       }
     }
-    if (other != null && (other.spec().inputHeight() != pkg.spec().inputHeight() || other.spec().inputWidth() != pkg.spec().inputWidth())) {
-      throw new PosterGenresException(Failure.USAGE, "--compare-model takes "
-          + other.spec().inputHeight() + "x" + other.spec().inputWidth() + " posters, --model " + pkg.spec().inputHeight() + "x"
-          + pkg.spec().inputWidth() + ": compare models of one input size");
-    }
     Path posters = preparePosters();
     PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0).resolved(), () -> {});
     long flops = FlopCounter.flopsPerExample(model.graph());
@@ -156,14 +149,18 @@ public final class Bench {
         + agreement.get("top3_agreement") + ")", inProcessBf16);
 
     if (other != null) {
+      boolean sameSize = other.spec().inputHeight() == pkg.spec().inputHeight() && other.spec().inputWidth() == pkg.spec().inputWidth();
+      // A model of another input size gets the same posters preprocessed at its own size.
+      Preprocessor otherPre = sameSize ? pre : new Preprocessor(other.spec().inputHeight(), other.spec().inputWidth(), 50_000_000);
       try (PosterModel second = PosterModel.load(writeLocal(other, "compare-model"), other.spec(), cores, 2, false)) {
-        double otherRate = inferenceRate(files, pre, second);
+        double otherRate = inferenceRate(files, otherPre, second);
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("model", other.spec().name() + " " + other.spec().version());
         c.put("model_flops_per_poster", FlopCounter.flopsPerExample(second.graph()));
         c.put("posters_per_second", round(otherRate));
         c.put("model_over_compared", round(inProcess / otherRate));
-        if (other.spec().genres().equals(pkg.spec().genres())) {
+        c.put("input", other.spec().inputHeight() + "x" + other.spec().inputWidth());
+        if (sameSize && other.spec().genres().equals(pkg.spec().genres())) {
           c.putAll(agreement(files, pre, model, second, pkg.spec().genres().size()));
         }
         results.put("in_process_inference_compared_model", c);

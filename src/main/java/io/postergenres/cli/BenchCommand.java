@@ -39,7 +39,7 @@ public final class BenchCommand implements Callable<Integer> {
   String master;
 
   @Option(names = "--compare-model", paramLabel = "DIR",
-      description = "Also time in-process inference of this model (same input size) on the same posters, e.g. before and after an export change.")
+      description = "Also time in-process inference of this model (each at its own input size) on the same posters, e.g. the previous default.")
   String compareModel;
 
   @Option(names = "--repeat", paramLabel = "N", defaultValue = "1",
