@@ -234,8 +234,8 @@ public final class KerasBackbone {
     return graph.build(tf, scaled(tf, image), CLASSIFIER_LAYER);
   }
 
-  /** Runs the classifier or the features, frozen, over [n, size, size, 3] images; returns n x width values. */
-  public float[] run(boolean classifier, float[] images, int n, int width) {
+  /** Runs the classifier or the features, frozen, over [n, height, width, 3] images; returns n x outputs values. */
+  public float[] run(boolean classifier, float[] images, int n, int outputs) {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, height, width, 3)));
@@ -243,7 +243,7 @@ public final class KerasBackbone {
       try (Session s = new Session(g);
           TFloat32 in = TFloat32.tensorOf(Shape.of(n, height, width, 3), DataBuffers.of(images, true, false));
           Result r = s.runner().feed(x, in).fetch(y).run()) {
-        float[] out = new float[n * width];
+        float[] out = new float[n * outputs];
         ((TFloat32) r.get(0)).copyTo(DataBuffers.of(out, false, false));
         return out;
       }
