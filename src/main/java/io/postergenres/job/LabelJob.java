@@ -66,9 +66,7 @@ public final class LabelJob {
     long tList = System.nanoTime();
     String[] listed = Listing.asScanPaths(listing.inputFiles());
     LOG.info("Listed {} poster files matching {} in {} ms", listed.length, request.glob(), (System.nanoTime() - tList) / 1_000_000);
-    if (listed.length == 0) {
-      LOG.warn("No file under {} matches {}; writing an empty output", request.inputs(), request.glob());
-    }
+    RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
     afterListing.run();
     int partitions = RunSetup.partitions(spark, request.partitions(), listed.length);
 

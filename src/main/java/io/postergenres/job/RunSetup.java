@@ -64,6 +64,45 @@ public final class RunSetup {
     }
   }
 
+  /** Files counted at most when telling what an empty listing left out (an object store lists slowly). */
+  static final int LEFT_OUT_COUNT_LIMIT = 100_000;
+
+  /**
+   * Fails with exit code 3 when the listing found no poster: a scheduler pointed at the wrong
+   * folder must not report success. The message says how many files the glob left out, and names
+   * a few, so that a too narrow {@code --glob} is told apart from an empty folder.
+   */
+  public static void requireListed(long listed, List<String> inputs, String glob, Configuration conf) {
+    if (listed > 0) return;
+    long others = 0;
+    List<String> examples = new java.util.ArrayList<>();
+    try {
+      for (String input : inputs) {
+        Path p = new Path(input);
+        FileSystem fs = p.getFileSystem(conf);
+        FileStatus[] matches = fs.globStatus(p);
+        if (matches == null) continue;
+        for (FileStatus m : matches) {
+          org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(m.getPath(), true);
+          while (files.hasNext() && others < LEFT_OUT_COUNT_LIMIT) {
+            String name = files.next().getPath().getName();
+            others++;
+            if (examples.size() < 3) examples.add(name);
+          }
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("Could not count the files under {}: {}", inputs.stream().map(RunSummary::redact).toList(), e.toString());
+    }
+    String where = String.join(", ", inputs.stream().map(RunSummary::redact).toList());
+    String what = others == 0
+        ? "there is no file there at all"
+        : (others >= LEFT_OUT_COUNT_LIMIT ? "at least " : "") + others + (others == 1 ? " file is" : " files are")
+            + " there, none matching (e.g. " + String.join(", ", examples) + ")";
+    throw new PosterGenresException(Failure.INPUT, "no poster file under " + where + " matches --glob " + glob + ": " + what
+        + "; check --input, or widen --glob");
+  }
+
   public static void checkOutput(String output, WriteMode mode, Configuration conf) {
     if (mode != WriteMode.ERROR) return;
     Path p = new Path(output);

@@ -116,6 +116,7 @@ public final class IncrementalJob {
     long tList = System.nanoTime();
     Dataset<Row> scan = Listing.list(spark, request.inputs(), request.glob());
     String[] listed = Listing.asScanPaths(scan.inputFiles());
+    RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
     Dataset<Row> leftovers = spark.createDataset(Arrays.asList(listed), Encoders.STRING())
         .except(scan.select(col("path")).as(Encoders.STRING()))
         .map(new Listing.StatFile(conf), Encoders.row(Listing.SCHEMA));
