@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -149,7 +150,7 @@ public final class LabelCommand implements Callable<Integer> {
   }
 
   /** The Spark master URL forms {@code --master} takes (what SparkContext accepts). */
-  private static final java.util.regex.Pattern MASTER = java.util.regex.Pattern.compile(
+  private static final Pattern MASTER = Pattern.compile(
       "local|local\\[(\\*|[1-9][0-9]*)(,[0-9]+)?\\]|local-cluster\\[[1-9][0-9]*, *[1-9][0-9]*, *[1-9][0-9]*\\]"
           + "|spark://[^/\\s]+(:[0-9]+)?(,[^/\\s]+(:[0-9]+)?)*|yarn|k8s://\\S+");
 

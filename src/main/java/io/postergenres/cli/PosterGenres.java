@@ -5,8 +5,11 @@ import io.postergenres.errors.PosterGenresException;
 import io.postergenres.model.ModelException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -102,8 +105,8 @@ public final class PosterGenres {
    */
   private static int handleParameter(CommandLine.ParameterException e, String[] args) {
     CommandLine cmd = e.getCommandLine();
-    java.io.PrintWriter err = cmd.getErr();
-    java.util.List<String> unmatched = e instanceof CommandLine.UnmatchedArgumentException u
+    PrintWriter err = cmd.getErr();
+    List<String> unmatched = e instanceof CommandLine.UnmatchedArgumentException u
         ? u.getUnmatched() : cmd.getUnmatchedArguments();
     String name = cmd.getCommandSpec().qualifiedName();
     if (!unmatched.isEmpty()) {
@@ -111,7 +114,7 @@ public final class PosterGenres {
       boolean option = first.startsWith("-");
       StringBuilder line = new StringBuilder(name).append(": unknown ").append(option ? "option " : cmd.getSubcommands().isEmpty() ? "argument " : "command ")
           .append('\'').append(first).append('\'');
-      java.util.List<String> suggestions = new CommandLine.UnmatchedArgumentException(cmd, unmatched).getSuggestions();
+      List<String> suggestions = new CommandLine.UnmatchedArgumentException(cmd, unmatched).getSuggestions();
       if (!suggestions.isEmpty()) {
         line.append("; did you mean ").append(suggestions.get(0)).append('?');
       }
@@ -144,7 +147,7 @@ public final class PosterGenres {
    * wrapped under itself (picocli's own list shows only the first line, cut where the line ends).
    */
   static String commandList(CommandLine.Help help) {
-    java.util.Map<String, CommandLine.Help> commands = help.subcommands();
+    Map<String, CommandLine.Help> commands = help.subcommands();
     if (commands.isEmpty()) return "";
     int nameWidth = 0;
     for (String name : commands.keySet()) nameWidth = Math.max(nameWidth, name.length());
@@ -152,7 +155,7 @@ public final class PosterGenres {
     CommandLine.Help.TextTable table = CommandLine.Help.TextTable.forColumns(help.colorScheme(),
         new CommandLine.Help.Column(nameWidth + 4, 2, CommandLine.Help.Column.Overflow.SPAN),
         new CommandLine.Help.Column(width - nameWidth - 4, 0, CommandLine.Help.Column.Overflow.WRAP));
-    for (java.util.Map.Entry<String, CommandLine.Help> c : commands.entrySet()) {
+    for (Map.Entry<String, CommandLine.Help> c : commands.entrySet()) {
       CommandLine.Model.UsageMessageSpec usage = c.getValue().commandSpec().usageMessage();
       if (usage.hidden()) continue;
       table.addRowValues(c.getKey(), firstSentence(usage.header().length > 0 ? usage.header() : usage.description()));

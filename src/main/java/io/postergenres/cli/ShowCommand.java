@@ -1,5 +1,7 @@
 package io.postergenres.cli;
 
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.job.LabelsTable;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
@@ -45,8 +47,7 @@ public final class ShowCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     verbosity.apply();
-    if (rows < 0) throw new io.postergenres.errors.PosterGenresException(io.postergenres.errors.Failure.USAGE,
-        "--rows must be 0 or more, got " + rows);
+    if (rows < 0) throw new PosterGenresException(Failure.USAGE, "--rows must be 0 or more, got " + rows);
     SparkSession spark = session();
     try {
       LabelsTable table = LabelsTable.open(spark, output, spark.sparkContext().hadoopConfiguration());

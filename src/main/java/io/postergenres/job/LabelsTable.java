@@ -15,10 +15,14 @@ import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import scala.jdk.javaapi.CollectionConverters;
 
 /**
  * A label output read back for a person ({@code poster-genres show}): genre counts, failures, a
@@ -55,14 +59,14 @@ public final class LabelsTable {
     } catch (PosterGenresException e) {
       throw e;
     } catch (Exception e) { // Spark's AnalysisException (checked in Java's eyes): no Parquet there
-      if (!(e instanceof org.apache.spark.sql.AnalysisException)) throw e;
+      if (!(e instanceof AnalysisException)) throw e;
       throw new PosterGenresException(Failure.INPUT, RunSummary.redact(output) + " holds no label rows (Parquet): "
           + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
     }
   }
 
   private static boolean hasParquet(FileSystem fs, Path dir) throws IOException {
-    org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(dir, true);
+    RemoteIterator<LocatedFileStatus> files = fs.listFiles(dir, true);
     while (files.hasNext()) {
       if (files.next().getPath().getName().endsWith(".parquet")) return true;
     }
@@ -139,7 +143,7 @@ public final class LabelsTable {
       if (r.isNullAt(r.fieldIndex(OutputSchema.ERROR_KIND))) {
         b.append("  genres  ").append(String.join(", ", r.<String>getList(r.fieldIndex(OutputSchema.GENRES)))).append('\n');
         List<Map.Entry<String, Float>> scores = new ArrayList<>(
-            scala.jdk.javaapi.CollectionConverters.asJava(r.<String, Float>getMap(r.fieldIndex(OutputSchema.SCORES))).entrySet());
+            CollectionConverters.asJava(r.<String, Float>getMap(r.fieldIndex(OutputSchema.SCORES))).entrySet());
         scores.sort(Map.Entry.<String, Float>comparingByValue().reversed());
         b.append("  scores ");
         for (Map.Entry<String, Float> s : scores) b.append(String.format(Locale.ROOT, " %s %.3f", s.getKey(), s.getValue()));

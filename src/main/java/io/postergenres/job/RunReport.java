@@ -7,6 +7,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -151,9 +155,9 @@ public final class RunReport {
   /** {@code 2026-11-26T11:55:37.123456789Z} as {@code 2026-11-26 11:55:37 UTC}; anything else unchanged. */
   static String readableTime(String instant) {
     try {
-      return java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
-          .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.parse(instant));
-    } catch (java.time.format.DateTimeParseException e) {
+      return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC)
+          .format(Instant.parse(instant));
+    } catch (DateTimeParseException e) {
       return instant;
     }
   }

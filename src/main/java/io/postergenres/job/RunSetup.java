@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +21,9 @@ import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -75,7 +78,7 @@ public final class RunSetup {
   public static void requireListed(long listed, List<String> inputs, String glob, Configuration conf) {
     if (listed > 0) return;
     long others = 0;
-    List<String> examples = new java.util.ArrayList<>();
+    List<String> examples = new ArrayList<>();
     try {
       for (String input : inputs) {
         Path p = new Path(input);
@@ -83,7 +86,7 @@ public final class RunSetup {
         FileStatus[] matches = fs.globStatus(p);
         if (matches == null) continue;
         for (FileStatus m : matches) {
-          org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(m.getPath(), true);
+          RemoteIterator<LocatedFileStatus> files = fs.listFiles(m.getPath(), true);
           while (files.hasNext() && others < LEFT_OUT_COUNT_LIMIT) {
             String name = files.next().getPath().getName();
             others++;
