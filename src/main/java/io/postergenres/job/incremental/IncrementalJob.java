@@ -116,6 +116,7 @@ public final class IncrementalJob {
     long tList = System.nanoTime();
     Dataset<Row> scan = Listing.list(spark, request.inputs(), request.glob());
     String[] listed = Listing.asScanPaths(scan.inputFiles());
+    RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
     Dataset<Row> leftovers = spark.createDataset(Arrays.asList(listed), Encoders.STRING())
         .except(scan.select(col("path")).as(Encoders.STRING()))
         .map(new Listing.StatFile(conf), Encoders.row(Listing.SCHEMA));
@@ -175,6 +176,8 @@ public final class IncrementalJob {
 
     // 6. Publish: the partition, then the current table, each moved into place whole.
     Path partition = new Path(new Path(out, LABELS), RUN_DATE + "=" + date);
+    boolean rerun = partition.getFileSystem(hadoop).exists(partition);
+    if (rerun) LOG.info("{} was run before: this run replaces its partition", date);
     swapInto(stagedPartition, partition, new Path(staging, "replaced-partition"), hadoop);
     Path stagedCurrent = new Path(staging, CURRENT);
     currentTable(out, listing).write().mode(SaveMode.ErrorIfExists).parquet(stagedCurrent.toString());
@@ -190,6 +193,7 @@ public final class IncrementalJob {
     long failedCount = rows - labelled;
     Map<String, Object> incremental = new LinkedHashMap<>(decisions);
     incremental.put("run_date", date);
+    incremental.put(RunSummary.RERUN, rerun);
     incremental.put("deleted", deleted);
     incremental.put("reused_by_content", reused);
     incremental.put("labelled_by_model", labelled - reused);
