@@ -95,6 +95,9 @@ public final class ServeCommand implements Callable<Integer> {
     if (maxConnections < 1) throw usage("--max-connections must be at least 1, got " + maxConnections);
     ModelPackage pkg = RunSetup.readModel(model.resolved(), new Configuration());
     PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0, bf16.bf16).resolved(), () -> {});
+    if (bf16.bf16 && !loaded.bf16()) {
+      System.err.println("poster-genres: --bf16 refused on this CPU, serving in float32 (" + ModelCache.lastBf16Check().describe() + ")");
+    }
     PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels, maxBatch,
         Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * ModelCache.Settings.allCores(), 30_000)
         .withDeadlines(headerTimeoutMs, Math.max(bodyTimeoutMs, headerTimeoutMs), idleTimeoutMs)
