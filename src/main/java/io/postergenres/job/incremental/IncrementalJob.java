@@ -98,15 +98,16 @@ public final class IncrementalJob {
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     String out = request.output();
     try (RunLock lock = RunLock.acquire(out, runId, settings.lockTtl(), hadoop)) {
+      lock.verify();
       cleanStaging(out, hadoop);
-      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0);
+      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0, lock);
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
     }
   }
 
   private RunSummary runLocked(LabelRequest request, Settings settings, String runId, ModelPackage pkg, ModelSpec spec,
-      Configuration hadoop, Instant started, long t0) throws IOException {
+      Configuration hadoop, Instant started, long t0, RunLock lock) throws IOException {
     String out = request.output();
     String date = settings.runDate().toString();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -175,9 +176,11 @@ public final class IncrementalJob {
 
     // 6. Publish: the partition, then the current table, each moved into place whole.
     Path partition = new Path(new Path(out, LABELS), RUN_DATE + "=" + date);
+    lock.verify(); // a run that lost its lock publishes nothing
     swapInto(stagedPartition, partition, new Path(staging, "replaced-partition"), hadoop);
     Path stagedCurrent = new Path(staging, CURRENT);
     currentTable(out, listing).write().mode(SaveMode.ErrorIfExists).parquet(stagedCurrent.toString());
+    lock.verify();
     swapInto(stagedCurrent, new Path(out, CURRENT), new Path(staging, "replaced-current"), hadoop);
     FileSystem fs = staging.getFileSystem(hadoop);
     fs.delete(staging, true);
