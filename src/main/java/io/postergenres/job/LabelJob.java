@@ -67,7 +67,7 @@ public final class LabelJob {
     String[] listed = Listing.asScanPaths(listing.inputFiles());
     LOG.info("Listed {} poster files matching {} in {} ms", listed.length, request.glob(), (System.nanoTime() - tList) / 1_000_000);
     if (listed.length == 0) {
-      LOG.warn("No file under {} matches {}; writing an empty output", request.inputs(), request.glob());
+      LOG.warn("No file under {} matches {}; writing an empty output", io.postergenres.errors.Redaction.redact(request.inputs()), request.glob());
     }
     afterListing.run();
     int partitions = RunSetup.partitions(spark, request.partitions(), listed.length);
