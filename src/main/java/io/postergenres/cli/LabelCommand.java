@@ -197,7 +197,20 @@ public final class LabelCommand implements Callable<Integer> {
   }
 
   private SparkSession session() {
-    SparkConf conf = new SparkConf(true); // picks up spark-submit's spark.* system properties
+    SparkSession spark = SparkSession.builder().config(sparkConf(new SparkConf(true))).getOrCreate();
+    if (verbosity.level() == 0) {
+      spark.sparkContext().setLogLevel("WARN");
+    }
+    return spark;
+  }
+
+  /**
+   * The Spark settings of a run ({@code conf} holds spark-submit's spark.* system properties). In
+   * local mode Spark's UI is off unless asked for with {@code --conf spark.ui.enabled=true}: Spark
+   * binds it to every interface (only SPARK_LOCAL_IP changes that), and a laptop's label run should
+   * not serve its job details to the network.
+   */
+  SparkConf sparkConf(SparkConf conf) {
     if (!conf.contains("spark.master")) {
       conf.setMaster(master != null ? master : "local[*]");
     } else if (master != null) {
@@ -207,11 +220,8 @@ public final class LabelCommand implements Callable<Integer> {
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
     conf.setIfMissing("spark.sql.parquet.compression.codec", "zstd");
     sparkConf.forEach(conf::set);
-    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
-    if (verbosity.level() == 0) {
-      spark.sparkContext().setLogLevel("WARN");
-    }
-    return spark;
+    if (conf.get("spark.master").startsWith("local")) conf.setIfMissing("spark.ui.enabled", "false");
+    return conf;
   }
 
   private static PosterGenresException usage(String message) {

@@ -104,6 +104,6 @@ public record RunSummary(
 
   /** {@code s3a://key:secret@bucket/x} becomes {@code s3a://bucket/x}. */
   public static String redact(String uri) {
-    return uri.replaceFirst("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", "$1");
+    return io.postergenres.errors.Redaction.redact(uri);
   }
 }
