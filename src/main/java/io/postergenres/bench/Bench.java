@@ -14,6 +14,7 @@ import io.postergenres.job.RunSummary;
 import io.postergenres.job.WriteMode;
 import io.postergenres.model.FlopCounter;
 import io.postergenres.model.GenreRules;
+import io.postergenres.model.Bf16Check;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelException;
 import io.postergenres.model.ModelPackage;
@@ -136,10 +137,15 @@ public final class Bench {
     results.put("in_process_pipeline", Map.of("posters_per_second", round(pipeline),
         "note", "read, hash, decode and infer on " + cores + " threads sharing one session, no Spark: the job's work without Spark"));
     line("2c. read + decode + infer in process, no Spark", pipeline);
-    PosterModel bf16 = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0, true).resolved(), () -> {});
+    // The raw bfloat16 session (the job and serve use it only when Bf16Check passes on this CPU).
+    PosterModel bf16 = PosterModel.load(writeLocal(pkg, "bf16-model"), pkg.spec(), ModelCache.Settings.allCores(), 2, true);
     double inProcessBf16 = inferenceRate(files, pre, bf16);
     Map<String, Object> agreement = agreement(files, pre, model, bf16, pkg.spec().genres().size());
+    Bf16Check.Result check = Bf16Check.run(model, bf16);
+    bf16.close();
     Map<String, Object> bfResult = new LinkedHashMap<>();
+    bfResult.put("self_check_passed", check.passed());
+    bfResult.put("self_check", check.describe());
     bfResult.put("posters_per_second", round(inProcessBf16));
     bfResult.put("speed_up", round(inProcessBf16 / inProcess));
     bfResult.putAll(agreement);

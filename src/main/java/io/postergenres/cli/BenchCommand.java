@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 /** {@code poster-genres bench}: how fast each way of labelling is, against the arithmetic ceiling. */
 @Command(
     name = "bench",
+    header = "Measures posters per second, from the hardware's ceiling to the Spark job end to end.",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {

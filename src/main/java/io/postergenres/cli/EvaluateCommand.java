@@ -24,6 +24,7 @@ import picocli.CommandLine.Spec;
 /** {@code poster-genres evaluate}: a model directory and labelled posters in, metrics and baselines out. */
 @Command(
     name = "evaluate",
+    header = "Scores labelled posters with a model and reports per-genre and overall quality beside two baselines.",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {

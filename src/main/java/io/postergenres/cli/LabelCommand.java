@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine;
@@ -31,11 +32,16 @@ import picocli.CommandLine.Spec;
     name = "label",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Labels every poster file under the inputs with its genres and writes one Parquet row per file.",
-      "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing or output exists;",
-      "4 model missing or invalid; 5 more than --max-failure-ratio of the posters failed;",
-      "6 another --incremental run holds the output's lock."
+    description = "Labels every poster file under the inputs with its genres and writes one Parquet row per file.",
+    footerHeading = "%nExit codes:%n",
+    footer = {
+      "  0  done; failures within --max-failure-ratio",
+      "  1  unexpected error (stack trace printed)",
+      "  2  bad option or config value",
+      "  3  an input matches nothing, or the output exists and --mode is error",
+      "  4  model missing, unreadable or invalid",
+      "  5  every row written, but more than --max-failure-ratio of the posters failed",
+      "  6  another --incremental run holds the output's lock"
     })
 public final class LabelCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
@@ -143,7 +149,21 @@ public final class LabelCommand implements Callable<Integer> {
     }
   }
 
+  /** The Spark master URL forms {@code --master} takes (what SparkContext accepts). */
+  private static final Pattern MASTER = Pattern.compile(
+      "local|local\\[(\\*|[1-9][0-9]*)(,[0-9]+)?\\]|local-cluster\\[[1-9][0-9]*, *[1-9][0-9]*, *[1-9][0-9]*\\]"
+          + "|spark://[^/\\s]+(:[0-9]+)?(,[^/\\s]+(:[0-9]+)?)*|yarn|k8s://\\S+");
+
+  /** Checks {@code --master} before Spark starts, which would otherwise fail with a stack trace. */
+  static void checkMaster(String master) {
+    if (master != null && !MASTER.matcher(master).matches()) {
+      throw usage("--master '" + master + "' is not a Spark master URL; use local, local[N], local[*], "
+          + "spark://HOST:PORT, yarn or k8s://https://HOST:PORT");
+    }
+  }
+
   LabelRequest request() {
+    checkMaster(master);
     if (!(maxFailureRatio >= 0 && maxFailureRatio <= 1)) {
       throw usage("--max-failure-ratio must be between 0 and 1, got " + maxFailureRatio);
     }
@@ -177,7 +197,20 @@ public final class LabelCommand implements Callable<Integer> {
   }
 
   private SparkSession session() {
-    SparkConf conf = new SparkConf(true); // picks up spark-submit's spark.* system properties
+    SparkSession spark = SparkSession.builder().config(sparkConf(new SparkConf(true))).getOrCreate();
+    if (verbosity.level() == 0) {
+      spark.sparkContext().setLogLevel("WARN");
+    }
+    return spark;
+  }
+
+  /**
+   * The Spark settings of a run ({@code conf} holds spark-submit's spark.* system properties). In
+   * local mode Spark's UI is off unless asked for with {@code --conf spark.ui.enabled=true}: Spark
+   * binds it to every interface (only SPARK_LOCAL_IP changes that), and a laptop's label run should
+   * not serve its job details to the network.
+   */
+  SparkConf sparkConf(SparkConf conf) {
     if (!conf.contains("spark.master")) {
       conf.setMaster(master != null ? master : "local[*]");
     } else if (master != null) {
@@ -187,11 +220,8 @@ public final class LabelCommand implements Callable<Integer> {
     conf.setIfMissing("spark.ui.showConsoleProgress", "true");
     conf.setIfMissing("spark.sql.parquet.compression.codec", "zstd");
     sparkConf.forEach(conf::set);
-    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
-    if (verbosity.level() == 0) {
-      spark.sparkContext().setLogLevel("WARN");
-    }
-    return spark;
+    if (conf.get("spark.master").startsWith("local")) conf.setIfMissing("spark.ui.enabled", "false");
+    return conf;
   }
 
   private static PosterGenresException usage(String message) {

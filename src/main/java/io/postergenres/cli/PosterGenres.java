@@ -5,8 +5,11 @@ import io.postergenres.errors.PosterGenresException;
 import io.postergenres.model.ModelException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -20,7 +23,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = PosterGenres.Version.class,
     description = "Labels movie posters with their genres using a TensorFlow model, on Spark.",
-    subcommands = {LabelCommand.class, TrainCommand.class, ServeCommand.class, BenchCommand.class, EvaluateCommand.class, ConvertCommand.class, ServeLoadCommand.class,
+    subcommands = {LabelCommand.class, ShowCommand.class, TrainCommand.class, ServeCommand.class, BenchCommand.class, EvaluateCommand.class, ConvertCommand.class, ServeLoadCommand.class,
       CommandLine.HelpCommand.class})
 public final class PosterGenres {
   /** Environment variable naming the defaults file. */
@@ -44,7 +47,9 @@ public final class PosterGenres {
       cmd.setDefaultValueProvider(new DefaultsFile(loadProperties(defaults)));
     }
     cmd.setExecutionExceptionHandler(PosterGenres::handle);
+    cmd.setParameterExceptionHandler(PosterGenres::handleParameter);
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST, PosterGenres::commandList);
     return cmd;
   }
 
@@ -90,6 +95,79 @@ public final class PosterGenres {
     cmd.getErr().println(cmd.getColorScheme().errorText("poster-genres: unexpected error: " + e));
     e.printStackTrace(cmd.getErr());
     return ExitCode.INTERNAL.code();
+  }
+
+  /**
+   * A command line picocli cannot parse: one short answer instead of the whole help. An unknown
+   * option is named first (picocli checks required options before it reports unknown ones, so
+   * {@code --inptu DIR} would otherwise read as a missing {@code --input}), with picocli's
+   * suggestion, then one usage line.
+   */
+  private static int handleParameter(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    List<String> unmatched = e instanceof CommandLine.UnmatchedArgumentException u
+        ? u.getUnmatched() : cmd.getUnmatchedArguments();
+    String name = cmd.getCommandSpec().qualifiedName();
+    if (!unmatched.isEmpty()) {
+      String first = unmatched.get(0);
+      boolean option = first.startsWith("-");
+      StringBuilder line = new StringBuilder(name).append(": unknown ").append(option ? "option " : cmd.getSubcommands().isEmpty() ? "argument " : "command ")
+          .append('\'').append(first).append('\'');
+      List<String> suggestions = new CommandLine.UnmatchedArgumentException(cmd, unmatched).getSuggestions();
+      if (!suggestions.isEmpty()) {
+        line.append("; did you mean ").append(suggestions.get(0)).append('?');
+      }
+      err.println(line);
+    } else {
+      err.println(name + ": " + e.getMessage());
+    }
+    err.println(usageLine(cmd));
+    return ExitCode.USAGE.code();
+  }
+
+  /** {@code Usage: poster-genres label --input PATH... --output PATH [OPTIONS]; --help lists them}: one line. */
+  static String usageLine(CommandLine cmd) {
+    StringBuilder b = new StringBuilder("Usage: ").append(cmd.getCommandSpec().qualifiedName());
+    boolean optional = false;
+    for (CommandLine.Model.OptionSpec o : cmd.getCommandSpec().options()) {
+      if (o.required()) {
+        b.append(' ').append(o.longestName()).append(' ').append(o.paramLabel()).append(o.isMultiValue() ? "..." : "");
+      } else if (!o.usageHelp() && !o.versionHelp()) {
+        optional = true;
+      }
+    }
+    if (!cmd.getSubcommands().isEmpty()) b.append(" COMMAND");
+    if (optional) b.append(" [OPTIONS]");
+    return b.append("; '").append(cmd.getCommandSpec().qualifiedName()).append(" --help' lists them").toString();
+  }
+
+  /**
+   * The command list of {@code --help}: each command with the first sentence of its description,
+   * wrapped under itself (picocli's own list shows only the first line, cut where the line ends).
+   */
+  static String commandList(CommandLine.Help help) {
+    Map<String, CommandLine.Help> commands = help.subcommands();
+    if (commands.isEmpty()) return "";
+    int nameWidth = 0;
+    for (String name : commands.keySet()) nameWidth = Math.max(nameWidth, name.length());
+    int width = help.commandSpec().usageMessage().width();
+    CommandLine.Help.TextTable table = CommandLine.Help.TextTable.forColumns(help.colorScheme(),
+        new CommandLine.Help.Column(nameWidth + 4, 2, CommandLine.Help.Column.Overflow.SPAN),
+        new CommandLine.Help.Column(width - nameWidth - 4, 0, CommandLine.Help.Column.Overflow.WRAP));
+    for (Map.Entry<String, CommandLine.Help> c : commands.entrySet()) {
+      CommandLine.Model.UsageMessageSpec usage = c.getValue().commandSpec().usageMessage();
+      if (usage.hidden()) continue;
+      table.addRowValues(c.getKey(), firstSentence(usage.header().length > 0 ? usage.header() : usage.description()));
+    }
+    return table.toString();
+  }
+
+  /** The first sentence of a description given as lines. */
+  static String firstSentence(String[] lines) {
+    String text = String.join(" ", lines).replaceAll("\\s+", " ").trim();
+    int end = text.indexOf(". ");
+    return end < 0 ? text : text.substring(0, end + 1);
   }
 
   /** Version from the jar manifest. */

@@ -8,6 +8,8 @@ import io.postergenres.model.ModelPackage;
 import io.postergenres.model.PosterModel;
 import io.postergenres.serve.PosterServer;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.apache.hadoop.conf.Configuration;
@@ -48,7 +50,31 @@ public final class ServeCommand implements Callable<Integer> {
       description = "Largest upload; bigger gets 413. Default: ${DEFAULT-VALUE}.")
   long maxBodyBytes;
 
-  @Mixin SharedOptions.MaxPixels maxPixels;
+  @Option(names = "--max-pixels", paramLabel = "N", defaultValue = "16000000",
+      description = "Largest width x height decoded; bigger images get 413 before decoding. Lower than label's default: "
+          + "a large progressive JPEG takes about 6 bytes a pixel while it decodes. Default: ${DEFAULT-VALUE}.")
+  long maxPixels;
+
+  @Option(names = "--allow-host", paramLabel = "NAME", split = ",",
+      description = "Host names to answer besides loopback names and IP addresses (a request for any other Host gets 403, "
+          + "so a web page cannot reach the server through DNS rebinding); '*' answers any. Repeatable.")
+  List<String> allowedHosts = new ArrayList<>();
+
+  @Option(names = "--header-timeout-ms", paramLabel = "MS", defaultValue = "10000",
+      description = "A request's headers must arrive within this from its first byte, else 408 and the connection closes. Default: ${DEFAULT-VALUE}.")
+  long headerTimeoutMs;
+
+  @Option(names = "--body-timeout-ms", paramLabel = "MS", defaultValue = "60000",
+      description = "The whole request (headers and upload) must arrive within this from its first byte. Default: ${DEFAULT-VALUE}.")
+  long bodyTimeoutMs;
+
+  @Option(names = "--idle-timeout-ms", paramLabel = "MS", defaultValue = "60000",
+      description = "A connection with no request in progress is closed after this. Default: ${DEFAULT-VALUE}.")
+  long idleTimeoutMs;
+
+  @Option(names = "--max-connections", paramLabel = "N", defaultValue = "256",
+      description = "Connections open at once; more are closed on accept. Default: ${DEFAULT-VALUE}.")
+  int maxConnections;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
       description = "Request threads (decode in parallel); 0: twice the cores. Default: ${DEFAULT-VALUE}.")
@@ -62,12 +88,20 @@ public final class ServeCommand implements Callable<Integer> {
     if (port < 0 || port > 65535) throw usage("--port must be between 0 and 65535, got " + port);
     if (maxBatch < 1) throw usage("--max-batch must be at least 1, got " + maxBatch);
     if (maxWaitMs < 0) throw usage("--max-wait-ms must be 0 or more, got " + maxWaitMs);
-    if (maxBodyBytes < 1 || maxPixels.maxPixels < 1) throw usage("--max-body-bytes and --max-pixels must be positive");
+    if (maxBodyBytes < 1 || maxPixels < 1) throw usage("--max-body-bytes and --max-pixels must be positive");
+    if (maxBodyBytes > Integer.MAX_VALUE - 8) throw usage("--max-body-bytes must be at most " + (Integer.MAX_VALUE - 8));
     if (threads < 0) throw usage("--threads must be 0 (automatic) or more, got " + threads);
+    if (headerTimeoutMs < 1 || bodyTimeoutMs < 1 || idleTimeoutMs < 1) throw usage("--header-timeout-ms, --body-timeout-ms and --idle-timeout-ms must be positive");
+    if (maxConnections < 1) throw usage("--max-connections must be at least 1, got " + maxConnections);
     ModelPackage pkg = RunSetup.readModel(model.resolved(), new Configuration());
     PosterModel loaded = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0, bf16.bf16).resolved(), () -> {});
-    PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels.maxPixels, maxBatch,
-        Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * ModelCache.Settings.allCores(), 30_000);
+    if (bf16.bf16 && !loaded.bf16()) {
+      System.err.println("poster-genres: --bf16 refused on this CPU, serving in float32 (" + ModelCache.lastBf16Check().describe() + ")");
+    }
+    PosterServer.Settings settings = new PosterServer.Settings(host, port, maxBodyBytes, maxPixels, maxBatch,
+        Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * ModelCache.Settings.allCores(), 30_000)
+        .withDeadlines(headerTimeoutMs, Math.max(bodyTimeoutMs, headerTimeoutMs), idleTimeoutMs)
+        .withAllowedHosts(allowedHosts).withLimits(maxConnections, 64);
     PosterServer server = new PosterServer(loaded, settings).start();
     System.out.printf("poster-genres: serving %s %s on http://%s:%d/ (Ctrl-C stops)%n",
         pkg.spec().name(), pkg.spec().version(), host, server.port());

@@ -55,6 +55,7 @@ public final class Preprocessor {
   private final int width;
   private final long maxPixels;
   private final boolean tensorflowJpeg;
+  private final DecodeBudget budget;
 
   /**
    * @param height model input height in pixels
@@ -71,6 +72,11 @@ public final class Preprocessor {
    * ImageIO too (the benchmark compares the two).
    */
   public Preprocessor(int height, int width, long maxPixels, boolean tensorflowJpeg) {
+    this(height, width, maxPixels, tensorflowJpeg, DecodeBudget.shared());
+  }
+
+  /** As above, with decodes drawing on {@code budget} rather than the JVM's shared one. */
+  public Preprocessor(int height, int width, long maxPixels, boolean tensorflowJpeg, DecodeBudget budget) {
     if (height <= 0 || width <= 0) {
       throw new IllegalArgumentException("input size must be positive, got " + height + "x" + width);
     }
@@ -81,6 +87,7 @@ public final class Preprocessor {
     this.width = width;
     this.maxPixels = maxPixels;
     this.tensorflowJpeg = tensorflowJpeg;
+    this.budget = budget;
   }
 
   public int height() {
@@ -109,7 +116,7 @@ public final class Preprocessor {
    */
   public void preprocessInto(byte[] bytes, float[] dest, int offset) throws PosterException {
     if (tensorflowJpeg && TensorFlowJpeg.looksLikeJpeg(bytes)
-        && TensorFlowJpeg.forSize(height, width).decodeInto(bytes, maxPixels, dest, offset)) {
+        && TensorFlowJpeg.forSize(height, width).decodeInto(bytes, maxPixels, dest, offset, budget)) {
       return;
     }
     BufferedImage decoded = decode(bytes);
@@ -164,7 +171,7 @@ public final class Preprocessor {
           param.setSourceSubsampling(sx, sy, 0, 0);
         }
         BufferedImage image;
-        try {
+        try (DecodeBudget.Grant grant = budget.acquire(w, h)) {
           image = reader.read(0, param);
         } catch (IOException | RuntimeException e) {
           throw corrupt(reader, "cannot decode", e);

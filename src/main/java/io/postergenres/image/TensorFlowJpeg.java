@@ -95,6 +95,11 @@ final class TensorFlowJpeg implements AutoCloseable {
    *     read it, it is not three-channel, or it is over {@code maxPixels} (ImageIO then reports it)
    */
   boolean decodeInto(byte[] data, long maxPixels, float[] dest, int offset) {
+    return decodeInto(data, maxPixels, dest, offset, DecodeBudget.shared());
+  }
+
+  /** As above; the decode itself waits for {@code width x height} pixels of {@code budget}. */
+  boolean decodeInto(byte[] data, long maxPixels, float[] dest, int offset, DecodeBudget budget) {
     try (TString input = TString.tensorOfBytes(NdArrays.scalarOfObject(data))) {
       int h;
       int w;
@@ -108,7 +113,8 @@ final class TensorFlowJpeg implements AutoCloseable {
       int most = Math.min(w / (2 * width), h / (2 * height));
       int pick = 0;
       while (pick + 1 < RATIOS.length && RATIOS[pick + 1] <= most) pick++;
-      try (Result r = session.runner().setOptions(IN_CALLER).feed(bytes, input).fetch(pixels[pick]).run()) {
+      try (DecodeBudget.Grant grant = budget.acquire(w, h);
+          Result r = session.runner().setOptions(IN_CALLER).feed(bytes, input).fetch(pixels[pick]).run()) {
         TFloat32 out = (TFloat32) r.get(0);
         out.copyTo(DataBuffers.of(dest, false, false).offset(offset).narrow((long) height * width * 3));
       }

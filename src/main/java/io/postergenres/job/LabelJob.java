@@ -57,6 +57,8 @@ public final class LabelJob {
 
     RunSetup.checkInputsExist(request.inputs(), hadoop);
     RunSetup.checkOutput(request.output(), request.mode(), hadoop);
+    // read before the write: --mode overwrite deletes _runs with the rest of the output
+    RunSummary previous = RunReport.previous(request.output(), started.toString(), hadoop);
     ModelPackage pkg = RunSetup.readModel(request.model(), hadoop);
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     LOG.info("Model {} {} from {} ({} bytes, {} genres, input {}x{})", spec.name(), spec.version(),
@@ -66,9 +68,7 @@ public final class LabelJob {
     long tList = System.nanoTime();
     String[] listed = Listing.asScanPaths(listing.inputFiles());
     LOG.info("Listed {} poster files matching {} in {} ms", listed.length, request.glob(), (System.nanoTime() - tList) / 1_000_000);
-    if (listed.length == 0) {
-      LOG.warn("No file under {} matches {}; writing an empty output", request.inputs(), request.glob());
-    }
+    RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
     afterListing.run();
     int partitions = RunSetup.partitions(spark, request.partitions(), listed.length);
 
@@ -113,7 +113,7 @@ public final class LabelJob {
     }
     try {
       Path written = summary.write(request.output(), hadoop);
-      Path report = RunReport.write(request.output(), summary,
+      Path report = RunReport.write(request.output(), summary, previous,
           spark.read().parquet(request.output()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
       LOG.info("Run summary written to {}, report to {}", RunSummary.redact(written.toString()), RunSummary.redact(report.toString()));
     } catch (IOException e) {

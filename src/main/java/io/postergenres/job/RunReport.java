@@ -7,6 +7,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,9 +40,18 @@ public final class RunReport {
    * @return the report's path
    */
   public static Path write(String outputDir, RunSummary summary, Dataset<Row> rows, Configuration conf) throws IOException {
+    return write(outputDir, summary, previous(outputDir, summary.startedAt(), conf), rows, conf);
+  }
+
+  /**
+   * As {@link #write(String, RunSummary, Dataset, Configuration)}, comparing with {@code previous}
+   * (may be null), read by the caller before the run: {@code --mode overwrite} deletes {@code _runs}
+   * with the rest of the output.
+   */
+  public static Path write(String outputDir, RunSummary summary, RunSummary previous, Dataset<Row> rows, Configuration conf)
+      throws IOException {
     Path runs = new Path(outputDir, "_runs");
     FileSystem fs = runs.getFileSystem(conf);
-    RunSummary previous = previous(fs, runs, summary);
     Map<String, Long> genres = new LinkedHashMap<>();
     for (Row r : rows.where(col(OutputSchema.ERROR_KIND).isNull()).select(explode(col(OutputSchema.GENRES)).as("g"))
         .groupBy("g").count().orderBy(col("count").desc(), col("g")).collectAsList()) {
@@ -54,8 +67,18 @@ public final class RunReport {
     return path;
   }
 
-  /** The latest other run summary started before this one, or null. */
-  static RunSummary previous(FileSystem fs, Path runs, RunSummary current) throws IOException {
+  /** The latest run summary under {@code <outputDir>/_runs} started before {@code startedAt}, or null (never fails a run). */
+  public static RunSummary previous(String outputDir, String startedAt, Configuration conf) {
+    Path runs = new Path(outputDir, "_runs");
+    try {
+      return previous(runs.getFileSystem(conf), runs, startedAt);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The latest run summary started before {@code startedAt}, or null. */
+  static RunSummary previous(FileSystem fs, Path runs, String startedAt) throws IOException {
     if (!fs.exists(runs)) return null;
     RunSummary best = null;
     for (FileStatus st : fs.listStatus(runs, p -> p.getName().endsWith(".json"))) {
@@ -65,7 +88,7 @@ public final class RunReport {
       } catch (IOException e) {
         continue;
       }
-      if (s.runId().equals(current.runId()) || s.startedAt().compareTo(current.startedAt()) >= 0) continue;
+      if (s.startedAt().compareTo(startedAt) >= 0) continue;
       if (best == null || s.startedAt().compareTo(best.startedAt()) > 0) best = s;
     }
     return best;
@@ -77,19 +100,19 @@ public final class RunReport {
         .append(esc(s.runId())).append("</title><style>")
         .append("body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;color:#1d1d1f}")
         .append("table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{padding:.25rem .75rem;border-bottom:1px solid #ddd;text-align:left}")
-        .append("td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.up{color:#1a7f37}.down{color:#b00020}")
+        .append("td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.good{color:#1a7f37}.bad{color:#b00020}.change{color:#555}")
         .append("</style></head><body>");
     b.append("<h1>Run ").append(esc(s.runId())).append("</h1>");
     b.append("<p>Model <b>").append(esc(s.modelName())).append(' ').append(esc(s.modelVersion())).append("</b> &middot; output ")
-        .append(esc(s.output())).append(" &middot; started ").append(esc(s.startedAt())).append("</p>");
+        .append(esc(s.output())).append(" &middot; started ").append(esc(readableTime(s.startedAt()))).append("</p>");
 
     b.append("<h2>Summary</h2><table><tr><th></th><th class=n>this run</th><th class=n>previous run</th></tr>");
-    row(b, "files listed", s.filesListed(), prev == null ? null : (double) prev.filesListed(), "%.0f");
-    row(b, "rows written", s.rowsWritten(), prev == null ? null : (double) prev.rowsWritten(), "%.0f");
-    row(b, "labelled", s.labelled(), prev == null ? null : (double) prev.labelled(), "%.0f");
-    row(b, "failed", s.failed(), prev == null ? null : (double) prev.failed(), "%.0f");
-    row(b, "posters per second", s.postersPerSecond(), prev == null ? null : prev.postersPerSecond(), "%.1f");
-    row(b, "duration (s)", s.durationSeconds(), prev == null ? null : prev.durationSeconds(), "%.1f");
+    row(b, "files listed", s.filesListed(), prev == null ? null : (double) prev.filesListed(), "%.0f", Better.NEITHER);
+    row(b, "rows written", s.rowsWritten(), prev == null ? null : (double) prev.rowsWritten(), "%.0f", Better.NEITHER);
+    row(b, "labelled", s.labelled(), prev == null ? null : (double) prev.labelled(), "%.0f", Better.NEITHER);
+    row(b, "failed", s.failed(), prev == null ? null : (double) prev.failed(), "%.0f", Better.LOWER);
+    row(b, "posters per second", s.postersPerSecond(), prev == null ? null : prev.postersPerSecond(), "%.1f", Better.HIGHER);
+    row(b, "duration (s)", s.durationSeconds(), prev == null ? null : prev.durationSeconds(), "%.1f", Better.LOWER);
     b.append("</table>");
     if (s.incremental() != null) {
       b.append("<h2>What changed since the previous runs</h2><table>");
@@ -115,18 +138,28 @@ public final class RunReport {
     return b.append("</body></html>\n").toString();
   }
 
-  private static void row(StringBuilder b, String name, double now, Double before, String fmt) {
-    b.append("<tr><td>").append(name).append("</td><td class=n>").append(String.format(Locale.ROOT, fmt, now)).append("</td><td class=n>");
-    if (before != null) {
-      b.append(String.format(Locale.ROOT, fmt, before));
-      if (before != 0 && now != before) {
-        double pct = 100 * (now - before) / before;
-        b.append(String.format(Locale.ROOT, " <span class=%s>(%+.0f%%)</span>", pct > 0 ? "up" : "down", pct));
-      }
-    } else {
-      b.append("&ndash;");
+  /** Which way a figure should move: its change is green that way, red the other, plain for counts. */
+  enum Better { HIGHER, LOWER, NEITHER }
+
+  /** One figure: this run's value with its change since the previous run beside it, then the previous value. */
+  static void row(StringBuilder b, String name, double now, Double before, String fmt, Better better) {
+    b.append("<tr><td>").append(name).append("</td><td class=n>").append(String.format(Locale.ROOT, fmt, now));
+    if (before != null && before != 0 && now != before) {
+      double pct = 100 * (now - before) / before;
+      String cls = better == Better.NEITHER ? "change" : (pct > 0) == (better == Better.HIGHER) ? "good" : "bad";
+      b.append(String.format(Locale.ROOT, " <span class=%s>(%+.0f%%)</span>", cls, pct));
     }
-    b.append("</td></tr>");
+    b.append("</td><td class=n>").append(before == null ? "&ndash;" : String.format(Locale.ROOT, fmt, before)).append("</td></tr>");
+  }
+
+  /** {@code 2026-11-26T11:55:37.123456789Z} as {@code 2026-11-26 11:55:37 UTC}; anything else unchanged. */
+  static String readableTime(String instant) {
+    try {
+      return DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC)
+          .format(Instant.parse(instant));
+    } catch (DateTimeParseException e) {
+      return instant;
+    }
   }
 
   /** A horizontal bar chart as inline SVG. */

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +21,9 @@ import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +65,45 @@ public final class RunSetup {
         throw new PosterGenresException(Failure.INPUT, "cannot list input " + RunSummary.redact(input) + ": " + e.getMessage(), e);
       }
     }
+  }
+
+  /** Files counted at most when telling what an empty listing left out (an object store lists slowly). */
+  static final int LEFT_OUT_COUNT_LIMIT = 100_000;
+
+  /**
+   * Fails with exit code 3 when the listing found no poster: a scheduler pointed at the wrong
+   * folder must not report success. The message says how many files the glob left out, and names
+   * a few, so that a too narrow {@code --glob} is told apart from an empty folder.
+   */
+  public static void requireListed(long listed, List<String> inputs, String glob, Configuration conf) {
+    if (listed > 0) return;
+    long others = 0;
+    List<String> examples = new ArrayList<>();
+    try {
+      for (String input : inputs) {
+        Path p = new Path(input);
+        FileSystem fs = p.getFileSystem(conf);
+        FileStatus[] matches = fs.globStatus(p);
+        if (matches == null) continue;
+        for (FileStatus m : matches) {
+          RemoteIterator<LocatedFileStatus> files = fs.listFiles(m.getPath(), true);
+          while (files.hasNext() && others < LEFT_OUT_COUNT_LIMIT) {
+            String name = files.next().getPath().getName();
+            others++;
+            if (examples.size() < 3) examples.add(name);
+          }
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("Could not count the files under {}: {}", inputs.stream().map(RunSummary::redact).toList(), e.toString());
+    }
+    String where = String.join(", ", inputs.stream().map(RunSummary::redact).toList());
+    String what = others == 0
+        ? "there is no file there at all"
+        : (others >= LEFT_OUT_COUNT_LIMIT ? "at least " : "") + others + (others == 1 ? " file is" : " files are")
+            + " there, none matching (e.g. " + String.join(", ", examples) + ")";
+    throw new PosterGenresException(Failure.INPUT, "no poster file under " + where + " matches --glob " + glob + ": " + what
+        + "; check --input, or widen --glob");
   }
 
   public static void checkOutput(String output, WriteMode mode, Configuration conf) {

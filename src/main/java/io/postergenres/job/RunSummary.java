@@ -85,13 +85,25 @@ public record RunSummary(
       b.append(String.join(", ", incremental.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList()));
       b.append(System.lineSeparator());
     }
+    if (incremental != null && Boolean.TRUE.equals(incremental.get(RERUN))) {
+      b.append(String.format(Locale.ROOT, "  a re-run of %s: that date's partition was replaced%n", incremental.get("run_date")));
+    }
     b.append(String.format(Locale.ROOT, "  model %s %s, loaded %d time(s) on executors; output %s%n",
         modelName, modelVersion, modelLoads, output));
+    b.append(String.format(Locale.ROOT, "  report %s%n", reportPath()));
     return b.toString();
+  }
+
+  /** Key of {@link #incremental()} that is true when the run replaced a date's existing partition. */
+  public static final String RERUN = "rerun_of_date";
+
+  /** Where the run's HTML report is written: {@code <output>/_runs/<run_id>.html}. */
+  public String reportPath() {
+    return new Path(new Path(output, "_runs"), runId + ".html").toString();
   }
 
   /** {@code s3a://key:secret@bucket/x} becomes {@code s3a://bucket/x}. */
   public static String redact(String uri) {
-    return uri.replaceFirst("^([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@]*@", "$1");
+    return io.postergenres.errors.Redaction.redact(uri);
   }
 }

@@ -90,20 +90,55 @@ public final class ModelCache {
   private static PosterModel load(ModelPackage pkg, Settings threads) {
     long start = System.nanoTime();
     installShutdownHook();
+    Path dir = null;
     try {
-      Path dir = Files.createTempDirectory("poster-genres-model-" + pkg.fingerprint().substring(0, 12) + "-");
-      dir.toFile().deleteOnExit();
+      dir = Files.createTempDirectory("poster-genres-model-" + pkg.fingerprint().substring(0, 12) + "-");
       pkg.writeTo(dir);
-      PosterModel model = PosterModel.load(dir, pkg.spec(), threads.intraOp(), threads.interOp(), threads.bf16());
+      PosterModel model = PosterModel.load(dir, pkg.spec(), threads.intraOp(), threads.interOp(), false);
+      if (threads.bf16()) model = withBf16IfItKeepsTheGenres(dir, pkg.spec(), threads, model);
       LOADS.incrementAndGet();
       LOG.info("Loaded model {} {} ({} bytes, intra-op threads {}, inter-op threads {}, compute {}) in {} ms",
-          pkg.spec().name(), pkg.spec().version(), pkg.sizeBytes(), threads.intraOp(), threads.interOp(), threads.bf16() ? "bf16" : "fp32",
+          pkg.spec().name(), pkg.spec().version(), pkg.sizeBytes(), threads.intraOp(), threads.interOp(), model.bf16() ? "bf16" : "fp32",
           (System.nanoTime() - start) / 1_000_000);
-      deleteQuietly(dir); // TensorFlow has read the files into memory
       return model;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the model to local disk", e);
+    } finally {
+      // TensorFlow has read the files into memory, or failed: the copy goes either way.
+      if (dir != null) deleteQuietly(dir);
     }
+  }
+
+  /**
+   * The bfloat16 session of the model when {@link Bf16Check} passes on this CPU, else (loudly)
+   * the float32 one: a run asked for {@code --bf16} never gets other genres than float32 would give
+   * beyond the check's tolerance.
+   */
+  static PosterModel withBf16IfItKeepsTheGenres(Path dir, ModelSpec spec, Settings threads, PosterModel float32) {
+    PosterModel bf16 = PosterModel.load(dir, spec, threads.intraOp(), threads.interOp(), true);
+    Bf16Check.Result check;
+    try {
+      check = Bf16Check.run(float32, bf16);
+    } catch (RuntimeException e) {
+      bf16.close();
+      throw e;
+    }
+    LAST_BF16_CHECK = check;
+    if (check.passed()) {
+      LOG.info("--bf16 kept: {}", check.describe());
+      float32.close();
+      return bf16;
+    }
+    LOG.warn("--bf16 REFUSED on this CPU, running in float32 instead: {}", check.describe());
+    bf16.close();
+    return float32;
+  }
+
+  private static volatile Bf16Check.Result LAST_BF16_CHECK;
+
+  /** The outcome of the last bfloat16 check in this JVM, or null when none ran. */
+  public static Bf16Check.Result lastBf16Check() {
+    return LAST_BF16_CHECK;
   }
 
   private static void deleteQuietly(Path dir) {

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import io.postergenres.errors.Redaction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -47,8 +48,9 @@ public final class ModelPackage implements Serializable {
   }
 
   /** Reads and checks a model directory; fails with a {@link ModelException} saying what is wrong. */
-  public static ModelPackage read(String dir, Configuration conf) {
-    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(dir);
+  public static ModelPackage read(String location, Configuration conf) {
+    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location);
+    String dir = Redaction.redact(location); // what messages show
     List<Entry> files = new ArrayList<>();
     long total = 0;
     try {
@@ -79,14 +81,15 @@ public final class ModelPackage implements Serializable {
         files.add(new Entry(rel, bytes));
       }
     } catch (IOException e) {
-      throw new ModelException("cannot read model directory " + dir + ": " + e.getMessage(), e);
+      throw new ModelException("cannot read model directory " + dir + ": " + Redaction.redact(String.valueOf(e.getMessage())), e);
     }
     files.sort(Comparator.comparing(Entry::path));
     return of(dir, files);
   }
 
   /** Builds a package from files already in memory and checks it. */
-  public static ModelPackage of(String location, List<Entry> files) {
+  public static ModelPackage of(String where, List<Entry> files) {
+    String location = Redaction.redact(where);
     byte[] specBytes = find(files, ModelSpec.FILE_NAME);
     if (specBytes == null) {
       throw new ModelException("model " + location + " has no " + ModelSpec.FILE_NAME

@@ -23,8 +23,10 @@ public final class PosterModel implements AutoCloseable {
   private final ModelSpec spec;
   private final ModelContract.Endpoints endpoints;
   private final int genreCount;
+  private final boolean bf16;
 
-  private PosterModel(SavedModelBundle bundle, ModelSpec spec, ModelContract.Endpoints endpoints) {
+  private PosterModel(SavedModelBundle bundle, ModelSpec spec, ModelContract.Endpoints endpoints, boolean bf16) {
+    this.bf16 = bf16;
     this.bundle = bundle;
     this.session = bundle.session();
     this.spec = spec;
@@ -44,8 +46,9 @@ public final class PosterModel implements AutoCloseable {
 
   /**
    * As {@link #load(Path, ModelSpec, int, int)}; with {@code bf16}, TensorFlow's graph optimizer
-   * rewrites float32 ops that oneDNN runs in bfloat16 to do so (auto mixed precision): about 1.3x
-   * faster on CPUs with AVX512_BF16/AMX, scores within about 0.01.
+   * rewrites float32 ops that oneDNN runs in bfloat16 to do so (auto mixed precision): faster on
+   * CPUs with AVX512_BF16/AMX, but how far the scores move depends on the CPU; {@link ModelCache}
+   * checks it with {@link Bf16Check} before using such a session.
    */
   public static PosterModel load(Path dir, ModelSpec spec, int intraOpThreads, int interOpThreads, boolean bf16) {
     ConfigProto.Builder builder =
@@ -69,7 +72,7 @@ public final class PosterModel implements AutoCloseable {
     }
     try {
       ModelContract.Endpoints endpoints = ModelContract.check(bundle.metaGraphDef(), spec, dir.toString());
-      return new PosterModel(bundle, spec, endpoints);
+      return new PosterModel(bundle, spec, endpoints, bf16);
     } catch (RuntimeException e) {
       bundle.close();
       throw e;
@@ -78,6 +81,11 @@ public final class PosterModel implements AutoCloseable {
 
   public ModelSpec spec() {
     return spec;
+  }
+
+  /** Whether this session lets TensorFlow rewrite float ops to bfloat16. */
+  public boolean bf16() {
+    return bf16;
   }
 
   /** The loaded graph, for inspection (FLOP counting); owned by this model. */

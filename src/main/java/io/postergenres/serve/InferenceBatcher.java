@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -17,17 +18,23 @@ import java.util.concurrent.atomic.AtomicLong;
  * and fails what is still queued.
  */
 public final class InferenceBatcher implements AutoCloseable {
+  /** Scores {@code n} preprocessed posters at once: {@link PosterModel#predict}. */
+  @FunctionalInterface
+  public interface Scorer {
+    float[] predict(float[] pixels, int n);
+  }
+
   private record Job(float[] image, CompletableFuture<Result> done) {}
 
   /** One poster's scores and the size of the batch it ran in. */
   public record Result(float[] scores, int batchSize) {}
 
-  private final PosterModel model;
+  private final Scorer model;
   private final int maxBatch;
   private final long maxWaitNanos;
   private final int floatsPerImage;
   private final int genres;
-  private final BlockingQueue<Job> queue = new LinkedBlockingQueue<>();
+  private final BlockingQueue<Job> queue;
   private final Thread worker;
   private volatile boolean running = true;
   private final AtomicLong batches = new AtomicLong();
@@ -35,13 +42,29 @@ public final class InferenceBatcher implements AutoCloseable {
   private final AtomicLong largestBatch = new AtomicLong();
 
   public InferenceBatcher(PosterModel model, int maxBatch, long maxWaitMicros) {
+    this(model, maxBatch, maxWaitMicros, 1024);
+  }
+
+  /**
+   * @param maxQueue posters waiting at most; {@link #submit} fails the next one with a {@link
+   *     RejectedExecutionException} (the server answers 503) rather than letting the queue grow
+   */
+  public InferenceBatcher(PosterModel model, int maxBatch, long maxWaitMicros, int maxQueue) {
+    this(model::predict, model.spec().inputHeight() * model.spec().inputWidth() * 3, model.spec().genres().size(),
+        maxBatch, maxWaitMicros, maxQueue);
+  }
+
+  /** As above, for any scorer of {@code floatsPerImage} floats a poster into {@code genres} scores. */
+  public InferenceBatcher(Scorer model, int floatsPerImage, int genres, int maxBatch, long maxWaitMicros, int maxQueue) {
+    if (maxQueue < 1) throw new IllegalArgumentException("max queue must be at least 1, got " + maxQueue);
+    this.queue = new LinkedBlockingQueue<>(maxQueue);
     if (maxBatch < 1) throw new IllegalArgumentException("max batch must be at least 1, got " + maxBatch);
     if (maxWaitMicros < 0) throw new IllegalArgumentException("max wait must be 0 or more, got " + maxWaitMicros);
     this.model = model;
     this.maxBatch = maxBatch;
     this.maxWaitNanos = TimeUnit.MICROSECONDS.toNanos(maxWaitMicros);
-    this.floatsPerImage = model.spec().inputHeight() * model.spec().inputWidth() * 3;
-    this.genres = model.spec().genres().size();
+    this.floatsPerImage = floatsPerImage;
+    this.genres = genres;
     this.worker = new Thread(this::loop, "poster-genres-batcher");
     this.worker.setDaemon(true);
   }
@@ -62,7 +85,14 @@ public final class InferenceBatcher implements AutoCloseable {
       done.completeExceptionally(new IllegalStateException("server is shutting down"));
       return done;
     }
-    queue.add(new Job(image, done));
+    if (!worker.isAlive() && worker.getState() != Thread.State.NEW) {
+      done.completeExceptionally(new IllegalStateException("the batcher thread has stopped"));
+      return done;
+    }
+    if (!queue.offer(new Job(image, done))) {
+      done.completeExceptionally(new RejectedExecutionException("more than " + (queue.size() + queue.remainingCapacity())
+          + " posters are waiting for the model"));
+    }
     return done;
   }
 
@@ -89,6 +119,9 @@ public final class InferenceBatcher implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
+      } catch (Throwable e) {
+        // Never let the worker die: every later request would wait for nothing.
+        for (Job j : batch) j.done().completeExceptionally(e);
       } finally {
         batch.clear();
       }
@@ -108,9 +141,16 @@ public final class InferenceBatcher implements AutoCloseable {
         System.arraycopy(scores, i * genres, own, 0, genres);
         batch.get(i).done().complete(new Result(own, n));
       }
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // An Error too (OutOfMemoryError, a native library's UnsatisfiedLinkError...): fail this
+      // batch's requests, keep the worker for the next ones.
       for (Job j : batch) j.done().completeExceptionally(e);
     }
+  }
+
+  /** Whether the worker thread is running (false before {@link #start} and after it died or closed). */
+  public boolean alive() {
+    return running && worker.isAlive();
   }
 
   public long batches() {

@@ -101,6 +101,71 @@ class LabelCommandTest {
   }
 
   @Test
+  void misspeltOptionIsNamedFirstWithASuggestionAndOneUsageLine() {
+    Outcome o = run("label", "--inptu", "dir", "--output", "y");
+    assertEquals(ExitCode.USAGE.code(), o.code());
+    String[] lines = o.err().strip().split("\\R");
+    assertTrue(lines[0].contains("unknown option '--inptu'") && lines[0].contains("did you mean --input?"), o.err());
+    assertFalse(o.err().contains("Missing required option"), o.err());
+    assertEquals(2, lines.length, "the error and one usage line, not the whole help: " + o.err());
+    assertTrue(lines[1].startsWith("Usage: poster-genres label --input PATH... --output PATH [OPTIONS]"), lines[1]);
+    Outcome command = run("lable");
+    assertEquals(ExitCode.USAGE.code(), command.code());
+    assertTrue(command.err().contains("unknown command 'lable'; did you mean label?"), command.err());
+  }
+
+  @Test
+  void misspeltMasterIsAUsageErrorBeforeSparkStarts() {
+    Outcome o = run("label", "--input", posters.toString(), "--output", tmp.resolve("master").toString(),
+        "--model", model.toString(), "--master", "lcoal[2]");
+    assertEquals(ExitCode.USAGE.code(), o.code(), o.err());
+    assertTrue(o.err().contains("--master 'lcoal[2]'") && o.err().contains("local[N]") && o.err().contains("spark://HOST:PORT"), o.err());
+    assertFalse(o.err().contains("Exception"), o.err());
+    for (String ok : new String[] {"local", "local[4]", "local[*]", "local[2,3]", "local-cluster[2,1,1024]",
+        "spark://m:7077", "spark://a:7077,b:7077", "yarn", "k8s://https://k8s:6443"}) {
+      LabelCommand.checkMaster(ok);
+    }
+    for (String bad : new String[] {"lcoal[2]", "local[0]", "local[two]", "spark://", "yarn-cluster", "mesos://m:5050"}) {
+      assertThrows(io.postergenres.errors.PosterGenresException.class, () -> LabelCommand.checkMaster(bad), bad);
+    }
+  }
+
+  @Test
+  void inputWithoutAnyPosterExitsThreeAndSaysWhatTheGlobLeftOut() throws Exception {
+    Path texts = tmp.resolve("texts");
+    Files.createDirectories(texts.resolve("sub"));
+    Files.writeString(texts.resolve("notes.txt"), "x");
+    Files.writeString(texts.resolve("sub").resolve("readme.md"), "y");
+    Outcome o = run("label", "--input", texts.toString(), "--output", tmp.resolve("texts-out").toString(),
+        "--model", model.toString(), "--master", "local[1]", "--conf", "spark.ui.enabled=false");
+    assertEquals(ExitCode.INPUT.code(), o.code(), o.err());
+    assertTrue(o.err().contains("2 files are there, none matching") && o.err().contains("--glob"), o.err());
+    assertFalse(Files.exists(tmp.resolve("texts-out")), "nothing is written");
+    Path empty = tmp.resolve("empty-dir");
+    Files.createDirectories(empty);
+    Outcome e = run("label", "--input", empty.toString(), "--output", tmp.resolve("empty-out").toString(),
+        "--model", model.toString(), "--master", "local[1]", "--conf", "spark.ui.enabled=false");
+    assertEquals(ExitCode.INPUT.code(), e.code(), e.err());
+    assertTrue(e.err().contains("no file there at all"), e.err());
+  }
+
+  @Test
+  void helpListsEveryCommandInWholeSentencesAndTheExitCodesOnePerLine() {
+    Outcome top = run("--help");
+    assertEquals(0, top.code());
+    assertTrue(top.out().contains("GET /health, GET /metrics, and a web page"), "serve's sentence is whole: " + top.out());
+    assertFalse(top.out().contains("serve-load"), "hidden commands stay hidden");
+    Outcome label = run("label", "--help");
+    assertTrue(label.out().contains("Exit codes:"), label.out());
+    for (int code = 0; code <= 6; code++) {
+      String start = "  " + code + "  ";
+      assertTrue(label.out().lines().anyMatch(l -> l.startsWith(start) && l.length() <= 80), "code " + code + ": " + label.out());
+    }
+    assertTrue(label.out().lines().anyMatch(l -> l.startsWith("  5  every row written")), label.out());
+    assertTrue(label.out().contains("0.04") && !label.out().contains("about 0.01"), "--bf16's help: " + label.out());
+  }
+
+  @Test
   void unknownGenreInThresholdIsAUsageError() {
     Outcome o = run(label(tmp.resolve("t"), "--threshold", "Westerns=0.4"));
     assertEquals(ExitCode.USAGE.code(), o.code());

@@ -8,6 +8,7 @@ import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
 import io.postergenres.job.WriteMode;
+import io.postergenres.job.incremental.RunLockTest;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
@@ -87,5 +88,27 @@ class HdfsIT {
     assertEquals("empty", kinds.get("empty.jpg"));
     assertEquals("unsupported_format", kinds.get("notes.jpg"));
     assertTrue(fs.exists(new org.apache.hadoop.fs.Path("/labels/_runs/" + summary.runId() + ".json")), "summary on HDFS");
+  }
+
+  /** Issue #13 item 3 on HDFS: concurrent contenders, with no lock and with an expired one; one holder each time. */
+  @Test
+  @org.junit.jupiter.api.Timeout(300)
+  void theNightlyLockHasExactlyOneHolderOnHdfs() throws Exception {
+    String hdfs = "hdfs://127.0.0.1:" + cluster.getNameNodePort();
+    FileSystem fs = cluster.getFileSystem();
+    Configuration conf = fs.getConf();
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(RunLockTest.CONTENDERS);
+    try {
+      for (int i = 0; i < 40; i++) {
+        assertEquals(1, RunLockTest.contend(hdfs + "/locks/fresh-" + i, conf, pool), "fresh, try " + i);
+        org.apache.hadoop.fs.Path lock = new org.apache.hadoop.fs.Path("/locks/expired-" + i + "/_lock");
+        try (var out = fs.create(lock, true)) {
+          out.write(RunLockTest.expiredLockBody(java.util.UUID.randomUUID().toString()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        assertEquals(1, RunLockTest.contend(hdfs + "/locks/expired-" + i, conf, pool), "expired, try " + i);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 }

@@ -98,5 +98,11 @@ class LabelScriptIT {
     Run run = script("label", "--input", "src/samples/posters", "--output", out.toString(), "--mode", "overwrite");
     assertEquals(0, run.code(), run.output());
     assertTrue(run.output().contains("11 files listed, 10 labelled, 1 failed"), run.output());
+    assertTrue(run.output().contains("  report " + out), "the summary names the report: " + run.output());
+    assertFalse(run.output().contains("resolves to a loopback address"), "a local run stays on loopback: " + run.output());
+    // the README's next command: the labels read back in one line
+    Run show = script("show", out.toString(), "--poster", "night-chase.jpg");
+    assertEquals(0, show.code(), show.output());
+    assertTrue(show.output().contains("/night-chase.jpg") && show.output().contains("  genres  "), show.output());
   }
 }

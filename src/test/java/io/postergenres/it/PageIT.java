@@ -82,6 +82,12 @@ class PageIT {
       wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("timing"), "Answered in"));
       List<String> shown = driver.findElements(By.cssSelector("#genres .genre")).stream().map(WebElement::getText).toList();
       assertEquals(expected, shown);
+      assertEquals(expected.isEmpty() ? "The model gives this poster no genre."
+          : "This poster looks like " + (expected.size() == 1 ? expected.get(0)
+              : String.join(", ", expected.subList(0, expected.size() - 1)) + " and " + expected.get(expected.size() - 1)) + ".",
+          driver.findElement(By.id("verdict")).getText(), "plain words first");
+      assertEquals(TestModels.GENRES.size(), driver.findElements(By.cssSelector("#scores .threshold")).size(),
+          "each bar marks its threshold");
       List<WebElement> bars = driver.findElements(By.cssSelector("#scores .score"));
       assertEquals(TestModels.GENRES.size(), bars.size(), "one bar per genre");
       for (String g : expected) {
@@ -95,7 +101,10 @@ class PageIT {
       Files.writeString(broken, "not an image");
       input.sendKeys(broken.toString());
       wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("error")));
-      assertTrue(driver.findElement(By.id("error")).getText().contains("not a supported poster format"));
+      assertTrue(driver.findElement(By.id("error-text")).getText().startsWith("This is not an image the model takes"),
+          driver.findElement(By.id("error")).getText());
+      assertTrue(driver.findElement(By.id("error-detail")).getText().contains("not a supported poster format"));
+      assertFalse(driver.findElement(By.id("result")).isDisplayed(), "no empty headings or broken preview after an error");
     } finally {
       driver.quit();
     }

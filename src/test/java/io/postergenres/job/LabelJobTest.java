@@ -130,6 +130,42 @@ class LabelJobTest extends SparkTestBase {
   }
 
   @Test
+  void overwriteStillComparesWithThePreviousRunAndTheSummaryNamesTheReport() throws Exception {
+    PosterFixtures fx = PosterFixtures.write(tmp.resolve("twice"), 3);
+    Path out = tmp.resolve("twice-out");
+    RunSummary first = new LabelJob(spark).run(request(fx.root, out, 2, 4));
+    LabelRequest again = request(fx.root, out, 2, 4);
+    again = new LabelRequest(again.inputs(), again.output(), again.model(), again.glob(), WriteMode.OVERWRITE,
+        again.partitions(), again.maxFailureRatio(), again.thresholds(), again.minGenres(), again.maxGenres(), again.options());
+    RunSummary second = new LabelJob(spark).run(again);
+    assertFalse(Files.exists(out.resolve("_runs").resolve(first.runId() + ".json")), "overwrite replaced _runs");
+    String report = Files.readString(out.resolve("_runs").resolve(second.runId() + ".html"));
+    String previousCell = "</td><td class=n>" + first.filesListed() + "</td></tr>";
+    assertTrue(report.contains("<tr><td>files listed</td><td class=n>" + second.filesListed() + previousCell),
+        "the first run's figures in the previous-run column: " + report);
+    assertTrue(second.toText().contains("report " + second.reportPath()), second.toText());
+    assertTrue(Files.isRegularFile(Path.of(second.reportPath())), second.reportPath());
+  }
+
+  @Test
+  void reportColoursAChangeByWhetherItIsBetterAndPutsItBesideThisRun() {
+    StringBuilder slower = new StringBuilder();
+    RunReport.row(slower, "duration (s)", 113, 100.0, "%.1f", RunReport.Better.LOWER);
+    assertEquals("<tr><td>duration (s)</td><td class=n>113.0 <span class=bad>(+13%)</span></td><td class=n>100.0</td></tr>",
+        slower.toString());
+    StringBuilder faster = new StringBuilder();
+    RunReport.row(faster, "posters per second", 120, 100.0, "%.1f", RunReport.Better.HIGHER);
+    assertTrue(faster.toString().contains("120.0 <span class=good>(+20%)</span>"), faster.toString());
+    StringBuilder fewerFailures = new StringBuilder();
+    RunReport.row(fewerFailures, "failed", 1, 4.0, "%.0f", RunReport.Better.LOWER);
+    assertTrue(fewerFailures.toString().contains("<span class=good>(-75%)</span>"), fewerFailures.toString());
+    StringBuilder first = new StringBuilder();
+    RunReport.row(first, "labelled", 5, null, "%.0f", RunReport.Better.NEITHER);
+    assertEquals("<tr><td>labelled</td><td class=n>5</td><td class=n>&ndash;</td></tr>", first.toString());
+    assertEquals("2026-11-26 11:55:37 UTC", RunReport.readableTime("2026-11-26T11:55:37.123456789Z"));
+  }
+
+  @Test
   void caseInsensitiveGlob() {
     assertEquals("*.{[jJ][pP][gG],[pP][nN][gG]}", Listing.caseInsensitiveGlob("*.{jpg,png}"));
     assertEquals("[a-z]*.[jJ][pP][eE][gG]", Listing.caseInsensitiveGlob("[a-z]*.jpeg"));

@@ -56,6 +56,29 @@ class ModelContractTest {
   }
 
   @Test
+  void aGraphWithAnOpAnImageClassifierDoesNotNeedIsRefusedBeforeItRuns(@TempDir Path tmp) throws Exception {
+    Path written = tmp.resolve("written-by-the-model");
+    Path dir = TestModels.write(tmp.resolve("m"), 8, 6, TestModels.GENRES, 1, "write-file:" + written);
+    ModelException e = assertThrows(ModelException.class, () -> ModelPackage.read(dir.toString(), CONF));
+    assertTrue(e.getMessage().contains("WriteFile"), e.getMessage());
+    ModelSpec spec = ModelSpec.parse(java.nio.file.Files.readAllBytes(dir.resolve(ModelSpec.FILE_NAME)), "test");
+    ModelException onLoad = assertThrows(ModelException.class, () -> {
+      try (PosterModel m = PosterModel.load(dir, spec, 1, 1)) {
+        m.predict(new float[8 * 6 * 3], 1);
+      }
+    });
+    assertTrue(onLoad.getMessage().contains("WriteFile"), onLoad.getMessage());
+    assertFalse(java.nio.file.Files.exists(written), "the model never ran");
+  }
+
+  @Test
+  void theShippedModelsUseOnlyAllowedOps() throws Exception {
+    for (String m : List.of("models/ensemble", "models/postercnn", "models/postercnn-fp16")) {
+      if (java.nio.file.Files.isDirectory(Path.of(m))) ModelPackage.read(m, CONF);
+    }
+  }
+
+  @Test
   void wrongInputTypeIsRefused(@TempDir Path tmp) throws Exception {
     Path dir = TestModels.write(tmp.resolve("m"), 8, 6, TestModels.GENRES, 1, "int");
     ModelException e = assertThrows(ModelException.class, () -> ModelPackage.read(dir.toString(), CONF));

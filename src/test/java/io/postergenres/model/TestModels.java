@@ -32,7 +32,10 @@ public final class TestModels {
     return write(dir, height, width, GENRES, seed, "float");
   }
 
-  /** @param inputType "float" for a conforming model, "int" for one whose input breaks the contract */
+  /**
+   * @param inputType "float" for a conforming model, "int" for one whose input breaks the contract,
+   *     "write-file:PATH" for a conforming model whose scores have a control dependency on writing PATH
+   */
   public static Path write(Path dir, int height, int width, List<String> genres, long seed, String inputType)
       throws IOException {
     Files.createDirectories(dir.getParent());
@@ -45,9 +48,13 @@ public final class TestModels {
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
       Signature signature;
-      if (inputType.equals("float")) {
+      if (inputType.equals("float") || inputType.startsWith("write-file:")) {
         Placeholder<TFloat32> image =
             tf.withName("image").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, height, width, 3)));
+        if (inputType.startsWith("write-file:")) {
+          var write = tf.io.writeFile(tf.constant(inputType.substring("write-file:".length())), tf.constant("pwned"));
+          tf = tf.withControlDependencies(List.of(write));
+        }
         var mean = tf.math.mean(image, tf.constant(new int[] {1, 2}));
         var logits = tf.math.add(tf.linalg.matMul(mean, tf.constant(w)), tf.constant(b));
         var scores = tf.withName("scores").math.sigmoid(logits);

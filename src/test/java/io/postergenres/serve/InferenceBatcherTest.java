@@ -53,4 +53,45 @@ class InferenceBatcherTest {
       assertThrows(IllegalArgumentException.class, () -> batcher.submit(new float[5]));
     }
   }
+
+  @Test
+  @org.junit.jupiter.api.Timeout(20)
+  void anErrorFailsItsBatchButNotTheWorker() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    InferenceBatcher.Scorer scorer = (pixels, n) -> {
+      if (calls.incrementAndGet() == 1) throw new OutOfMemoryError("simulated native allocation failure");
+      return new float[n * 2];
+    };
+    try (InferenceBatcher batcher = new InferenceBatcher(scorer, 3, 2, 1, 0, 8).start()) {
+      var failed = assertThrows(java.util.concurrent.ExecutionException.class,
+          () -> batcher.submit(new float[3]).get(5, java.util.concurrent.TimeUnit.SECONDS));
+      assertInstanceOf(OutOfMemoryError.class, failed.getCause());
+      assertTrue(batcher.alive(), "the worker survives an Error");
+      assertEquals(2, batcher.submit(new float[3]).get(5, java.util.concurrent.TimeUnit.SECONDS).scores().length,
+          "the next request is answered at once, not after a 30 s timeout");
+    }
+  }
+
+  @Test
+  void theQueueIsBounded() throws Exception {
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    InferenceBatcher.Scorer stuck = (pixels, n) -> {
+      try {
+        release.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return new float[n];
+    };
+    try (InferenceBatcher batcher = new InferenceBatcher(stuck, 1, 1, 1, 0, 4)) {
+      List<CompletableFuture<InferenceBatcher.Result>> queued = new ArrayList<>();
+      for (int i = 0; i < 4; i++) queued.add(batcher.submit(new float[1]));
+      CompletableFuture<InferenceBatcher.Result> over = batcher.submit(new float[1]);
+      var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> over.get(1, java.util.concurrent.TimeUnit.SECONDS));
+      assertInstanceOf(java.util.concurrent.RejectedExecutionException.class, e.getCause());
+      batcher.start();
+      release.countDown();
+      for (var q : queued) q.get(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
 }

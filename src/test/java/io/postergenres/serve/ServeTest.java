@@ -174,7 +174,9 @@ class ServeTest {
       assertEquals(expectedGenres(images.get(i)), got, "request " + i + " got its own answer");
     }
     assertEquals(24, server.batcher().posters() - postersBefore);
-    assertTrue(server.batcher().batches() - batchesBefore <= 24);
+    // 24 requests at once on 8 request threads, while the model is busy: some must have shared a batch.
+    assertTrue(server.batcher().batches() - batchesBefore < 24, "concurrent requests were batched");
+    assertTrue(server.batcher().largestBatch() > 1);
   }
 
   @Test

@@ -81,6 +81,8 @@ public final class IncrementalJob {
   static final String CURRENT = "current";
   static final String STAGING = "_staging";
   static final String RUN_DATE = "run_date";
+  /** Prefix of what a swap moved aside under _staging/<run>/: the target's name follows. */
+  static final String REPLACED = "replaced-";
 
   private final SparkSession spark;
 
@@ -98,15 +100,16 @@ public final class IncrementalJob {
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     String out = request.output();
     try (RunLock lock = RunLock.acquire(out, runId, settings.lockTtl(), hadoop)) {
+      lock.verify();
       cleanStaging(out, hadoop);
-      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0);
+      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0, lock);
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
     }
   }
 
   private RunSummary runLocked(LabelRequest request, Settings settings, String runId, ModelPackage pkg, ModelSpec spec,
-      Configuration hadoop, Instant started, long t0) throws IOException {
+      Configuration hadoop, Instant started, long t0, RunLock lock) throws IOException {
     String out = request.output();
     String date = settings.runDate().toString();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -116,6 +119,7 @@ public final class IncrementalJob {
     long tList = System.nanoTime();
     Dataset<Row> scan = Listing.list(spark, request.inputs(), request.glob());
     String[] listed = Listing.asScanPaths(scan.inputFiles());
+    RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
     Dataset<Row> leftovers = spark.createDataset(Arrays.asList(listed), Encoders.STRING())
         .except(scan.select(col("path")).as(Encoders.STRING()))
         .map(new Listing.StatFile(conf), Encoders.row(Listing.SCHEMA));
@@ -175,10 +179,14 @@ public final class IncrementalJob {
 
     // 6. Publish: the partition, then the current table, each moved into place whole.
     Path partition = new Path(new Path(out, LABELS), RUN_DATE + "=" + date);
-    swapInto(stagedPartition, partition, new Path(staging, "replaced-partition"), hadoop);
+    boolean rerun = partition.getFileSystem(hadoop).exists(partition);
+    if (rerun) LOG.info("{} was run before: this run replaces its partition", date);
+    lock.verify(); // a run that lost its lock publishes nothing
+    swapInto(stagedPartition, partition, new Path(staging, REPLACED + RUN_DATE + "=" + date), hadoop);
     Path stagedCurrent = new Path(staging, CURRENT);
     currentTable(out, listing).write().mode(SaveMode.ErrorIfExists).parquet(stagedCurrent.toString());
-    swapInto(stagedCurrent, new Path(out, CURRENT), new Path(staging, "replaced-current"), hadoop);
+    lock.verify();
+    swapInto(stagedCurrent, new Path(out, CURRENT), new Path(staging, REPLACED + CURRENT), hadoop);
     FileSystem fs = staging.getFileSystem(hadoop);
     fs.delete(staging, true);
     listing.unpersist();
@@ -190,6 +198,7 @@ public final class IncrementalJob {
     long failedCount = rows - labelled;
     Map<String, Object> incremental = new LinkedHashMap<>(decisions);
     incremental.put("run_date", date);
+    incremental.put(RunSummary.RERUN, rerun);
     incremental.put("deleted", deleted);
     incremental.put("reused_by_content", reused);
     incremental.put("labelled_by_model", labelled - reused);
@@ -283,11 +292,31 @@ public final class IncrementalJob {
     if (!fs.rename(staged, target)) throw new IOException("cannot move " + staged + " to " + target);
   }
 
-  /** Removes what runs that died left in _staging (the lock says no one else is running). */
-  private static void cleanStaging(String out, Configuration conf) throws IOException {
+  /**
+   * Removes what runs that died left in _staging (the lock says no one else is running). A run that
+   * died between the two renames of a swap left the old copy moved aside and nothing in its place:
+   * that copy is first put back, so a crash never loses {@code current/} or a partition.
+   */
+  static void cleanStaging(String out, Configuration conf) throws IOException {
     Path staging = new Path(out, STAGING);
     FileSystem fs = staging.getFileSystem(conf);
     if (!fs.exists(staging)) return;
+    for (FileStatus run : fs.listStatus(staging)) {
+      if (!run.isDirectory()) continue;
+      for (FileStatus aside : fs.listStatus(run.getPath())) {
+        String name = aside.getPath().getName();
+        if (!name.startsWith(REPLACED)) continue;
+        String target = name.substring(REPLACED.length());
+        Path back = target.equals(CURRENT) ? new Path(out, CURRENT)
+            : target.startsWith(RUN_DATE + "=") ? new Path(new Path(out, LABELS), target) : null;
+        if (back != null && !fs.exists(back)) {
+          LOG.warn("Restoring {} from {}: the run that replaced it died mid-swap", RunSummary.redact(back.toString()),
+              RunSummary.redact(aside.getPath().toString()));
+          fs.mkdirs(back.getParent());
+          if (!fs.rename(aside.getPath(), back)) throw new IOException("cannot restore " + back + " from " + aside.getPath());
+        }
+      }
+    }
     for (FileStatus st : fs.listStatus(staging)) {
       LOG.warn("Removing {} left by a run that did not finish", st.getPath());
       fs.delete(st.getPath(), true);

@@ -4,48 +4,73 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.postergenres.errors.Failure;
 import io.postergenres.errors.PosterGenresException;
+import io.postergenres.job.RunSummary;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileAlreadyExistsException;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One run at a time per output: a {@code _lock} file created exclusively, holding who took it and
- * until when it is valid. The holder renews it every third of its lifetime; a lock whose holder died
- * expires and is taken over by the next run. Driver-only.
+ * One run at a time per output. Driver-only.
  *
- * <p>Exclusive create is atomic on HDFS and local file systems; on S3, where two writers can both
- * "create" the same key, schedule one job per output (the scheduler's own concurrency limit) and
- * treat this lock as a guard against mistakes, not a distributed mutex.
+ * <ul>
+ *   <li><b>Taking</b>: {@code _lock} is created exclusively (one atomic step: HDFS's create without
+ *       overwrite; on local disk {@code O_EXCL} through java.nio, since Hadoop's local create checks
+ *       then creates). It names its run and a random lock id, and is never rewritten.
+ *   <li><b>Holding</b>: the holder renews its lease in its own file, {@code _lock.<lock id>.lease},
+ *       every third of the lifetime, and checks each time that {@code _lock} still names it. A
+ *       holder that finds it lost the lock marks itself lost; {@link #verify} (called before each
+ *       step that deletes or publishes) then stops the run with {@link Failure#LOCK_HELD}.
+ *   <li><b>Taking over</b> an expired lock (its lease, or the lock itself when no lease was written,
+ *       older than the lifetime): a contender must first create {@code _lock.<lock id>.takeover}
+ *       exclusively; only the one that does may delete that lock, then it creates {@code _lock}
+ *       exclusively like anyone else. So two contenders that both saw the same expired lock
+ *       cannot both delete it (the check-then-create race of before), and a lock created meanwhile
+ *       by a third is never deleted by a takeover meant for the old one.
+ * </ul>
+ *
+ * <p>On S3 exclusive creation is not atomic: schedule one job per output (the scheduler's own
+ * concurrency limit) and treat this lock as a guard against mistakes, not a distributed mutex.
  */
 public final class RunLock implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RunLock.class);
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** Takeover markers older than this many lifetimes are removed by the next holder. */
+  private static final int MARKER_LIFETIMES = 20;
 
   private final FileSystem fs;
   private final Path path;
   private final String runId;
+  private final String lockId;
   private final Duration ttl;
   private final ScheduledExecutorService renewer;
+  private volatile String lost;
 
-  private RunLock(FileSystem fs, Path path, String runId, Duration ttl) {
+  private RunLock(FileSystem fs, Path path, String runId, String lockId, Duration ttl) {
     this.fs = fs;
     this.path = path;
     this.runId = runId;
+    this.lockId = lockId;
     this.ttl = ttl;
     this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "poster-genres-lock-renewer");
@@ -61,51 +86,122 @@ public final class RunLock implements AutoCloseable {
    */
   public static RunLock acquire(String outputDir, String runId, Duration ttl, Configuration conf) {
     Path path = new Path(outputDir, "_lock");
+    String shown = RunSummary.redact(path.toString());
     try {
       FileSystem fs = path.getFileSystem(conf);
+      fs.mkdirs(path.getParent());
       for (int attempt = 0; attempt < 2; attempt++) {
-        try {
-          write(fs, path, runId, ttl, false);
-          LOG.info("Took the lock {} for run {}", path, runId);
-          return new RunLock(fs, path, runId, ttl);
-        } catch (FileAlreadyExistsException e) {
-          JsonNode holder = read(fs, path);
-          Instant expires = holder == null ? Instant.EPOCH : Instant.parse(holder.path("expires_at").asText(Instant.EPOCH.toString()));
-          if (Instant.now().isBefore(expires)) {
-            throw new PosterGenresException(Failure.LOCK_HELD,
-                "another run (" + holder.path("run_id").asText("?") + " on " + holder.path("host").asText("?")
-                    + ", started " + holder.path("started_at").asText("?") + ") holds " + path
-                    + " until " + expires + "; wait for it, or delete the lock file if you are sure it is dead");
-          }
-          LOG.warn("Taking over expired lock {} of run {} (expired {})", path,
-              holder == null ? "?" : holder.path("run_id").asText("?"), expires);
-          fs.delete(path, false);
+        String lockId = UUID.randomUUID().toString();
+        if (createExclusive(fs, path, body(runId, lockId, ttl))) {
+          RunLock lock = new RunLock(fs, path, runId, lockId, ttl);
+          lock.renewLease();
+          lock.verify(); // read back: the file names this run
+          LOG.info("Took the lock {} for run {}", shown, runId);
+          lock.removeOldMarkers();
+          return lock;
         }
+        JsonNode holder = read(fs, path);
+        String heldId = holder == null ? null : holder.path("lock_id").asText(null);
+        if (heldId != null && !heldId.matches("[0-9a-f-]{36}")) heldId = null; // not one of ours: judged by its age
+        Instant expires = expiry(fs, path, holder, heldId, ttl);
+        if (expires == null) continue; // gone meanwhile: try to create it again
+        if (Instant.now().isBefore(expires)) throw held(holder, shown, expires);
+        String generation = heldId != null ? heldId : "unreadable-" + modificationTime(fs, path);
+        if (!createExclusive(fs, marker(path, generation, "takeover"), body(runId, generation, ttl))) {
+          throw new PosterGenresException(Failure.LOCK_HELD, "another run is taking over the expired lock " + shown + " at the same moment");
+        }
+        LOG.warn("Taking over expired lock {} of run {} (expired {})", shown,
+            holder == null ? "?" : holder.path("run_id").asText("?"), expires);
+        fs.delete(path, false);
+        if (heldId != null) fs.delete(marker(path, heldId, "lease"), false);
       }
-      throw new PosterGenresException(Failure.LOCK_HELD, "another run took the lock " + path + " at the same moment");
+      throw new PosterGenresException(Failure.LOCK_HELD, "another run took the lock " + shown + " at the same moment");
     } catch (IOException e) {
-      throw new PosterGenresException(Failure.INPUT, "cannot create the lock " + path + ": " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot create the lock " + shown + ": " + e.getMessage(), e);
     }
   }
 
-  private static void write(FileSystem fs, Path path, String runId, Duration ttl, boolean overwrite) throws IOException {
+  private static PosterGenresException held(JsonNode holder, String shown, Instant expires) {
+    return new PosterGenresException(Failure.LOCK_HELD,
+        "another run (" + (holder == null ? "?" : holder.path("run_id").asText("?") + " on " + holder.path("host").asText("?")
+            + ", started " + holder.path("started_at").asText("?")) + ") holds " + shown
+            + " until " + expires + "; wait for it, or delete the lock file if you are sure it is dead");
+  }
+
+  /** When the lock expires: its lease's expiry, else the lock file's; null when the lock is gone. */
+  private static Instant expiry(FileSystem fs, Path path, JsonNode holder, String lockId, Duration ttl) throws IOException {
+    if (lockId != null) {
+      JsonNode lease = read(fs, marker(path, lockId, "lease"));
+      Instant fromLock = Instant.parse(holder.path("expires_at").asText(Instant.EPOCH.toString()));
+      if (lease == null) return fromLock;
+      Instant fromLease = Instant.parse(lease.path("expires_at").asText(Instant.EPOCH.toString()));
+      return fromLease.isAfter(fromLock) ? fromLease : fromLock;
+    }
+    long modified = modificationTime(fs, path);
+    if (modified < 0) return null;
+    // Unreadable (a holder died while writing it, or is writing it now): a lifetime from its last change.
+    return Instant.ofEpochMilli(modified).plus(ttl);
+  }
+
+  private static long modificationTime(FileSystem fs, Path path) throws IOException {
+    try {
+      return fs.getFileStatus(path).getModificationTime();
+    } catch (java.io.FileNotFoundException e) {
+      return -1;
+    }
+  }
+
+  static Path marker(Path lock, String lockId, String kind) {
+    return new Path(lock.getParent(), lock.getName() + "." + lockId + "." + kind);
+  }
+
+  private static byte[] body(String runId, String lockId, Duration ttl) throws IOException {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("run_id", runId);
+    body.put("lock_id", lockId);
     body.put("host", hostName());
     body.put("process", ManagementFactory.getRuntimeMXBean().getName());
     body.put("started_at", Instant.now().toString());
     body.put("expires_at", Instant.now().plus(ttl).toString());
-    if (!overwrite && fs.exists(path)) throw new FileAlreadyExistsException(path.toString());
-    try (OutputStream out = fs.create(path, overwrite)) {
-      out.write(JSON.writeValueAsBytes(body));
+    return JSON.writeValueAsBytes(body);
+  }
+
+  /**
+   * Creates {@code path} holding {@code bytes} only if it does not exist, in one atomic step;
+   * false if it exists.
+   */
+  static boolean createExclusive(FileSystem fs, Path path, byte[] bytes) throws IOException {
+    if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+      java.nio.file.Path local = java.nio.file.Path.of(fs.makeQualified(path).toUri());
+      try {
+        Files.write(local, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        return true;
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        return false;
+      }
+    }
+    try (OutputStream out = fs.create(path, false)) {
+      out.write(bytes);
+      return true;
+    } catch (FileAlreadyExistsException e) {
+      return false;
+    } catch (org.apache.hadoop.ipc.RemoteException e) {
+      // HDFS: it exists, or another client of this process is creating it right now.
+      String kind = e.getClassName();
+      if (kind.endsWith(".FileAlreadyExistsException") || kind.endsWith(".AlreadyBeingCreatedException")) return false;
+      throw e;
+    } catch (IOException e) {
+      if (e.getClass().getName().endsWith(".AlreadyBeingCreatedException")) return false;
+      throw e;
     }
   }
 
   private static JsonNode read(FileSystem fs, Path path) {
     try (InputStream in = fs.open(path)) {
-      return JSON.readTree(in);
+      JsonNode node = JSON.readTree(in);
+      return node == null || node.isMissingNode() || !node.isObject() ? null : node;
     } catch (IOException e) {
-      return null; // unreadable or half-written: treated as expired
+      return null; // missing, unreadable or half-written
     }
   }
 
@@ -117,16 +213,60 @@ public final class RunLock implements AutoCloseable {
     }
   }
 
+  /** Throws {@link Failure#LOCK_HELD} if this run no longer holds the lock (taken over, deleted). */
+  public void verify() {
+    if (lost == null) {
+      JsonNode holder = read(fs, path);
+      if (holder == null || !lockId.equals(holder.path("lock_id").asText())) {
+        lost = holder == null ? "the lock file is gone" : "run " + holder.path("run_id").asText("?") + " took it over";
+      }
+    }
+    if (lost != null) {
+      throw new PosterGenresException(Failure.LOCK_HELD, "run " + runId + " lost the lock " + RunSummary.redact(path.toString())
+          + " (" + lost + "); stopping before it changes the output");
+    }
+  }
+
+  /** Whether the lock was found lost (by a renewal or {@link #verify}). */
+  public boolean lost() {
+    return lost != null;
+  }
+
+  private void renewLease() throws IOException {
+    Path lease = marker(path, lockId, "lease");
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("run_id", runId);
+    body.put("lock_id", lockId);
+    body.put("expires_at", Instant.now().plus(ttl).toString());
+    try (OutputStream out = fs.create(lease, true)) {
+      out.write(JSON.writeValueAsBytes(body));
+    }
+  }
+
   private void renew() {
+    if (lost != null) return;
     try {
       JsonNode holder = read(fs, path);
-      if (holder != null && !runId.equals(holder.path("run_id").asText())) {
-        LOG.error("Lock {} was taken over by run {}; this run {} no longer holds it", path, holder.path("run_id").asText(), runId);
+      if (holder == null || !lockId.equals(holder.path("lock_id").asText())) {
+        lost = holder == null ? "the lock file is gone" : "run " + holder.path("run_id").asText("?") + " took it over";
+        LOG.error("Run {} lost the lock {}: {}", runId, RunSummary.redact(path.toString()), lost);
         return;
       }
-      write(fs, path, runId, ttl, true);
+      renewLease(); // only this run's own lease file: never the lock another run may hold
     } catch (IOException e) {
-      LOG.warn("Could not renew lock {}: {}", path, e.toString());
+      LOG.warn("Could not renew lock {}: {}", RunSummary.redact(path.toString()), e.toString());
+    }
+  }
+
+  private void removeOldMarkers() {
+    try {
+      long before = System.currentTimeMillis() - MARKER_LIFETIMES * ttl.toMillis();
+      for (FileStatus st : fs.listStatus(path.getParent(), p -> p.getName().startsWith(path.getName() + ".")
+          && p.getName().endsWith(".takeover"))) {
+        if (st.getModificationTime() < before) fs.delete(st.getPath(), false);
+      }
+    } catch (IOException e) {
+      LOG.debug("Could not tidy takeover markers: {}", e.toString());
     }
   }
 
@@ -135,9 +275,12 @@ public final class RunLock implements AutoCloseable {
     renewer.shutdownNow();
     try {
       JsonNode holder = read(fs, path);
-      if (holder != null && runId.equals(holder.path("run_id").asText())) fs.delete(path, false);
+      if (holder != null && lockId.equals(holder.path("lock_id").asText())) {
+        fs.delete(path, false);
+      }
+      fs.delete(marker(path, lockId, "lease"), false);
     } catch (IOException e) {
-      LOG.warn("Could not release lock {}: {}", path, e.toString());
+      LOG.warn("Could not release lock {}: {}", RunSummary.redact(path.toString()), e.toString());
     }
   }
 }

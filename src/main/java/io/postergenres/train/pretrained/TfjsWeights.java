@@ -159,10 +159,10 @@ public final class TfjsWeights {
 
   /** A shard's bytes: a binary file {@code path}, or a module {@code path.min.js} exporting base64. */
   static byte[] readShard(Path dir, String path) throws IOException {
-    Path bin = dir.resolve(path);
+    Path bin = inside(dir, path);
     if (Files.isRegularFile(bin)) return Files.readAllBytes(bin);
     for (String ext : List.of(".min.js", ".js")) {
-      Path js = dir.resolve(path + ext);
+      Path js = inside(dir, path + ext);
       if (Files.isRegularFile(js)) {
         Matcher m = BASE64_EXPORT.matcher(Files.readString(js, StandardCharsets.ISO_8859_1));
         if (!m.find()) throw new IOException(js + " exports no base64 string");
@@ -170,6 +170,21 @@ public final class TfjsWeights {
       }
     }
     throw new IOException("weight shard " + path + " not found in " + dir);
+  }
+
+  /**
+   * {@code dir/path}, refused unless it stays inside {@code dir} (after {@code ..} and, for a file
+   * that exists, symbolic links): a backbone's model.json names its shards, and must not name
+   * {@code ../../etc/passwd}.
+   */
+  static Path inside(Path dir, String path) throws IOException {
+    Path root = dir.toAbsolutePath().normalize();
+    Path p = root.resolve(path).normalize();
+    if (!p.startsWith(root)) throw new IOException("weight shard path '" + path + "' leaves the backbone's directory " + dir);
+    if (Files.exists(p) && !p.toRealPath().startsWith(root.toRealPath())) {
+      throw new IOException("weight shard '" + path + "' links outside the backbone's directory " + dir);
+    }
+    return p;
   }
 
   static float halfToFloat(short h) {

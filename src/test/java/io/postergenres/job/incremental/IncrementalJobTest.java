@@ -102,7 +102,11 @@ class IncrementalJobTest extends SparkTestBase {
     String report = Files.readString(out.resolve("_runs").resolve(day2.runId() + ".html"));
     assertTrue(report.contains("<svg") && report.contains("Genres assigned in this run"), "genre chart");
     assertTrue(report.contains("labelled by model"), "what changed");
-    assertTrue(report.contains("<td class=n>6 <span"), "day 1's figures beside day 2's: " + report);
+    assertTrue(report.contains("<td class=n>8 <span class=change>(+33%)</span></td><td class=n>6</td>"),
+        "the change beside day 2's figure, day 1's after it: " + report);
+    assertFalse(report.matches("(?s).*started [^<]*\\.[0-9]{4,}.*"), "start time to the second: " + report);
+    assertEquals(Boolean.FALSE, day2.incremental().get(RunSummary.RERUN));
+    assertFalse(day2.toText().contains("a re-run"), day2.toText());
 
     Map<String, Row> now = byName(current(out));
     assertEquals(Set.of("a0.jpg", "a1.jpg", "a4.jpg", "a5.jpg", "moved.jpg", "new0.jpg", "new1.jpg", "new2.jpg"), now.keySet());
@@ -110,6 +114,8 @@ class IncrementalJobTest extends SparkTestBase {
 
     // Re-running day 2 reproduces it: same posters, same labels, no duplicates.
     RunSummary again = run(in, out, DAY2, 3);
+    assertEquals(Boolean.TRUE, again.incremental().get(RunSummary.RERUN));
+    assertTrue(again.toText().contains("a re-run of " + DAY2 + ": that date's partition was replaced"), again.toText());
     assertEquals(day2.incremental().get("labelled_by_model"), again.incremental().get("labelled_by_model"));
     Map<String, Row> d2again = byName(partition(out, DAY2));
     assertEquals(d2.keySet(), d2again.keySet());

@@ -3,6 +3,7 @@ package io.postergenres.train.pretrained;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -89,5 +90,18 @@ class TfjsWeightsTest {
   void jsLiteralConversion() {
     assertEquals("{\"a\":[0.5,-0.25,1e-5,2E+3],\"b\":true,\"c\":\"it's \\\"x\\\"\",\"d\":null}",
         JsLiteral.toJson("{a:[.5,-.25,1e-5,2E+3],b:!0,c:'it\\'s \"x\"',d:void 0}"));
+  }
+
+  @Test
+  void shardPathsStayInsideTheBackbonesDirectory(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    java.nio.file.Path backbone = java.nio.file.Files.createDirectories(tmp.resolve("backbone"));
+    java.nio.file.Files.write(tmp.resolve("secret.bin"), new byte[] {1, 2, 3, 4});
+    java.nio.file.Files.write(backbone.resolve("group1-shard1of1.bin"), new byte[] {5, 6, 7, 8});
+    assertEquals(4, TfjsWeights.readShard(backbone, "group1-shard1of1.bin").length);
+    java.io.IOException up = assertThrows(java.io.IOException.class, () -> TfjsWeights.readShard(backbone, "../secret.bin"));
+    assertTrue(up.getMessage().contains("leaves"), up.getMessage());
+    assertThrows(java.io.IOException.class, () -> TfjsWeights.readShard(backbone, tmp.resolve("secret.bin").toString()));
+    java.nio.file.Files.createSymbolicLink(backbone.resolve("link.bin"), tmp.resolve("secret.bin"));
+    assertThrows(java.io.IOException.class, () -> TfjsWeights.readShard(backbone, "link.bin"));
   }
 }

@@ -1,0 +1,128 @@
+package io.postergenres.job.incremental;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Issue #13 item 3: exactly one holder, whatever the timing of the contenders. */
+public class RunLockTest {
+  static final int TRIES = 200;
+  public static final int CONTENDERS = 3;
+
+  /** Runs CONTENDERS acquires behind a barrier and returns how many got the lock (all released after). */
+  public static int contend(String out, Configuration conf, ExecutorService pool) throws Exception {
+    CyclicBarrier barrier = new CyclicBarrier(CONTENDERS);
+    List<Future<RunLock>> results = new ArrayList<>();
+    for (int c = 0; c < CONTENDERS; c++) {
+      String run = "run-" + c;
+      results.add(pool.submit(() -> {
+        barrier.await(10, TimeUnit.SECONDS);
+        try {
+          return RunLock.acquire(out, run, Duration.ofMinutes(5), conf);
+        } catch (PosterGenresException e) {
+          assertEquals(Failure.LOCK_HELD, e.failure(), e.getMessage());
+          return null;
+        }
+      }));
+    }
+    List<RunLock> holders = new ArrayList<>();
+    for (Future<RunLock> f : results) {
+      RunLock l = f.get(30, TimeUnit.SECONDS);
+      if (l != null) holders.add(l);
+    }
+    for (RunLock l : holders) l.close();
+    return holders.size();
+  }
+
+  public static String expiredLockBody(String lockId) {
+    return "{\"run_id\":\"dead-run\",\"lock_id\":\"" + lockId + "\",\"host\":\"gone\",\"started_at\":\""
+        + Instant.now().minusSeconds(3600) + "\",\"expires_at\":\"" + Instant.now().minusSeconds(60) + "\"}";
+  }
+
+  static void writeExpiredLock(Path out, String lockId) throws Exception {
+    Files.createDirectories(out);
+    String body = "{\"run_id\":\"dead-run\",\"lock_id\":\"" + lockId + "\",\"host\":\"gone\",\"started_at\":\""
+        + Instant.now().minusSeconds(3600) + "\",\"expires_at\":\"" + Instant.now().minusSeconds(60) + "\"}";
+    Files.writeString(out.resolve("_lock"), body, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  @Timeout(120)
+  void concurrentContendersWithNoLockFile(@TempDir Path tmp) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(CONTENDERS);
+    try {
+      for (int i = 0; i < TRIES; i++) {
+        String out = tmp.resolve("out-" + i).toString();
+        assertEquals(1, contend(out, new Configuration(), pool), "try " + i + ": exactly one holder");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @Timeout(120)
+  void concurrentContendersTakingOverAnExpiredLock(@TempDir Path tmp) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(CONTENDERS);
+    try {
+      for (int i = 0; i < TRIES; i++) {
+        Path out = tmp.resolve("out-" + i);
+        writeExpiredLock(out, java.util.UUID.randomUUID().toString());
+        assertEquals(1, contend(out.toString(), new Configuration(), pool), "try " + i + ": exactly one holder");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void aRunThatLostItsLockStopsAndDoesNotRemoveTheNewHolders(@TempDir Path tmp) throws Exception {
+    String out = tmp.resolve("out").toString();
+    Configuration conf = new Configuration();
+    RunLock first = RunLock.acquire(out, "slow-run", Duration.ofMillis(300), conf);
+    first.verify();
+    // The first run stalls (no renewal reaches the disk in time: simulate by stopping its renewer).
+    java.lang.reflect.Field renewer = RunLock.class.getDeclaredField("renewer");
+    renewer.setAccessible(true);
+    ((java.util.concurrent.ScheduledExecutorService) renewer.get(first)).shutdownNow();
+    Thread.sleep(700);
+    try (RunLock second = RunLock.acquire(out, "next-run", Duration.ofMinutes(5), conf)) {
+      PosterGenresException e = assertThrows(PosterGenresException.class, first::verify);
+      assertEquals(Failure.LOCK_HELD, e.failure());
+      assertTrue(e.getMessage().contains("next-run"), e.getMessage());
+      first.close(); // must not delete the new holder's lock
+      second.verify();
+      assertTrue(Files.exists(tmp.resolve("out/_lock")));
+    }
+    assertFalse(Files.exists(tmp.resolve("out/_lock")), "released");
+  }
+
+  @Test
+  void aLiveLockIsRefusedWithItsHolder(@TempDir Path tmp) throws Exception {
+    String out = tmp.resolve("out").toString();
+    try (RunLock held = RunLock.acquire(out, "first", Duration.ofMinutes(5), new Configuration())) {
+      PosterGenresException e = assertThrows(PosterGenresException.class,
+          () -> RunLock.acquire(out, "second", Duration.ofMinutes(5), new Configuration()));
+      assertEquals(Failure.LOCK_HELD, e.failure());
+      assertTrue(e.getMessage().contains("first"), e.getMessage());
+    }
+  }
+}
