@@ -106,6 +106,11 @@ public class TrainerTest {
       float[] scores = model.predict(batch, 2);
       assertEquals(2 * spec.genres().size(), scores.length);
       for (float s : scores) assertTrue(s > 0 && s < 1, "score " + s);
+      // It learned something: the blue poster (p1, Drama) scores higher on Drama than the red one (p0, Horror only).
+      int drama = spec.genres().indexOf("Drama");
+      int g = spec.genres().size();
+      assertTrue(scores[g + drama] > scores[drama],
+          "Drama score of the blue Drama poster " + scores[g + drama] + " should beat the red Horror poster's " + scores[drama]);
     }
   }
 }
