@@ -49,8 +49,13 @@ public final class ModelPackage implements Serializable {
 
   /** Reads and checks a model directory; fails with a {@link ModelException} saying what is wrong. */
   public static ModelPackage read(String location, Configuration conf) {
-    org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(location);
     String dir = Redaction.redact(location); // what messages show
+    org.apache.hadoop.fs.Path root;
+    try {
+      root = new org.apache.hadoop.fs.Path(location);
+    } catch (IllegalArgumentException e) {
+      throw new ModelException("--model " + dir + " is not a valid path or URI", e);
+    }
     List<Entry> files = new ArrayList<>();
     long total = 0;
     try {
@@ -80,7 +85,7 @@ public final class ModelPackage implements Serializable {
         }
         files.add(new Entry(rel, bytes));
       }
-    } catch (IOException e) {
+    } catch (IOException | IllegalArgumentException e) {
       throw new ModelException("cannot read model directory " + dir + ": " + Redaction.redact(String.valueOf(e.getMessage())), e);
     }
     files.sort(Comparator.comparing(Entry::path));

@@ -144,7 +144,7 @@ class Fp16ConverterTest {
     assertTrue(max < 1e-2, "max score difference " + max);
     assertTrue(differs, "scores identical: were the weights really rounded?");
 
-    // a second conversion into the same (now non-empty) directory is refused by the command
+    // the fp16 copy is smaller (a second conversion into it is refused: ConvertCommandTest)
     assertTrue(Fp16Converter.dirBytes(dst) < Fp16Converter.dirBytes(src));
   }
 

@@ -2,12 +2,17 @@ package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.TestImages;
+import io.postergenres.job.incremental.RunLock;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,11 +70,27 @@ class NightlyScriptIT {
       assertEquals(20, spark.read().parquet(labels.resolve("current").toString()).count(), "previous state readable");
       assertFalse(Files.exists(labels.resolve("labels/run_date=2026-11-02")), "no partial partition visible");
 
-      Process refused = nightly(posters, labels, model, "2026-11-02", "");
-      assertTrue(refused.waitFor(3, TimeUnit.MINUTES));
-      // Either the lock was still fresh (6: refused) or it had already expired (0: completed).
-      assertTrue(refused.exitValue() == 6 || refused.exitValue() == 0, "exit " + refused.exitValue());
-      Thread.sleep(7_000); // past the dead run's lock lifetime
+      // The dead run's lock expires (6 s after its last renewal); this test then takes it over itself,
+      // with a long lifetime, so that the next run is refused for certain rather than by a race.
+      RunLock held = null;
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+      while (held == null) {
+        try {
+          held = RunLock.acquire(labels.toString(), "test-holder", Duration.ofMinutes(10), new Configuration());
+        } catch (PosterGenresException e) {
+          assertEquals(Failure.LOCK_HELD, e.failure(), e.getMessage());
+          assertTrue(System.nanoTime() < until, "the killed run's lock never expired: " + e.getMessage());
+          Thread.sleep(250);
+        }
+      }
+      try {
+        Process refused = nightly(posters, labels, model, "2026-11-02", "");
+        assertTrue(refused.waitFor(3, TimeUnit.MINUTES));
+        assertEquals(6, refused.exitValue(), "a run while another holds the lock is refused with exit 6");
+        assertFalse(Files.exists(labels.resolve("labels/run_date=2026-11-02")), "the refused run wrote nothing");
+      } finally {
+        held.close();
+      }
       Process again = nightly(posters, labels, model, "2026-11-02", "");
       assertTrue(again.waitFor(5, TimeUnit.MINUTES));
       assertEquals(0, again.exitValue());

@@ -173,7 +173,8 @@ class StandaloneClusterIT {
     boolean killed = false;
     while (!killed && p.isAlive() && System.nanoTime() < deadline) {
       if (Files.exists(out.resolve("_temporary"))) {
-        ProcessHandle executor = ProcessHandle.allProcesses()
+        // Only an executor of this test's own workers (their child processes), never another job's.
+        ProcessHandle executor = daemons.stream().flatMap(d -> d.toHandle().descendants())
             .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
             .findFirst().orElse(null);
         if (executor != null) {

@@ -78,7 +78,7 @@ public class TrainerTest {
     assertTrue(log.toString(StandardCharsets.UTF_8).contains("val_macro_auc"));
     assertEquals(spec.thresholds(), outcome.spec().thresholds());
 
-    assertScoresTwoPosters(dir, out, spec);
+    assertScoresTwoPosters(dir, out, spec, true);
   }
 
   @Test
@@ -98,6 +98,11 @@ public class TrainerTest {
 
   /** The model in {@code modelDir} loads as the job loads it and scores p0.jpg and p1.png of {@code dir} in (0, 1). */
   public static void assertScoresTwoPosters(Path dir, Path modelDir, ModelSpec spec) throws Exception {
+    assertScoresTwoPosters(dir, modelDir, spec, false);
+  }
+
+  /** @param learned also require the model to tell the blue Drama poster from the red Horror one */
+  public static void assertScoresTwoPosters(Path dir, Path modelDir, ModelSpec spec, boolean learned) throws Exception {
     Preprocessor pre = new Preprocessor(spec.inputHeight(), spec.inputWidth(), 50_000_000L);
     float[] batch = new float[2 * pre.floatsPerImage()];
     pre.preprocessInto(Files.readAllBytes(dir.resolve("p0.jpg")), batch, 0);
@@ -106,6 +111,12 @@ public class TrainerTest {
       float[] scores = model.predict(batch, 2);
       assertEquals(2 * spec.genres().size(), scores.length);
       for (float s : scores) assertTrue(s > 0 && s < 1, "score " + s);
+      if (!learned) return;
+      // It learned something: the blue poster (p1, Drama) scores higher on Drama than the red one (p0, Horror only).
+      int drama = spec.genres().indexOf("Drama");
+      int g = spec.genres().size();
+      assertTrue(scores[g + drama] > scores[drama],
+          "Drama score of the blue Drama poster " + scores[g + drama] + " should beat the red Horror poster's " + scores[drama]);
     }
   }
 }

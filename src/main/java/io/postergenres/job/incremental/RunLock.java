@@ -106,7 +106,9 @@ public final class RunLock implements AutoCloseable {
         Instant expires = expiry(fs, path, holder, heldId, ttl);
         if (expires == null) continue; // gone meanwhile: try to create it again
         if (Instant.now().isBefore(expires)) throw held(holder, shown, expires);
-        String generation = heldId != null ? heldId : "unreadable-" + modificationTime(fs, path);
+        // Its generation: the lock id, or for a lock without one (unreadable, or written by an older
+        // version) its modification time, which only a new lock changes.
+        String generation = heldId != null ? heldId : "mtime-" + modificationTime(fs, path);
         if (!createExclusive(fs, marker(path, generation, "takeover"), body(runId, generation, ttl))) {
           throw new PosterGenresException(Failure.LOCK_HELD, "another run is taking over the expired lock " + shown + " at the same moment");
         }
@@ -130,17 +132,25 @@ public final class RunLock implements AutoCloseable {
 
   /** When the lock expires: its lease's expiry, else the lock file's; null when the lock is gone. */
   private static Instant expiry(FileSystem fs, Path path, JsonNode holder, String lockId, Duration ttl) throws IOException {
-    if (lockId != null) {
-      JsonNode lease = read(fs, marker(path, lockId, "lease"));
-      Instant fromLock = Instant.parse(holder.path("expires_at").asText(Instant.EPOCH.toString()));
+    if (holder != null) {
+      Instant fromLock = instant(holder.path("expires_at").asText(null));
+      JsonNode lease = lockId == null ? null : read(fs, marker(path, lockId, "lease"));
       if (lease == null) return fromLock;
-      Instant fromLease = Instant.parse(lease.path("expires_at").asText(Instant.EPOCH.toString()));
+      Instant fromLease = instant(lease.path("expires_at").asText(null));
       return fromLease.isAfter(fromLock) ? fromLease : fromLock;
     }
     long modified = modificationTime(fs, path);
     if (modified < 0) return null;
     // Unreadable (a holder died while writing it, or is writing it now): a lifetime from its last change.
     return Instant.ofEpochMilli(modified).plus(ttl);
+  }
+
+  private static Instant instant(String text) {
+    try {
+      return text == null ? Instant.EPOCH : Instant.parse(text);
+    } catch (java.time.format.DateTimeParseException e) {
+      return Instant.EPOCH;
+    }
   }
 
   private static long modificationTime(FileSystem fs, Path path) throws IOException {
