@@ -42,6 +42,11 @@ class HdfsIT {
     conf.set("dfs.datanode.http.address", "127.0.0.1:0");
     conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
     conf.set("dfs.namenode.http-address", "127.0.0.1:0");
+    // On a loaded 2-core machine the one datanode can report a finished block late; the client's
+    // close then gives up after 5 short retries ("does not have enough number of replicas"). Give
+    // it the time a real cluster would.
+    conf.setInt("dfs.client.block.write.locateFollowingBlock.retries", 12);
+    conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 200);
     cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
     cluster.waitActive();
     spark = SparkSession.builder().master("local[2]").appName("hdfs-it")
