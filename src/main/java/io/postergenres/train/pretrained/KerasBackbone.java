@@ -1,14 +1,11 @@
 package io.postergenres.train.pretrained;
 
-import io.postergenres.image.Preprocessor;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
@@ -266,32 +263,6 @@ public final class KerasBackbone {
     m.put("input_scaling", scaling == InputScaling.UNIT ? "[0,1] as fed (what nsfwjs feeds)" : "2x-1 inside the graph ([-1,1])");
     m.put("trainable", false);
     return m;
-  }
-
-  /**
-   * Checks the port: nsfwjs' 5-way softmax for each image given (through the shared Preprocessor)
-   * and for a synthetic gradient image. Usage: {@code KerasBackbone MODEL_DIR [IMAGE...]}.
-   */
-  public static void main(String[] args) throws Exception {
-    KerasBackbone b = new KerasBackbone(Path.of(args[0]), InputScaling.UNIT);
-    int size = b.imageSize();
-    System.out.printf(Locale.ROOT, "read %s: %d weights, %d backbone parameters, input %d%n", b.weights.format(),
-        b.weights.weights().size(), b.backboneParameterCount(), size);
-    int n = args.length;
-    float[] images = new float[n * size * size * 3];
-    syntheticImage(images, 0, size);
-    Preprocessor pre = new Preprocessor(size, size, 50_000_000L);
-    for (int i = 1; i < n; i++) pre.preprocessInto(Files.readAllBytes(Path.of(args[i])), images, i * size * size * 3);
-    float[] p = b.run(true, images, n, 5);
-    for (int i = 0; i < n; i++) {
-      StringBuilder s = new StringBuilder(i == 0 ? "synthetic" : args[i]);
-      double sum = 0;
-      for (int k = 0; k < 5; k++) {
-        s.append(String.format(Locale.ROOT, "  %s %.6f", NSFW_CLASSES[k], p[i * 5 + k]));
-        sum += p[i * 5 + k];
-      }
-      System.out.println(s.append(String.format(Locale.ROOT, "  sum %.6f", sum)));
-    }
   }
 
   /** A deterministic test image: value(y, x, c) = ((x * 3 + y * 5 + c * 7) % 256) / 255. */
