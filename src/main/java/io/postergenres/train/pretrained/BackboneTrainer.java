@@ -95,8 +95,6 @@ public final class BackboneTrainer {
     trainingLog.log(format, args);
   }
 
-  /** Trained head weights. */
-  record Head(float[] w1, float[] b1, float[] w2, float[] b2) {}
 
   public Trainer.Outcome train(CcuDataset.Loaded data, Path outDir) throws IOException {
     long start = System.nanoTime();
@@ -180,7 +178,7 @@ public final class BackboneTrainer {
     history.add("epoch,seconds,images_per_second,train_loss,train_weighted_loss,train_binary_accuracy,"
         + "val_loss,val_binary_accuracy,val_micro_f1,val_macro_auc,val_macro_ap");
     long trainStart = System.nanoTime();
-    Head best = null;
+    HeadTrainer.Head best = null;
     int bestEpoch = -1;
     double bestAuc = Double.NEGATIVE_INFINITY;
     int epochsRun = 0;
@@ -191,10 +189,10 @@ public final class BackboneTrainer {
       Placeholder<TFloat32> keep = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       Random init = new Random(cfg.seed());
       int h = hidden > 0 ? hidden : f;
-      Variable<TFloat32> w1 = hidden > 0 ? tf.variable(constant(tf, new long[] {f, h}, normal(init, f * h, Math.sqrt(2.0 / f)))) : null;
-      Variable<TFloat32> b1 = hidden > 0 ? tf.variable(constant(tf, new long[] {h}, new float[h])) : null;
-      Variable<TFloat32> w2 = tf.variable(constant(tf, new long[] {h, g}, normal(init, h * g, Math.sqrt(1.0 / h))));
-      Variable<TFloat32> b2 = tf.variable(constant(tf, new long[] {g}, new float[g]));
+      Variable<TFloat32> w1 = hidden > 0 ? tf.variable(HeadTrainer.constant(tf, new long[] {f, h}, HeadTrainer.normal(init, f * h, Math.sqrt(2.0 / f)))) : null;
+      Variable<TFloat32> b1 = hidden > 0 ? tf.variable(HeadTrainer.constant(tf, new long[] {h}, new float[h])) : null;
+      Variable<TFloat32> w2 = tf.variable(HeadTrainer.constant(tf, new long[] {h, g}, HeadTrainer.normal(init, h * g, Math.sqrt(1.0 / h))));
+      Variable<TFloat32> b2 = tf.variable(HeadTrainer.constant(tf, new long[] {g}, new float[g]));
       Operand<TFloat32> z = x;
       if (hidden > 0) {
         z = tf.nn.relu(tf.math.add(tf.linalg.matMul(z, w1), b1));
@@ -270,7 +268,7 @@ public final class BackboneTrainer {
           if (valAuc > bestAuc || best == null) {
             bestAuc = valAuc;
             bestEpoch = epoch;
-            best = readHead(session, w1, b1, w2, b2);
+            best = HeadTrainer.readHead(session, w1, b1, w2, b2);
           }
         }
       }
@@ -297,7 +295,7 @@ public final class BackboneTrainer {
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
       Placeholder<TFloat32> image = tf.withName("image").placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
-      Operand<TFloat32> logits = headLogits(tf, standardise(tf, backbone.features(tf, image), norm), best, f, g);
+      Operand<TFloat32> logits = HeadTrainer.logits(tf, standardise(tf, backbone.features(tf, image), norm), best, f, g);
       if (ensemble != null) {
         Operand<TFloat32> other = memberLogits(tf, image, ensemble.spec());
         logits = tf.math.add(tf.math.mul(logits, tf.constant(1f - ensemble.weight())), tf.math.mul(other, tf.constant(ensemble.weight())));
@@ -385,29 +383,6 @@ public final class BackboneTrainer {
     return new Trainer.Outcome(spec, outDir, bestEpoch, totalSeconds);
   }
 
-  /** The head on features [N, f]: logits [N, g]. */
-  Operand<TFloat32> headLogits(Ops tf, Operand<TFloat32> features, Head head, int f, int g) {
-    Operand<TFloat32> z = features;
-    int h = f;
-    if (head.w1() != null) {
-      h = head.b1().length;
-      z = tf.nn.relu(tf.nn.biasAdd(tf.linalg.matMul(z, constant(tf, new long[] {f, h}, head.w1())), tf.constant(head.b1())));
-    }
-    return tf.nn.biasAdd(tf.linalg.matMul(z, constant(tf, new long[] {h, g}, head.w2())), tf.constant(head.b2()));
-  }
-
-  private static Head readHead(Session session, Variable<TFloat32> w1, Variable<TFloat32> b1, Variable<TFloat32> w2, Variable<TFloat32> b2) {
-    Session.Runner runner = session.runner();
-    if (w1 != null) runner.fetch(w1).fetch(b1);
-    runner.fetch(w2).fetch(b2);
-    try (Result r = runner.run()) {
-      int k = 0;
-      float[] a = w1 != null ? Trainer.toArray((TFloat32) r.get(k++)) : null;
-      float[] c = w1 != null ? Trainer.toArray((TFloat32) r.get(k++)) : null;
-      return new Head(a, c, Trainer.toArray((TFloat32) r.get(k++)), Trainer.toArray((TFloat32) r.get(k)));
-    }
-  }
-
   private float[] extract(Session session, Placeholder<TFloat32> x, Operand<TFloat32> feats, int f, byte[][] cache,
       List<Integer> idx, int size, boolean flip, int[] done, int total, long t0) {
     int per = size * size * 3;
@@ -449,7 +424,8 @@ public final class BackboneTrainer {
     }
   }
 
-  private static Operand<TFloat32> standardise(Ops tf, Operand<TFloat32> features, float[][] norm) {
+  /** Features standardised with {mean, 1/std}, in the graph. */
+  static Operand<TFloat32> standardise(Ops tf, Operand<TFloat32> features, float[][] norm) {
     return tf.math.mul(tf.math.sub(features, tf.constant(norm[0])), tf.constant(norm[1]));
   }
 
@@ -467,7 +443,7 @@ public final class BackboneTrainer {
    * them would be from training and the weight a lie), scores them through head and member, and
    * picks the weight with the best macro ROC-AUC.
    */
-  private Ensemble weighEnsemble(KerasBackbone backbone, Head best, float[][] norm, int f, int g, List<String> genres,
+  private Ensemble weighEnsemble(KerasBackbone backbone, HeadTrainer.Head best, float[][] norm, int f, int g, List<String> genres,
       byte[][] cache, List<Integer> valIdx, float[] valLabels, Path outDir, ConfigProto tfConfig) throws IOException {
     ModelPackage member = ModelPackage.read(ensembleWith.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
     ModelSpec spec = member.spec();
@@ -486,7 +462,7 @@ public final class BackboneTrainer {
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
       Placeholder<TFloat32> image = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, size, size, 3)));
-      Operand<TFloat32> l1 = headLogits(tf, standardise(tf, backbone.features(tf, image), norm), best, f, g);
+      Operand<TFloat32> l1 = HeadTrainer.logits(tf, standardise(tf, backbone.features(tf, image), norm), best, f, g);
       Operand<TFloat32> l2 = memberLogits(tf, image, spec);
       try (Session session = new Session(graph, tfConfig)) {
         float[] batch = new float[EXTRACT_BATCH * per];
@@ -601,15 +577,6 @@ public final class BackboneTrainer {
     Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
-  private static float[] normal(Random r, int n, double std) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * std);
-    return a;
-  }
-
-  static Operand<TFloat32> constant(Ops tf, long[] shape, float[] values) {
-    return tf.constant(Shape.of(shape), DataBuffers.of(values, true, false));
-  }
 
 
 

@@ -497,17 +497,13 @@ public final class CrossValidatedTrainer {
   /** Logits [N, g] for images [N, h, w, 3]; with {@code mirror}, the mean of the image's and its mirror image's. */
   private static Operand<TFloat32> logits(Ops tf, Operand<TFloat32> image, KerasBackbone backbone, float[][] norm, List<HeadTrainer.Head> head,
       int f, int g, boolean mirror) {
-    if (!mirror) return HeadTrainer.logits(tf, standardise(tf, backbone.features(tf, image), norm), head, f, g);
+    if (!mirror) return HeadTrainer.logits(tf, BackboneTrainer.standardise(tf, backbone.features(tf, image), norm), head, f, g);
     // One backbone pass over [image; mirror image] (a batch of 2N), then the two halves averaged.
     Operand<TFloat32> flipped = tf.reverse(image, tf.constant(new int[] {2}));
     Operand<TFloat32> both = tf.concat(List.of(image, flipped), tf.constant(0));
-    Operand<TFloat32> l = HeadTrainer.logits(tf, standardise(tf, backbone.features(tf, both), norm), head, f, g);
+    Operand<TFloat32> l = HeadTrainer.logits(tf, BackboneTrainer.standardise(tf, backbone.features(tf, both), norm), head, f, g);
     Operand<TFloat32> halves = tf.reshape(l, tf.constant(new long[] {2, -1, g}));
     return tf.math.mean(halves, tf.constant(0));
-  }
-
-  private static Operand<TFloat32> standardise(Ops tf, Operand<TFloat32> features, float[][] norm) {
-    return tf.math.mul(tf.math.sub(features, tf.constant(norm[0])), tf.constant(norm[1]));
   }
 
   /**

@@ -180,7 +180,7 @@ final class HeadTrainer {
     return out;
   }
 
-  private static Head readHead(Session session, Variable<TFloat32> w1, Variable<TFloat32> b1, Variable<TFloat32> w2, Variable<TFloat32> b2) {
+  static Head readHead(Session session, Variable<TFloat32> w1, Variable<TFloat32> b1, Variable<TFloat32> w2, Variable<TFloat32> b2) {
     Session.Runner runner = session.runner();
     if (w1 != null) runner.fetch(w1).fetch(b1);
     runner.fetch(w2).fetch(b2);
@@ -230,7 +230,7 @@ final class HeadTrainer {
     return tf.constant(Shape.of(shape), DataBuffers.of(values, true, false));
   }
 
-  private static float[] normal(Random r, int n, double std) {
+  static float[] normal(Random r, int n, double std) {
     float[] a = new float[n];
     for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * std);
     return a;
