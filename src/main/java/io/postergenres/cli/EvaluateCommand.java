@@ -53,10 +53,10 @@ public final class EvaluateCommand implements Callable<Integer> {
     Path manifest;
   }
 
-  @Option(names = "--split", paramLabel = "SPLIT", defaultValue = "validation",
+  @Option(names = "--split", paramLabel = "SPLIT",
       description = {"validation: the posters of the model's validation.txt (held out in training); out-of-fold: a model",
           "trained with --folds, each poster with the scores of the fold head that never saw it (no scoring); all: every",
-          "labelled poster. Default: ${DEFAULT-VALUE}."})
+          "labelled poster. Default: what the model held out (validation, else out-of-fold)."})
   String split;
 
   @Option(names = "--compare-with", paramLabel = "DIR",
@@ -79,12 +79,18 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   @Mixin SharedOptions.MaxPixels maxPixels;
 
+  /** The split a model held out: its validation.txt, else its out-of-fold scores (validation when it has neither, to say so). */
+  static String heldOutSplit(Path modelDir) {
+    if (Files.isRegularFile(modelDir.resolve(Evaluator.VALIDATION_LIST))) return "validation";
+    return Files.isRegularFile(modelDir.resolve(Evaluator.OUT_OF_FOLD_SCORES)) ? Evaluator.OUT_OF_FOLD : "validation";
+  }
+
   @Override
   public Integer call() throws IOException {
     verbosity.apply();
     Evaluator.Options options;
     try {
-      options = new Evaluator.Options(model, split.toLowerCase(Locale.ROOT), batchSize.batchSize, threads.threads, maxPixels.maxPixels, bf16.bf16);
+      options = new Evaluator.Options(model, split != null ? split.toLowerCase(Locale.ROOT) : heldOutSplit(model), batchSize.batchSize, threads.threads, maxPixels.maxPixels, bf16.bf16);
     } catch (IllegalArgumentException e) {
       throw new PosterGenresException(Failure.USAGE, e.getMessage());
     }
@@ -115,8 +121,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     Evaluator.Comparison comparison = null;
     if (compareWith != null) {
       if (!Files.isDirectory(compareWith)) throw new PosterGenresException(Failure.MODEL, "--compare-with " + compareWith + " is not a directory");
-      String otherSplit = Files.isRegularFile(compareWith.resolve(Evaluator.VALIDATION_LIST)) ? "validation"
-          : Files.isRegularFile(compareWith.resolve(Evaluator.OUT_OF_FOLD_SCORES)) ? Evaluator.OUT_OF_FOLD : "all";
+      String otherSplit = heldOutSplit(compareWith);
       try {
         Evaluator.Result other = Evaluator.run(data, root, new Evaluator.Options(compareWith, otherSplit, options.batchSize(),
             options.threads(), options.maxPixels(), options.bf16()));
@@ -133,7 +138,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     Map<?, ?> d = (Map<?, ?>) r.get("data");
     Map<?, ?> m = (Map<?, ?>) r.get("model");
     out.printf(Locale.ROOT, "Evaluated %s posters of %s with %s %s (split %s: %s) in %s s%n",
-        d.get("posters_evaluated"), d.get("source"), m.get("name"), m.get("version"), split, d.get("selection"), r.get("seconds"));
+        d.get("posters_evaluated"), d.get("source"), m.get("name"), m.get("version"), options.split(), d.get("selection"), r.get("seconds"));
     if (((Number) d.get("unreadable")).intValue() > 0) out.printf("  %s posters could not be read and were skipped%n", d.get("unreadable"));
     out.printf("  prior: %s%n", ((Map<?, ?>) r.get("prior")).get("source"));
     if (d.get("caveat") != null) out.printf("  note: %s%n", d.get("caveat"));

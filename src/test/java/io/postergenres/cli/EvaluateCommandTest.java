@@ -100,4 +100,14 @@ class EvaluateCommandTest {
     Run bad = run("--model", model.toString(), "--manifest", csv.toString(), "--split", "train");
     assertEquals(ExitCode.USAGE.code(), bad.code());
   }
+
+  @Test
+  void defaultSplitIsWhatTheModelHeldOut(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    java.nio.file.Path m = java.nio.file.Files.createDirectories(tmp.resolve("m"));
+    assertEquals("validation", EvaluateCommand.heldOutSplit(m), "neither: validation, whose absence the run explains");
+    java.nio.file.Files.writeString(m.resolve("out-of-fold-scores.csv"), "poster,A\n");
+    assertEquals("out-of-fold", EvaluateCommand.heldOutSplit(m));
+    java.nio.file.Files.writeString(m.resolve("validation.txt"), "# none\n");
+    assertEquals("validation", EvaluateCommand.heldOutSplit(m));
+  }
 }
