@@ -5,12 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.postergenres.errors.Failure;
 import io.postergenres.errors.PosterGenresException;
 import io.postergenres.eval.Evaluator;
+import io.postergenres.metrics.RuleStudy;
 import io.postergenres.train.CcuDataset;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -63,6 +65,11 @@ public final class EvaluateCommand implements Callable<Integer> {
       description = {"Another model (e.g. the previous default) evaluated on the same dataset: both are shown side by side on",
           "the posters that both held out (its validation.txt or out-of-fold scores), with bootstrap spreads."})
   Path compareWith;
+
+  @Option(names = "--rule-study",
+      description = {"With --split out-of-fold: also show how other decision rules (assignment cap 1.1/1.3/1.5, one genre fewer or",
+          "more per poster, macro-F1 weighted once or twice) would do, each calibrated on all folds but one and scored on that one."})
+  boolean ruleStudy;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure as JSON to FILE.")
   Path json;
@@ -118,6 +125,18 @@ public final class EvaluateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     }
+    List<RuleStudy.Row> study = null;
+    if (ruleStudy) {
+      if (!options.split().equals(Evaluator.OUT_OF_FOLD)) {
+        throw new PosterGenresException(Failure.USAGE, "--rule-study needs --split out-of-fold (a model trained with --folds); the split is " + options.split());
+      }
+      try {
+        study = Evaluator.ruleStudy(result, model, root);
+      } catch (IOException e) {
+        throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
+      }
+      result.report().put("rule_study", RuleStudy.toMaps(study));
+    }
     Evaluator.Comparison comparison = null;
     if (compareWith != null) {
       if (!Files.isDirectory(compareWith)) throw new PosterGenresException(Failure.MODEL, "--compare-with " + compareWith + " is not a directory");
@@ -147,6 +166,12 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (comparison != null) {
       out.println();
       out.print(comparison.table());
+    }
+    if (study != null) {
+      out.println();
+      out.println("Decision rules, each calibrated on all folds but one and scored on that one (mean ± sd over the folds;");
+      out.println("most over-assigned: posters given a genre / posters that have it, genres with 10+ in the fold):");
+      out.print(RuleStudy.table(study));
     }
     if (json != null) {
       Path parent = json.toAbsolutePath().getParent();

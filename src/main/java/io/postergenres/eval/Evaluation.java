@@ -301,7 +301,6 @@ public final class Evaluation {
   }
 
   static Double round(double v) {
-    if (Double.isNaN(v) || Double.isInfinite(v)) return null;
-    return Math.round(v * 10000) / 10000.0;
+    return Metrics.round(v, 4);
   }
 }

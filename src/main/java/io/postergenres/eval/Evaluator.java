@@ -2,6 +2,7 @@ package io.postergenres.eval;
 
 import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
+import io.postergenres.metrics.RuleStudy;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
@@ -235,6 +236,38 @@ public final class Evaluator {
       out.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), v);
     }
     return out;
+  }
+
+  /** Written by {@code train --folds}: each poster's fold, relative to the dataset root. */
+  public static final String FOLD_LIST = "folds.txt";
+
+  /**
+   * Decision rules around the model's own, each calibrated on all folds but one and scored on that
+   * one ({@link RuleStudy}), from an out-of-fold evaluation and the model's {@code folds.txt}.
+   */
+  public static List<RuleStudy.Row> ruleStudy(Result result, Path modelDir, Path datasetRoot) throws IOException {
+    Path file = modelDir.resolve(FOLD_LIST);
+    if (!Files.isRegularFile(file)) {
+      throw new FileNotFoundException(file + " does not exist: a rule study needs a model trained with --folds");
+    }
+    Map<Path, Integer> foldOf = new LinkedHashMap<>();
+    Path root = datasetRoot.toAbsolutePath().normalize();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      if (line.isBlank() || line.startsWith("#")) continue;
+      int tab = line.indexOf('\t');
+      if (tab < 0) throw new IOException(file + ": expected fold<TAB>poster, got " + line);
+      Path p = Path.of(line.substring(tab + 1));
+      foldOf.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), Integer.parseInt(line.substring(0, tab).trim()));
+    }
+    int[] fold = new int[result.scored().size()];
+    for (int i = 0; i < fold.length; i++) {
+      Integer k = foldOf.get(result.scored().get(i).path().toAbsolutePath().normalize());
+      if (k == null) throw new IOException(file + " has no fold for " + result.scored().get(i).path() + "; is --dataset the folder the model was trained on?");
+      fold[i] = k;
+    }
+    float[] labels = labels(result.scored(), result.genres(), new HashSet<>());
+    return RuleStudy.run(result.scores(), labels, fold, result.genres().size(), result.spec().ranking(),
+        RuleStudy.grid(result.spec().maxGenres()), 10);
   }
 
   /**

@@ -270,4 +270,11 @@ public final class Metrics {
     }
     return t;
   }
+
+  /** {@code v} to {@code digits} decimals; null for NaN and infinities (JSON has none). */
+  public static Double round(double v, int digits) {
+    if (Double.isNaN(v) || Double.isInfinite(v)) return null;
+    double f = Math.pow(10, digits);
+    return Math.round(v * f) / f;
+  }
 }

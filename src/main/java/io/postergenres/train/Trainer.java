@@ -713,9 +713,7 @@ public final class Trainer {
 
   /** {@code v} to {@code digits} decimals; null for NaN and infinities (JSON has none). */
   public static Double round(double v, int digits) {
-    if (Double.isNaN(v) || Double.isInfinite(v)) return null;
-    double f = Math.pow(10, digits);
-    return Math.round(v * f) / f;
+    return Metrics.round(v, digits);
   }
 
   private static String describe(List<String> genres, float[] values) {

@@ -99,6 +99,9 @@ class EvaluateCommandTest {
     assertTrue(none.err().contains("--split all"), none.err());
     Run bad = run("--model", model.toString(), "--manifest", csv.toString(), "--split", "train");
     assertEquals(ExitCode.USAGE.code(), bad.code());
+    Run study = run("--model", model.toString(), "--manifest", csv.toString(), "--split", "all", "--rule-study", "--threads", "1");
+    assertEquals(ExitCode.USAGE.code(), study.code(), study.err());
+    assertTrue(study.err().contains("--split out-of-fold"), study.err());
   }
 
   @Test

@@ -1,0 +1,132 @@
+package io.postergenres.metrics;
+
+import io.postergenres.model.GenreRules;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * How other decision rules would do on posters nobody tuned them on: for each setting (assignment
+ * cap, most genres per poster, weight of macro-F1 against micro-F1), thresholds are calibrated by
+ * {@link RuleCalibration} on all folds but one and the rule is scored on that one, for every fold;
+ * each figure is the mean and standard deviation over the folds. The scores must themselves be out
+ * of fold (each poster scored by a model that never saw it), as {@code train --folds} writes them.
+ */
+public final class RuleStudy {
+  private RuleStudy() {}
+
+  /** One decision rule: thresholds keep each genre within {@code cap} x its share; 1..{@code maxGenres} genres per poster. */
+  public record Setting(double cap, int maxGenres, double macroWeight) {
+    public Setting {
+      if (!(cap >= 0.1) || maxGenres < 1 || !(macroWeight >= 0)) {
+        throw new IllegalArgumentException("need cap >= 0.1, maxGenres >= 1, macroWeight >= 0, got " + cap + ", " + maxGenres + ", " + macroWeight);
+      }
+    }
+
+    public String describe() {
+      return String.format(Locale.ROOT, "cap %.1f, 1-%d genres, micro-F1 + %s x macro-F1", cap, maxGenres,
+          macroWeight == Math.rint(macroWeight) ? String.valueOf((long) macroWeight) : String.valueOf(macroWeight));
+    }
+  }
+
+  /** A setting's figures over the held-out folds: mean and standard deviation of each of {@link #FIGURES}. */
+  public record Row(Setting setting, double[] mean, double[] sd) {}
+
+  /** The figures of each fold, in the order of {@link Row#mean()}. */
+  public static final List<String> FIGURES = List.of("micro_f1", "macro_f1", "most_over_assigned", "genres_per_poster");
+
+  /** Settings around the shipped rule (cap 1.1, up to {@code shippedMax} genres, weight 1). */
+  public static List<Setting> grid(int shippedMax) {
+    List<Setting> out = new ArrayList<>();
+    for (double cap : new double[] {1.1, 1.3, 1.5}) {
+      for (int max : new int[] {Math.max(1, shippedMax - 1), shippedMax, shippedMax + 1}) {
+        for (double w : new double[] {1, 2}) out.add(new Setting(cap, max, w));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Scores [n, g] out of fold, labels [n, g] 0/1, {@code fold[i]} each poster's fold (any ints; at
+   * least two distinct). Over-assignment is over genres with {@code minSupport} or more posters in
+   * the held-out fold.
+   */
+  public static List<Row> run(float[] scores, float[] labels, int[] fold, int g, GenreRules.Ranking ranking, List<Setting> settings,
+      int minSupport) {
+    int[] folds = java.util.Arrays.stream(fold).distinct().sorted().toArray();
+    if (folds.length < 2) throw new IllegalArgumentException("a rule study needs at least two folds, got " + folds.length);
+    List<Row> rows = new ArrayList<>();
+    for (Setting s : settings) {
+      double[][] per = new double[folds.length][FIGURES.size()];
+      for (int k = 0; k < folds.length; k++) {
+        int held = folds[k];
+        float[][] rest = gather(scores, labels, fold, g, i -> fold[i] != held);
+        float[][] test = gather(scores, labels, fold, g, i -> fold[i] == held);
+        float[] t = RuleCalibration.calibrate(rest[0], rest[1], g, 1, s.maxGenres(), ranking, s.cap(), s.macroWeight());
+        RuleCalibration.Counts c = RuleCalibration.count(test[0], test[1], g, t, 1, s.maxGenres(), ranking);
+        double over = 0;
+        long assigned = 0;
+        for (int j = 0; j < g; j++) {
+          assigned += c.tp()[j] + c.fp()[j];
+          if (c.tp()[j] + c.fn()[j] >= minSupport) over = Math.max(over, c.assignedOverTrue(j));
+        }
+        per[k] = new double[] {c.microF1(), c.macroF1(), over, (double) assigned / (test[0].length / g)};
+      }
+      double[] mean = new double[FIGURES.size()];
+      double[] sd = new double[FIGURES.size()];
+      for (int q = 0; q < mean.length; q++) {
+        for (double[] r : per) mean[q] += r[q] / per.length;
+        double var = 0;
+        for (double[] r : per) var += (r[q] - mean[q]) * (r[q] - mean[q]);
+        sd[q] = Math.sqrt(var / (per.length - 1));
+      }
+      rows.add(new Row(s, mean, sd));
+    }
+    return rows;
+  }
+
+  /** A Markdown table of the rows. */
+  public static String table(List<Row> rows) {
+    StringBuilder b = new StringBuilder("| rule | micro-F1 | macro-F1 | most over-assigned | genres per poster |\n|---|---|---|---|---|\n");
+    for (Row r : rows) {
+      b.append("| ").append(r.setting().describe());
+      for (int q = 0; q < FIGURES.size(); q++) b.append(String.format(Locale.ROOT, " | %.3f ± %.3f", r.mean()[q], r.sd()[q]));
+      b.append(" |\n");
+    }
+    return b.toString();
+  }
+
+  /** The rows as JSON-ready maps. */
+  public static List<Map<String, Object>> toMaps(List<Row> rows) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (Row r : rows) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("cap", r.setting().cap());
+      m.put("max_genres", r.setting().maxGenres());
+      m.put("macro_weight", r.setting().macroWeight());
+      for (int q = 0; q < FIGURES.size(); q++) {
+        m.put(FIGURES.get(q), Metrics.round(r.mean()[q], 4));
+        m.put(FIGURES.get(q) + "_sd", Metrics.round(r.sd()[q], 4));
+      }
+      out.add(m);
+    }
+    return out;
+  }
+
+  private static float[][] gather(float[] scores, float[] labels, int[] fold, int g, java.util.function.IntPredicate keep) {
+    int n = 0;
+    for (int i = 0; i < fold.length; i++) if (keep.test(i)) n++;
+    float[] s = new float[n * g];
+    float[] y = new float[n * g];
+    int o = 0;
+    for (int i = 0; i < fold.length; i++) {
+      if (!keep.test(i)) continue;
+      System.arraycopy(scores, i * g, s, o * g, g);
+      System.arraycopy(labels, i * g, y, o * g, g);
+      o++;
+    }
+    return new float[][] {s, y};
+  }
+}
