@@ -26,6 +26,19 @@ class PreprocessorTest {
     return new float[] {(float) sum[0] / n, (float) sum[1] / n, (float) sum[2] / n};
   }
 
+  /** Mean of each channel over the rows y in [y0, y1) of the output. */
+  private static float[] meanRows(float[] hwc, int y0, int y1) {
+    double[] sum = new double[3];
+    int n = 0;
+    for (int y = y0; y < y1; y++) {
+      for (int x = 0; x < W; x++) {
+        for (int c = 0; c < 3; c++) sum[c] += hwc[(y * W + x) * 3 + c];
+        n++;
+      }
+    }
+    return new float[] {(float) sum[0] / n, (float) sum[1] / n, (float) sum[2] / n};
+  }
+
   private static void assertColour(float[] expected255, float[] actual, float tolerance255, String what) {
     for (int c = 0; c < 3; c++) {
       assertEquals(expected255[c] / 255f, actual[c], tolerance255 / 255f, what + " channel " + c);
@@ -146,10 +159,58 @@ class PreprocessorTest {
   }
 
   @Test
-  void webpIsNamed() {
-    PosterException e = failure(TestImages.webpHeader(), pre);
-    assertEquals(ErrorKind.UNSUPPORTED_FORMAT, e.kind());
-    assertTrue(e.getMessage().startsWith("WebP"), e.getMessage());
+  void lossyWebp() throws Exception {
+    float[] out = run(TestImages.webp("lossy.webp"));
+    assertColour(new float[] {220, 20, 20}, meanRows(out, 0, H / 2 - 2), 12, "top half");
+    assertColour(new float[] {20, 20, 220}, meanRows(out, H / 2 + 2, H), 12, "bottom half");
+  }
+
+  @Test
+  void losslessWebp() throws Exception {
+    float[] out = run(TestImages.webp("lossless.webp"));
+    assertColour(new float[] {220, 20, 20}, meanRows(out, 0, H / 2 - 2), 1, "top half");
+    assertColour(new float[] {20, 20, 220}, meanRows(out, H / 2 + 2, H), 1, "bottom half");
+  }
+
+  @Test
+  void webpAlphaIsCompositedOnWhite() throws Exception {
+    float[] out = run(TestImages.webp("alpha.webp"));
+    assertColour(new float[] {255, 255, 255}, mean(out, 0, W / 2 - 2), 2, "transparent half");
+    assertColour(new float[] {20, 200, 20}, mean(out, W / 2 + 2, W), 12, "opaque half");
+  }
+
+  @Test
+  void animatedWebpFirstFrameOnly() throws Exception {
+    float[] m = mean(run(TestImages.webp("animated.webp")), 0, W);
+    assertTrue(m[0] > 0.75f && m[2] < 0.25f, "first frame is red, got " + m[0] + "," + m[1] + "," + m[2]);
+  }
+
+  @Test
+  void webpPixelLimitIsReadFromTheHeader() throws Exception {
+    byte[] big = TestImages.webp("big.webp"); // 3000x4000 grey stripes, decoded subsampled
+    float[] m = mean(new Preprocessor(H, W, 50_000_000).preprocess(big), 0, W);
+    assertColour(new float[] {m[0] * 255, m[0] * 255, m[0] * 255}, m, 0.01f, "large WebP is grey");
+    // Cut after the header: still refused for its size, so the size came from the header, not a decode.
+    PosterException e = failure(java.util.Arrays.copyOf(big, 40), new Preprocessor(H, W, 5_000_000));
+    assertEquals(ErrorKind.TOO_MANY_PIXELS, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().contains("3000x4000"), e.getMessage());
+  }
+
+  @Test
+  void truncatedWebpIsCorrupt() throws Exception {
+    PosterException e = failure(TestImages.truncated(TestImages.webp("lossy.webp"), 0.5), pre);
+    assertEquals(ErrorKind.CORRUPT, e.kind(), e.getMessage());
+    e = failure(TestImages.webpHeader(), pre); // RIFF....WEBP and nothing else
+    assertEquals(ErrorKind.CORRUPT, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("webp"), e.getMessage());
+  }
+
+  @Test
+  void webpTheDecoderFailsOnIsACorruptPosterNotACrash() throws Exception {
+    // Valid for libwebp, but TwelveMonkeys' lossless decoder throws (its issues #739, #978).
+    PosterException e = failure(TestImages.webp("flat.webp"), new Preprocessor(H, W, 50_000_000)); // 3000x4000
+    assertEquals(ErrorKind.CORRUPT, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().startsWith("WEBP cannot decode"), e.getMessage());
   }
 
   @Test
