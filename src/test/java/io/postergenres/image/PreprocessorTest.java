@@ -15,23 +15,19 @@ class PreprocessorTest {
 
   /** Mean of each channel over the region x in [x0, x1) of the output. */
   private static float[] mean(float[] hwc, int x0, int x1) {
-    double[] sum = new double[3];
-    int n = 0;
-    for (int y = 0; y < H; y++) {
-      for (int x = x0; x < x1; x++) {
-        for (int c = 0; c < 3; c++) sum[c] += hwc[(y * W + x) * 3 + c];
-        n++;
-      }
-    }
-    return new float[] {(float) sum[0] / n, (float) sum[1] / n, (float) sum[2] / n};
+    return mean(hwc, x0, x1, 0, H);
   }
 
   /** Mean of each channel over the rows y in [y0, y1) of the output. */
   private static float[] meanRows(float[] hwc, int y0, int y1) {
+    return mean(hwc, 0, W, y0, y1);
+  }
+
+  private static float[] mean(float[] hwc, int x0, int x1, int y0, int y1) {
     double[] sum = new double[3];
     int n = 0;
     for (int y = y0; y < y1; y++) {
-      for (int x = 0; x < W; x++) {
+      for (int x = x0; x < x1; x++) {
         for (int c = 0; c < 3; c++) sum[c] += hwc[(y * W + x) * 3 + c];
         n++;
       }
