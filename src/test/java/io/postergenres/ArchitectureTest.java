@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Test;
  * <pre>
  *   cli                                       commands, options, exit codes
  *   bench                                     measures the job and the model
+ *   ml                                        the Spark ML Transformer (needs spark-mllib)
+ *   api                                       the DataFrame API
  *   job.incremental, serve, eval, convert, train
  *   job                                       the labelling job
  *   metrics                                   ranking metrics, the decision rule's calibration
@@ -42,6 +44,8 @@ class ArchitectureTest {
     layeredArchitecture().consideringOnlyDependenciesInLayers()
         .layer("cli").definedBy("io.postergenres.cli..")
         .layer("bench").definedBy("io.postergenres.bench..")
+        .layer("ml").definedBy("io.postergenres.ml..")
+        .layer("api").definedBy("io.postergenres.api..")
         .layer("incremental").definedBy("io.postergenres.job.incremental..")
         .layer("serve").definedBy("io.postergenres.serve..")
         .layer("eval").definedBy("io.postergenres.eval..")
@@ -54,14 +58,16 @@ class ArchitectureTest {
         .layer("errors").definedBy("io.postergenres.errors..")
         .whereLayer("cli").mayNotBeAccessedByAnyLayer()
         .whereLayer("bench").mayOnlyBeAccessedByLayers("cli")
+        .whereLayer("ml").mayNotBeAccessedByAnyLayer()
+        .whereLayer("api").mayOnlyBeAccessedByLayers("cli", "bench", "ml")
         .whereLayer("incremental").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("serve").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("eval").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("convert").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("train").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert")
-        .whereLayer("job").mayOnlyBeAccessedByLayers("cli", "bench", "incremental", "serve", "eval", "convert", "train")
+        .whereLayer("job").mayOnlyBeAccessedByLayers("cli", "bench", "api", "incremental", "serve", "eval", "convert", "train")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert", "train")
-        .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "bench", "incremental", "serve", "eval", "convert", "train", "job", "metrics")
+        .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "bench", "api", "incremental", "serve", "eval", "convert", "train", "job", "metrics")
         .whereLayer("image").mayOnlyBeAccessedByLayers("cli", "bench", "incremental", "serve", "eval", "convert", "train", "job", "model",
             "metrics")
         .check(classes);

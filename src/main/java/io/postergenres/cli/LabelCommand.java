@@ -56,7 +56,7 @@ public final class LabelCommand implements Callable<Integer> {
 
   @Mixin ModelOption model;
 
-  @Option(names = "--glob", paramLabel = "GLOB", defaultValue = "*.{jpg,jpeg,png,gif,bmp}",
+  @Option(names = "--glob", paramLabel = "GLOB", defaultValue = "*.{jpg,jpeg,png,gif,bmp,webp}",
       description = "Keep files whose name matches, case-insensitively. Default: ${DEFAULT-VALUE}.")
   String glob;
 

@@ -9,7 +9,7 @@ import java.util.Locale;
 public enum ErrorKind {
   /** The file has zero bytes. */
   EMPTY,
-  /** Not an image, or an image format the job does not take (TIFF, WebP, HEIC, ...). */
+  /** Not an image, or an image format the job does not take (TIFF, HEIC, AVIF, ...). */
   UNSUPPORTED_FORMAT,
   /** Recognised as JPEG/PNG/GIF/BMP but damaged or truncated. */
   CORRUPT,

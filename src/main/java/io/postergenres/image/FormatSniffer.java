@@ -4,13 +4,14 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Names what a file is from its first bytes, for error messages about files that are not a
- * supported image ("WebP", "text", ...). Only describes; never decides what is supported.
+ * supported image ("TIFF", "text", ...). Only describes; never decides what is supported.
  */
 final class FormatSniffer {
   private FormatSniffer() {}
 
   static String describe(byte[] b) {
-    if (startsWith(b, 0, "RIFF") && startsWith(b, 8, "WEBP")) return "WebP";
+    // a WebP that no reader took: too short, or an unknown first chunk
+    if (startsWith(b, 0, "RIFF") && startsWith(b, 8, "WEBP")) return "damaged WebP";
     if (startsWith(b, 4, "ftyp")) {
       String brand = b.length >= 12 ? new String(b, 8, 4, StandardCharsets.US_ASCII) : "";
       return brand.startsWith("avi") ? "AVIF" : brand.startsWith("hei") || brand.startsWith("mif") ? "HEIF" : "ISO media (" + brand.trim() + ")";

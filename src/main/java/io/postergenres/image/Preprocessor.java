@@ -1,6 +1,7 @@
 package io.postergenres.image;
 
 import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
+import com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi;
 import io.postergenres.errors.ErrorKind;
 import io.postergenres.errors.PosterException;
 import java.awt.Color;
@@ -28,7 +29,7 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * original model was trained), and scale each channel to [0, 1], written as HWC floats.
  *
  * <p>Takes baseline and progressive JPEG (greyscale, RGB, CMYK and YCCK), PNG (palette, alpha,
- * 16-bit), GIF (first frame) and BMP. Transparent pixels are composited onto white. Anything else
+ * 16-bit), GIF (first frame), BMP and WebP (lossy, lossless, with alpha; first frame of an animation). Transparent pixels are composited onto white. Anything else
  * fails with a {@link PosterException} whose {@link ErrorKind} says why. Image dimensions are
  * checked against a pixel limit from the file header before any pixel is decoded.
  *
@@ -41,14 +42,14 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  */
 public final class Preprocessor {
   /** ImageIO format names (lower case) that the job takes. */
-  public static final Set<String> SUPPORTED_FORMATS = Set.of("jpeg", "png", "gif", "bmp");
+  public static final Set<String> SUPPORTED_FORMATS = Set.of("jpeg", "png", "gif", "bmp", "webp");
 
   static {
-    // Register TwelveMonkeys' JPEG reader explicitly: ImageIO's service scan depends on the
-    // context class loader, which differs between spark-submit, executors and tests.
+    // Register TwelveMonkeys' JPEG and WebP readers explicitly: ImageIO's service scan depends on
+    // the context class loader, which differs between spark-submit, executors and tests.
     ImageIO.setUseCache(false);
-    IIORegistry.getDefaultInstance()
-        .registerServiceProvider(new JPEGImageReaderSpi());
+    IIORegistry.getDefaultInstance().registerServiceProvider(new JPEGImageReaderSpi());
+    IIORegistry.getDefaultInstance().registerServiceProvider(new WebPImageReaderSpi());
   }
 
   private final int height;
@@ -208,7 +209,7 @@ public final class Preprocessor {
     }
     throw new PosterException(
         ErrorKind.UNSUPPORTED_FORMAT,
-        what + " is not a supported poster format (supported: JPEG, PNG, GIF, BMP)");
+        what + " is not a supported poster format (supported: JPEG, PNG, GIF, BMP, WebP)");
   }
 
   private static String formatName(ImageReader reader) {

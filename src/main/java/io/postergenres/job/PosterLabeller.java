@@ -28,6 +28,7 @@ import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.util.LongAccumulator;
 import org.apache.spark.util.TaskCompletionListener;
 import org.slf4j.Logger;
@@ -41,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * <p>A poster that cannot be read or decoded becomes an error row and the rest of its batch is
  * labelled as usual. If TensorFlow fails on a batch, its posters are retried one at a time so that
  * one pathological poster cannot take its neighbours with it.
+ *
+ * <p>With {@link DatasetColumns} it takes any rows that hold the poster's bytes or path (the
+ * DataFrame API) and returns each of them with the output columns appended.
  */
 public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -53,9 +57,18 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
   private final LabelOptions options;
   private final String runId;
   private final LongAccumulator modelLoads;
+  private final DatasetColumns columns; // null: listing rows in, OutputSchema rows out
 
   public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
       Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads) {
+    this(model, fingerprint, spec, hadoopConf, options, runId, modelLoads, null);
+  }
+
+  /** A labeller of a caller's own rows, laid out as {@code columns} says (the DataFrame API). */
+  public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
+      Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads,
+      DatasetColumns columns) {
+    this.columns = columns;
     this.model = model;
     this.fingerprint = fingerprint;
     this.spec = spec;
@@ -99,8 +112,12 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     return new Batches(files, loaded);
   }
 
-  /** One input file as listed, with the tries an earlier run already made on it. */
-  private record Listed(String path, Timestamp modificationTime, Long length, int priorAttempts) {}
+  /**
+   * One input file as listed, with the tries an earlier run already made on it; for a caller's row,
+   * also the row itself and, where it holds them, the poster's bytes.
+   */
+  private record Listed(String path, Timestamp modificationTime, Long length, int priorAttempts, Row source,
+      byte[] content) {}
 
   /** One batch read and decoded, waiting for the model. */
   private static final class Prepared {
@@ -139,6 +156,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     private final MessageDigest sha256;
     private final OutputRows rows = new OutputRows(spec.name(), spec.version(), runId);
     private final ExecutorService decoder;
+    private final int[] added = columns == null ? null : columns.addedIndexes();
     private Future<Prepared> pending;
 
     Batches(Iterator<Row> input, PosterModel poster) {
@@ -189,8 +207,14 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       List<Listed> batch = new ArrayList<>(options.batchSize());
       while (batch.size() < options.batchSize() && input.hasNext()) {
         Row r = input.next();
+        if (columns != null) {
+          String path = columns.path() >= 0 && !r.isNullAt(columns.path()) ? r.getString(columns.path()) : null;
+          byte[] content = columns.content() >= 0 && !r.isNullAt(columns.content()) ? (byte[]) r.get(columns.content()) : null;
+          batch.add(new Listed(path, null, content == null ? null : (long) content.length, 0, r, content));
+          continue;
+        }
         int prior = r.size() > 3 && !r.isNullAt(3) ? r.getInt(3) : 0;
-        batch.add(new Listed(r.getString(0), r.getTimestamp(1), r.isNullAt(2) ? null : r.getLong(2), prior));
+        batch.add(new Listed(r.getString(0), r.getTimestamp(1), r.isNullAt(2) ? null : r.getLong(2), prior, null, null));
       }
       return batch;
     }
@@ -228,7 +252,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
         b.files[i] = f;
         b.slot[i] = -1;
         try {
-          byte[] bytes = reader.read(f.path(), f.length() == null ? -1 : f.length());
+          byte[] bytes = bytesOf(f);
           b.digests[i] = HexFormat.of().formatHex(sha256.digest(bytes));
           preprocessor.preprocessInto(bytes, pixels, b.good * preprocessor.floatsPerImage());
           b.slot[i] = b.good++;
@@ -240,6 +264,26 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
         }
       }
       return b;
+    }
+
+    /** The poster's bytes: from the row's content column, else read from its path. */
+    private byte[] bytesOf(Listed f) throws PosterException {
+      if (columns != null && columns.content() >= 0) {
+        if (f.content() == null) throw new PosterException(ErrorKind.EMPTY, "content is null");
+        return reader.checkSize(f.content());
+      }
+      if (f.path() == null) throw new PosterException(ErrorKind.NOT_FOUND, "path is null");
+      return reader.read(f.path(), f.length() == null ? -1 : f.length());
+    }
+
+    /** The row handed back: the output row, or for a caller's row that row with the added columns. */
+    private Row finish(Listed f, Row out) {
+      if (columns == null) return out;
+      Row src = f.source();
+      Object[] values = new Object[src.size() + added.length];
+      for (int i = 0; i < src.size(); i++) values[i] = src.get(i);
+      for (int i = 0; i < added.length; i++) values[src.size() + i] = out.get(added[i]);
+      return RowFactory.create(values);
     }
 
     private void emit(Prepared b) {
@@ -283,12 +327,12 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       Map<String, Float> byGenre = new LinkedHashMap<>();
       List<String> all = rules.genres();
       for (int j = 0; j < all.size(); j++) byGenre.put(all.get(j), scores[offset + j]);
-      return rows.labelled(f.path(), f.modificationTime(), f.length(), digest, genres.toArray(new String[0]), byGenre,
-          f.priorAttempts() + 1, now);
+      return finish(f, rows.labelled(f.path(), f.modificationTime(), f.length(), digest, genres.toArray(new String[0]),
+          byGenre, f.priorAttempts() + 1, now));
     }
 
     private Row failed(Listed f, String digest, PosterException e, Timestamp now) {
-      return rows.failed(f.path(), f.modificationTime(), f.length(), digest, e, f.priorAttempts() + 1, now);
+      return finish(f, rows.failed(f.path(), f.modificationTime(), f.length(), digest, e, f.priorAttempts() + 1, now));
     }
   }
 }

@@ -45,6 +45,12 @@ public final class PosterReader {
     }
   }
 
+  /** Bytes the caller already holds (the DataFrame API's content column), under the same size limit. */
+  public byte[] checkSize(byte[] bytes) throws PosterException {
+    if (bytes.length > maxFileBytes) throw tooLarge(bytes.length);
+    return bytes;
+  }
+
   private PosterException tooLarge(long bytes) {
     return new PosterException(ErrorKind.TOO_LARGE_FILE,
         "file of " + bytes + " bytes is over the limit of " + maxFileBytes + " (max-file-bytes)");

@@ -128,10 +128,15 @@ public final class RunSetup {
   }
 
   public static ModelSpec applyOverrides(ModelSpec spec, LabelRequest request) {
+    return applyOverrides(spec, request.thresholds(), request.minGenres(), request.maxGenres());
+  }
+
+  /** model.json with threshold and genre-count overrides (null: model.json's), checked. */
+  public static ModelSpec applyOverrides(ModelSpec spec, Map<String, Double> thresholds, Integer minGenres, Integer maxGenres) {
     ModelSpec out = spec;
-    if (!request.thresholds().isEmpty()) {
+    if (!thresholds.isEmpty()) {
       Map<String, Double> t = new LinkedHashMap<>(spec.thresholds());
-      for (Map.Entry<String, Double> e : request.thresholds().entrySet()) {
+      for (Map.Entry<String, Double> e : thresholds.entrySet()) {
         if (!t.containsKey(e.getKey())) {
           throw new PosterGenresException(Failure.USAGE, "--threshold names genre '" + e.getKey()
               + "', which model " + spec.name() + " does not know; its genres are " + spec.genres());
@@ -140,10 +145,10 @@ public final class RunSetup {
       }
       out = out.withThresholds(t);
     }
-    if (request.minGenres() != null || request.maxGenres() != null) {
+    if (minGenres != null || maxGenres != null) {
       out = out.withGenreBounds(
-          request.minGenres() != null ? request.minGenres() : spec.minGenres(),
-          request.maxGenres() != null ? request.maxGenres() : spec.maxGenres());
+          minGenres != null ? minGenres : spec.minGenres(),
+          maxGenres != null ? maxGenres : spec.maxGenres());
     }
     List<String> problems = out.problems();
     if (!problems.isEmpty()) {

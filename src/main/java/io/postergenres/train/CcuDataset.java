@@ -87,7 +87,7 @@ public final class CcuDataset {
   /**
    * Reads the CCU layout under {@code root}. A record's poster is {@code
    * Movie_Poster_Dataset/<year of its groundtruth file>/<imdbID>.jpg}, or else a poster of that
-   * imdbID in another year's folder.
+   * imdbID ({@code .jpg}, {@code .jpeg} or {@code .webp}) in that or another year's folder.
    */
   public static Loaded readCcu(Path root) throws IOException {
     Path posters = root.resolve("Movie_Poster_Dataset");
@@ -103,7 +103,7 @@ public final class CcuDataset {
           for (Path f : files.sorted().toList()) {
             String name = f.getFileName().toString();
             String lower = name.toLowerCase(Locale.ROOT);
-            if (Files.isRegularFile(f) && (lower.endsWith(".jpg") || lower.endsWith(".jpeg"))) {
+            if (Files.isRegularFile(f) && (lower.endsWith(".jpg") || lower.endsWith(".jpeg") || lower.endsWith(".webp"))) {
               posterById.putIfAbsent(name.substring(0, name.lastIndexOf('.')), f);
             }
           }

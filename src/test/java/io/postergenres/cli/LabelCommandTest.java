@@ -71,6 +71,19 @@ class LabelCommandTest {
   }
 
   @Test
+  void defaultGlobTakesWebp() throws Exception {
+    Path webp = tmp.resolve("webp-posters");
+    Files.createDirectories(webp);
+    Files.write(webp.resolve("lossy.webp"), TestImages.webp("lossy.webp"));
+    Files.write(webp.resolve("ALPHA.WEBP"), TestImages.webp("alpha.webp"));
+    Files.write(webp.resolve("animated.webp"), TestImages.webp("animated.webp"));
+    Outcome o = run("label", "--input", webp.toString(), "--output", tmp.resolve("webp-labels").toString(),
+        "--model", model.toString(), "--master", "local[2]", "--conf", "spark.ui.enabled=false");
+    assertEquals(0, o.code(), o.err());
+    assertTrue(o.out().contains("3 files listed, 3 labelled, 0 failed"), o.out());
+  }
+
+  @Test
   void existingOutputNeedsAMode() throws Exception {
     Path out = tmp.resolve("exists");
     Files.createDirectories(out);

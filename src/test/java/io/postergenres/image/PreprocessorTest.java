@@ -15,9 +15,18 @@ class PreprocessorTest {
 
   /** Mean of each channel over the region x in [x0, x1) of the output. */
   private static float[] mean(float[] hwc, int x0, int x1) {
+    return mean(hwc, x0, x1, 0, H);
+  }
+
+  /** Mean of each channel over the rows y in [y0, y1) of the output. */
+  private static float[] meanRows(float[] hwc, int y0, int y1) {
+    return mean(hwc, 0, W, y0, y1);
+  }
+
+  private static float[] mean(float[] hwc, int x0, int x1, int y0, int y1) {
     double[] sum = new double[3];
     int n = 0;
-    for (int y = 0; y < H; y++) {
+    for (int y = y0; y < y1; y++) {
       for (int x = x0; x < x1; x++) {
         for (int c = 0; c < 3; c++) sum[c] += hwc[(y * W + x) * 3 + c];
         n++;
@@ -146,10 +155,54 @@ class PreprocessorTest {
   }
 
   @Test
-  void webpIsNamed() {
-    PosterException e = failure(TestImages.webpHeader(), pre);
-    assertEquals(ErrorKind.UNSUPPORTED_FORMAT, e.kind());
-    assertTrue(e.getMessage().startsWith("WebP"), e.getMessage());
+  void lossyAndLosslessWebp() throws Exception {
+    for (String file : new String[] {"lossy.webp", "lossless.webp"}) {
+      float tolerance = file.startsWith("lossy") ? 12 : 1;
+      float[] out = run(TestImages.webp(file));
+      assertColour(new float[] {220, 20, 20}, meanRows(out, 0, H / 2 - 2), tolerance, file + " top half");
+      assertColour(new float[] {20, 20, 220}, meanRows(out, H / 2 + 2, H), tolerance, file + " bottom half");
+    }
+  }
+
+  @Test
+  void webpAlphaIsCompositedOnWhite() throws Exception {
+    float[] out = run(TestImages.webp("alpha.webp"));
+    assertColour(new float[] {255, 255, 255}, mean(out, 0, W / 2 - 2), 2, "transparent half");
+    assertColour(new float[] {20, 200, 20}, mean(out, W / 2 + 2, W), 12, "opaque half");
+  }
+
+  @Test
+  void animatedWebpFirstFrameOnly() throws Exception {
+    float[] m = mean(run(TestImages.webp("animated.webp")), 0, W);
+    assertTrue(m[0] > 0.75f && m[2] < 0.25f, "first frame is red, got " + m[0] + "," + m[1] + "," + m[2]);
+  }
+
+  @Test
+  void webpPixelLimitIsReadFromTheHeader() throws Exception {
+    byte[] big = TestImages.webp("big.webp"); // 3000x4000 grey stripes, decoded subsampled
+    float[] m = mean(new Preprocessor(H, W, 50_000_000).preprocess(big), 0, W);
+    assertColour(new float[] {m[0] * 255, m[0] * 255, m[0] * 255}, m, 0.01f, "large WebP is grey");
+    // Cut after the header: still refused for its size, so the size came from the header, not a decode.
+    PosterException e = failure(java.util.Arrays.copyOf(big, 40), new Preprocessor(H, W, 5_000_000));
+    assertEquals(ErrorKind.TOO_MANY_PIXELS, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().contains("3000x4000"), e.getMessage());
+  }
+
+  @Test
+  void truncatedWebpIsCorrupt() throws Exception {
+    PosterException e = failure(TestImages.truncated(TestImages.webp("lossy.webp"), 0.5), pre);
+    assertEquals(ErrorKind.CORRUPT, e.kind(), e.getMessage());
+    e = failure(TestImages.webpHeader(), pre); // RIFF....WEBP and nothing else
+    assertEquals(ErrorKind.CORRUPT, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("webp"), e.getMessage());
+  }
+
+  @Test
+  void webpTheDecoderFailsOnIsACorruptPosterNotACrash() throws Exception {
+    // Valid for libwebp, but TwelveMonkeys' lossless decoder throws (its issues #739, #978).
+    PosterException e = failure(TestImages.webp("flat.webp"), new Preprocessor(H, W, 50_000_000)); // 3000x4000
+    assertEquals(ErrorKind.CORRUPT, e.kind(), e.getMessage());
+    assertTrue(e.getMessage().startsWith("WEBP cannot decode"), e.getMessage());
   }
 
   @Test

@@ -159,6 +159,17 @@ public final class TestImages {
     return encode(solid(w, h, color), "tiff");
   }
 
+  /**
+   * A WebP fixture of src/test/resources/io/postergenres/image/webp, made from synthetic images by
+   * make-fixtures.sh there: lossy, lossless, alpha, animated, big (3000x4000), flat.
+   */
+  public static byte[] webp(String name) throws IOException {
+    try (java.io.InputStream in = TestImages.class.getResourceAsStream("webp/" + name)) {
+      if (in == null) throw new IOException("no test resource webp/" + name);
+      return in.readAllBytes();
+    }
+  }
+
   /** The first 12 bytes of a WebP file: enough for anything that sniffs formats. */
   public static byte[] webpHeader() {
     byte[] b = new byte[64];

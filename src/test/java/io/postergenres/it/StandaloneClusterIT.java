@@ -2,7 +2,9 @@ package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.postergenres.api.GenreLabels;
 import io.postergenres.image.TestImages;
+import io.postergenres.ml.PosterGenresLabeller;
 import java.awt.Color;
 import java.io.IOException;
 import java.net.URI;
@@ -11,11 +13,17 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A Spark standalone cluster on loopback: a master and two workers, each its own JVM, launched
  * from a SPARK_HOME laid out from Maven Central's jars. The application jar goes through Spark's
  * own SparkSubmit in client and cluster deploy modes; a task fails once, an executor is killed
- * mid-run, and the output still has exactly one row per poster.
+ * mid-run, and the output still has exactly one row per poster. The DataFrame API and the ML
+ * Transformer run from a driver in this JVM with the application jar, as in {@code spark-shell --jars}.
  */
 class StandaloneClusterIT {
   @TempDir static Path tmp;
@@ -70,7 +79,7 @@ class StandaloneClusterIT {
           "spark://127.0.0.1:" + masterPort));
     }
     HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240); // a hang guard: a loaded 2-core machine starts JVMs slowly
     while (true) {
       try {
         String json = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUi + "/json/")).build(),
@@ -188,5 +197,54 @@ class StandaloneClusterIT {
     assertTrue(p.waitFor(8, TimeUnit.MINUTES), "cluster-mode run timed out");
     assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("submit-cluster.log")));
     assertOneRowPerPoster(out);
+  }
+
+  @Test
+  void dataFrameApiAndTransformerFromADriverWithTheAppJar() throws Exception {
+    SparkSession spark = SparkSession.builder().master("spark://127.0.0.1:" + masterPort).appName("poster-genres-api")
+        .config("spark.jars", Path.of("target/poster-genres-app.jar").toAbsolutePath().toString())
+        .config("spark.executor.cores", "1").config("spark.cores.max", "2").config("spark.executor.memory", "1g")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        .getOrCreate();
+    String model = Path.of("models/postercnn").toAbsolutePath().toString();
+    try {
+      String app = spark.sparkContext().applicationId();
+      assertTimeoutPreemptively(Duration.ofMinutes(5), () -> {
+        Dataset<Row> files = spark.read().format("binaryFile").load(posters + "/p00[0-1]*.jpg").repartition(4);
+        List<Row> byContent = GenreLabels.withModel(model).batchSize(4).label(files).select("path", "genres", "error_kind")
+            .orderBy("path").collectAsList();
+        assertEquals(20, byContent.size());
+        for (Row r : byContent) {
+          assertNull(r.getAs("error_kind"), r.toString());
+          assertNotNull(r.getAs("genres"));
+        }
+        List<Row> byPath = GenreLabels.label(files.select("path"), model).select("path", "genres", "error_kind").orderBy("path")
+            .collectAsList();
+        assertEquals(byContent, byPath, "the executors read the paths themselves and label them alike");
+
+        Path saved = tmp.resolve("api-pipeline");
+        new Pipeline().setStages(new PipelineStage[] {new PosterGenresLabeller().setModelPath(model).setBatchSize(4)})
+            .fit(files).write().save(saved.toString());
+        List<Row> byStage = PipelineModel.load(saved.toString()).transform(files).select("path", "genres", "error_kind")
+            .orderBy("path").collectAsList();
+        assertEquals(byContent, byStage, "the saved and loaded pipeline labels alike");
+      });
+      // One model load per executor JVM, whatever the calls and their tasks.
+      List<Long> loads = new ArrayList<>();
+      for (int w = 1; w <= 2; w++) {
+        Path appDir = tmp.resolve("work" + w).resolve(app);
+        if (!Files.isDirectory(appDir)) continue;
+        try (Stream<Path> files = Files.walk(appDir)) {
+          for (Path stderr : files.filter(p -> p.getFileName().toString().equals("stderr")).toList()) {
+            loads.add(Files.readAllLines(stderr).stream().filter(l -> l.contains("Loaded model postercnn")).count());
+          }
+        }
+      }
+      assertFalse(loads.isEmpty(), "executor logs of " + app + " found");
+      assertTrue(loads.stream().allMatch(n -> n <= 1) && loads.contains(1L),
+          "each executor that labelled loaded the model once, over three calls: " + loads);
+    } finally {
+      spark.stop();
+    }
   }
 }

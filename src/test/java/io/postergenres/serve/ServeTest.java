@@ -117,9 +117,15 @@ class ServeTest {
   }
 
   @Test
-  void greyscaleAndTransparentPostersWork() throws Exception {
+  void greyscaleTransparentAndWebpPostersWork() throws Exception {
     assertEquals(200, post("/api/v1/classify", TestImages.greyJpeg(100, 150, 90)).statusCode());
     assertEquals(200, post("/api/v1/classify", TestImages.alphaPng(100, 150, Color.BLUE)).statusCode());
+    byte[] webp = TestImages.webp("alpha.webp");
+    HttpResponse<String> r = post("/api/v1/classify", webp);
+    assertEquals(200, r.statusCode(), r.body());
+    List<String> genres = new ArrayList<>();
+    JSON.readTree(r.body()).get("genres").forEach(n -> genres.add(n.asText()));
+    assertEquals(expectedGenres(webp), genres, "a WebP poster goes through the same preprocessing");
   }
 
   @Test

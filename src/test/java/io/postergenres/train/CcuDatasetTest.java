@@ -75,6 +75,17 @@ class CcuDatasetTest {
   }
 
   @Test
+  void findsWebpPoster() throws IOException {
+    Files.createDirectories(dir.resolve("groundtruth"));
+    Path webp = dir.resolve("Movie_Poster_Dataset/2000/tt200.webp");
+    Files.createDirectories(webp.getParent());
+    Files.write(webp, new byte[] {1, 2, 3});
+    Files.writeString(dir.resolve("groundtruth/2000.txt"), record("tt200", "Drama"), StandardCharsets.UTF_8);
+    CcuDataset.Loaded data = CcuDataset.readCcu(dir);
+    assertEquals(List.of(webp), data.examples().stream().map(CcuDataset.Example::path).toList());
+  }
+
+  @Test
   void rejectsFolderWithoutTheLayout() {
     IOException e = assertThrows(IOException.class, () -> CcuDataset.readCcu(dir));
     assertTrue(e.getMessage().contains("Movie_Poster_Dataset"), e.getMessage());
