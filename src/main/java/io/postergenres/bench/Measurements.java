@@ -61,8 +61,8 @@ public final class Measurements {
     /** {@code 41.2 [39.0-44.1] 12%}, with {@code !} after a spread too wide to trust. */
     public String describe(String format) {
       if (n() == 1) return String.format(Locale.ROOT, format + " (one measurement)", median);
-      return String.format(Locale.ROOT, format + " [" + format + "-" + format + "] %3.0f%%%s", median, min, max, 100 * spread(),
-          wide() ? " !" : "");
+      return String.format(Locale.ROOT, format + " [%s-%s] %3.0f%%%s", median, String.format(Locale.ROOT, format, min).trim(),
+          String.format(Locale.ROOT, format, max).trim(), 100 * spread(), wide() ? " !" : "");
     }
   }
 

@@ -49,6 +49,7 @@ class MeasurementsTest {
   void describesMedianRangeAndFlag() {
     assertEquals("139.1 [83.5-153.7]  50% !", Measurements.of(139.3, 83.5, 153.7, 138.9).describe("%.1f"));
     assertEquals("105.0 [100.0-110.0]  10%", Measurements.of(100, 110, 105).describe("%.1f"));
+    assertEquals("   105.0 [100.0-110.0]  10%", Measurements.of(100, 110, 105).describe("%8.1f"), "the median aligned, the range tight");
   }
 
   @Test
