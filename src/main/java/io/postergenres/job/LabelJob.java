@@ -121,21 +121,23 @@ public final class LabelJob {
     if (rows != listed.length) {
       LOG.error("Wrote {} rows for {} listed files; the output does not match the listing", rows, listed.length);
     }
-    // The report first, so that the summary can say what the report cost.
+    // The report first, so that the summary can say what the report cost; the summary is written
+    // whatever becomes of the report.
     try {
       Path report = RunReport.write(request.output(), summary, previous, counts.byGenre().value(),
           () -> spark.read().parquet(request.output()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
       LOG.info("Run report written to {}", RunSummary.redact(report.toString()));
     } catch (IOException e) {
       LOG.error("Could not write the run report under {}: {}", RunSummary.redact(request.output()), e.toString());
-    }
-    clock.lap("report");
-    summary = summary.withSteps(clock.seconds());
-    try {
-      Path written = summary.write(request.output(), hadoop);
-      LOG.info("Run summary written to {}", RunSummary.redact(written.toString()));
-    } catch (IOException e) {
-      LOG.error("Could not write the run summary under {}: {}", RunSummary.redact(request.output()), e.toString());
+    } finally {
+      clock.lap("report");
+      summary = summary.withSteps(clock.seconds());
+      try {
+        Path written = summary.write(request.output(), hadoop);
+        LOG.info("Run summary written to {}", RunSummary.redact(written.toString()));
+      } catch (IOException e) {
+        LOG.error("Could not write the run summary under {}: {}", RunSummary.redact(request.output()), e.toString());
+      }
     }
     model.destroy();
     conf.destroy();
