@@ -34,6 +34,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -62,14 +64,44 @@ import org.tensorflow.types.TFloat32;
  * ceiling (TensorFlow's matrix-multiply rate over the model's FLOPs per poster), batched inference
  * in process, the Spark job end to end, the naive Spark job a user would write (a UDF per row, batch
  * of one, the model loaded per task), and reading plus preprocessing alone. Driver-only.
+ *
+ * <p>Every line but the ceiling is measured {@code repeat} times, interleaved: each round measures
+ * every line once, starting one line later than the round before, so that a neighbour's burst on a
+ * shared host disturbs one measurement of several lines rather than every measurement of one. Each
+ * line is reported as the median with its minimum and maximum ({@link Measurements}), flagged when
+ * they spread too widely to trust. The job also runs at several sizes in each round, which splits its
+ * time into a fixed part per run, step by step, and a marginal rate.
  */
 public final class Bench {
   private static final Logger LOG = LoggerFactory.getLogger(Bench.class);
-  /** What to measure. */
+  /** Rounds when none is asked for: the fewest with a median that one disturbed measurement cannot move. */
+  public static final int DEFAULT_REPEAT = 3;
+
+  /**
+   * What to measure.
+   *
+   * @param repeat rounds: measurements of each line
+   * @param sizes posters per job run for the fixed/marginal split (empty: a quarter, half and all of {@code count})
+   */
   public record Settings(String model, Path posters, int count, int batchSize, String master, Path workDir, String compareModel,
-      int repeat) {
+      int repeat, List<Integer> sizes) {
+    public Settings {
+      sizes = List.copyOf(sizes);
+    }
+
+    public Settings(String model, Path posters, int count, int batchSize, String master, Path workDir, String compareModel, int repeat) {
+      this(model, posters, count, batchSize, master, workDir, compareModel, repeat, List.of());
+    }
+
     public Settings(String model, Path posters, int count, int batchSize, String master, Path workDir) {
-      this(model, posters, count, batchSize, master, workDir, null, 1);
+      this(model, posters, count, batchSize, master, workDir, null, DEFAULT_REPEAT);
+    }
+
+    /** The job's run sizes, smallest first, {@code count} always among them. */
+    public List<Integer> jobSizes() {
+      Set<Integer> all = new TreeSet<>(sizes.isEmpty() ? List.of(Math.max(1, count / 4), Math.max(1, count / 2)) : sizes);
+      all.add(count);
+      return List.copyOf(all);
     }
   }
 
@@ -78,15 +110,8 @@ public final class Bench {
     double measure() throws Exception;
   }
 
-  /**
-   * The best of {@code repeat} measurements: on a shared host, a slower repetition measured a
-   * neighbour, not this code.
-   */
-  private double best(Rate rate) throws Exception {
-    double best = 0;
-    for (int i = 0; i < Math.max(1, settings.repeat()); i++) best = Math.max(best, rate.measure());
-    return best;
-  }
+  /** One line of the table: measured once per round. */
+  private record Line(String key, Rate rate) {}
 
   private final Settings settings;
   private final PrintStream out;
@@ -98,8 +123,11 @@ public final class Bench {
   }
 
   public Map<String, Object> run() throws Exception {
-    LOG.info("Benchmarking {} on {} posters (batch {}, {}, best of {})", settings.model(), settings.count(), settings.batchSize(),
-        settings.master(), settings.repeat());
+    int rounds = Math.max(1, settings.repeat());
+    List<Integer> sizes = settings.jobSizes();
+    LOG.info("Benchmarking {} on {} posters (batch {}, {}, median of {}, job sizes {})", settings.model(), settings.count(),
+        settings.batchSize(), settings.master(), rounds, sizes);
+    String loadBefore = loadAverage();
     Map<String, Object> report = new LinkedHashMap<>();
     ModelPackage pkg = ModelPackage.read(settings.model(), new Configuration());
     ModelPackage other = null;
@@ -111,131 +139,303 @@ public final class Bench {
       }
     }
     Path posters = preparePosters();
+    Map<Integer, Path> bySize = new LinkedHashMap<>();
+    for (int n : sizes) bySize.put(n, n == settings.count() ? posters : subset(posters, n));
+    long tLoad = System.nanoTime();
     PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(0, 0).resolved(), () -> {});
+    double modelLoadSeconds = (System.nanoTime() - tLoad) / 1e9;
     long flops = FlopCounter.flopsPerExample(model.graph());
     Map<String, Object> results = new LinkedHashMap<>();
 
     double gflops = matmulGflops(2048, 20);
     double ceiling = gflops * 1e9 / Math.max(1, flops);
-    results.put("ceiling", Map.of("matmul_gflops", round(gflops), "model_flops_per_poster", flops, "posters_per_second", round(ceiling)));
-    line("1. ceiling (" + round(gflops) + " GFLOPS / " + round(flops / 1e6) + " MFLOP per poster)", ceiling);
+    results.put("ceiling", Map.of("matmul_gflops", round(gflops), "model_flops_per_poster", flops, "posters_per_second", round(ceiling),
+        "note", "the best of 5 rounds, on purpose: what the machine can do"));
 
     List<byte[]> files = readAll(posters);
     Preprocessor pre = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000);
-    double prep = preprocessRate(files, pre);
     Preprocessor imageIo = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000, false);
-    double prepImageIo = preprocessRate(files, imageIo);
-    double inProcess = inferenceRate(files, pre, model);
-    results.put("in_process_inference", Map.of("posters_per_second", round(inProcess), "callers", cores,
-        "note", "preprocessed in advance; TensorFlow only, " + cores + " threads calling one session as the job's tasks do"));
-    line("2. batched inference in process, no Spark", inProcess);
-    double bound = 1 / (1 / inProcess + 1 / prep);
-    results.put("decode_and_infer_bound", Map.of("posters_per_second", round(bound),
-        "note", "1 / (1/in-process + 1/preprocess): the most the same cores can do when they both decode and infer"));
-    line("2a. bound when the same cores decode and infer (1/(1/2 + 1/5))", bound);
-    double pipeline = best(() -> pipelineRate(posters, pre, model));
-    results.put("in_process_pipeline", Map.of("posters_per_second", round(pipeline),
-        "note", "read, hash, decode and infer on " + cores + " threads sharing one session, no Spark: the job's work without Spark"));
-    line("2c. read + decode + infer in process, no Spark", pipeline);
+    warmPreprocessor(files, pre);
+    warmPreprocessor(files, imageIo);
+    List<float[]> prepared = prepareBatches(files, pre);
     // The raw bfloat16 session (the job and serve use it only when Bf16Check passes on this CPU).
     PosterModel bf16 = PosterModel.load(writeLocal(pkg, "bf16-model"), pkg.spec(), ModelCache.Settings.allCores(), 2, true);
-    double inProcessBf16 = inferenceRate(files, pre, bf16);
-    Map<String, Object> agreement = agreement(files, pre, model, bf16, pkg.spec().genres().size());
-    Bf16Check.Result check = Bf16Check.run(model, bf16);
-    bf16.close();
-    Map<String, Object> bfResult = new LinkedHashMap<>();
-    bfResult.put("self_check_passed", check.passed());
-    bfResult.put("self_check", check.describe());
-    bfResult.put("posters_per_second", round(inProcessBf16));
-    bfResult.put("speed_up", round(inProcessBf16 / inProcess));
-    bfResult.putAll(agreement);
-    bfResult.put("note", "--bf16: grappler auto mixed precision (oneDNN bfloat16); scores compared with float32 on the same posters");
-    results.put("in_process_inference_bf16", bfResult);
-    line("2b. the same with --bf16 (max score diff " + agreement.get("max_score_difference") + ", top-3 agree "
-        + agreement.get("top3_agreement") + ")", inProcessBf16);
+    PosterModel second = null;
+    SparkSession spark = null;
+    try {
+      Map<String, Object> agreement = agreement(files, pre, model, bf16, pkg.spec().genres().size());
+      Bf16Check.Result check = Bf16Check.run(model, bf16);
+      List<Line> lines = new ArrayList<>();
+      lines.add(new Line("in_process_inference", () -> inferenceRate(prepared, files.size(), model)));
+      lines.add(new Line("in_process_inference_bf16", () -> inferenceRate(prepared, files.size(), bf16)));
+      lines.add(new Line("in_process_pipeline", () -> pipelineRate(posters, pre, model)));
+      boolean sameSize = other != null && other.spec().inputHeight() == pkg.spec().inputHeight()
+          && other.spec().inputWidth() == pkg.spec().inputWidth();
+      List<float[]> otherPrepared = null;
+      if (other != null) {
+        // A model of another input size gets the same posters preprocessed at its own size.
+        otherPrepared = sameSize ? prepared
+            : prepareBatches(files, new Preprocessor(other.spec().inputHeight(), other.spec().inputWidth(), 50_000_000));
+        second = PosterModel.load(writeLocal(other, "compare-model"), other.spec(), cores, 2, false);
+        PosterModel compared = second;
+        List<float[]> batches = otherPrepared;
+        lines.add(new Line("in_process_inference_compared_model", () -> inferenceRate(batches, files.size(), compared)));
+      }
 
-    if (other != null) {
-      boolean sameSize = other.spec().inputHeight() == pkg.spec().inputHeight() && other.spec().inputWidth() == pkg.spec().inputWidth();
-      // A model of another input size gets the same posters preprocessed at its own size.
-      Preprocessor otherPre = sameSize ? pre : new Preprocessor(other.spec().inputHeight(), other.spec().inputWidth(), 50_000_000);
-      try (PosterModel second = PosterModel.load(writeLocal(other, "compare-model"), other.spec(), cores, 2, false)) {
-        double otherRate = inferenceRate(files, otherPre, second);
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("model", other.spec().name() + " " + other.spec().version());
-        c.put("model_flops_per_poster", FlopCounter.flopsPerExample(second.graph()));
-        c.put("posters_per_second", round(otherRate));
-        c.put("model_over_compared", round(inProcess / otherRate));
-        c.put("input", other.spec().inputHeight() + "x" + other.spec().inputWidth());
+      long tSession = System.nanoTime();
+      spark = SparkSession.builder().master(settings.master()).appName("poster-genres bench")
+          .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", String.valueOf(2 * cores)).getOrCreate();
+      double sessionSeconds = (System.nanoTime() - tSession) / 1e9;
+      spark.sparkContext().setLogLevel("WARN");
+      SparkSession session = spark;
+      // Warm Spark up (class loading, code generation, first model load) on a few posters, as a
+      // long-running nightly job is warm after its first seconds; the measured runs start warm.
+      Path few = subset(posters, Math.min(64, settings.count()), "warm-up");
+      sparkJob(spark, few, "warm-job", true, false);
+      sparkJob(spark, few, "warm-job-bf16", true, true);
+      naiveRate(spark, few, pkg, "warm-naive");
+
+      // The job at each size; the largest is line 3. Each run's time is the sum of its steps.
+      Map<Integer, List<RunSummary>> runs = new TreeMap<>();
+      for (int n : sizes) {
+        runs.put(n, new ArrayList<>());
+        lines.add(new Line(jobKey(n), () -> {
+          RunSummary run = sparkJob(session, bySize.get(n), "job-out-" + n, true, false);
+          runs.get(n).add(run);
+          return run.filesListed() / runSeconds(run);
+        }));
+      }
+      lines.add(new Line("spark_job_without_decode_ahead", () -> rate(sparkJob(session, posters, "job-out-sequential", false, false))));
+      lines.add(new Line("spark_job_bf16", () -> rate(sparkJob(session, posters, "job-out-bf16", true, true))));
+      lines.add(new Line("naive_udf_job", () -> naiveRate(session, posters, pkg, "naive-out")));
+      lines.add(new Line("read_and_preprocess", () -> preprocessRate(files, pre)));
+      lines.add(new Line("read_and_preprocess_imageio", () -> preprocessRate(files, imageIo)));
+
+      Map<String, double[]> measured = new LinkedHashMap<>();
+      for (Line l : lines) measured.put(l.key(), new double[rounds]);
+      for (int r = 0; r < rounds; r++) {
+        out.printf(Locale.ROOT, "round %d of %d ...%n", r + 1, rounds);
+        out.flush();
+        for (int i = 0; i < lines.size(); i++) {
+          Line l = lines.get((i + r) % lines.size()); // each round starts one line later
+          measured.get(l.key())[r] = l.rate().measure();
+        }
+      }
+      Map<String, Measurements.Spread> m = new LinkedHashMap<>();
+      measured.forEach((k, v) -> m.put(k, Measurements.of(v)));
+
+      String job = jobKey(settings.count());
+      out.printf(Locale.ROOT, "%-62s %s%n", "posters/s: median [min-max] spread (! over " + Math.round(100 * Measurements.WIDE)
+          + "%: too wide to trust)", rounds + " measurements each");
+      line("1. ceiling (" + round(gflops) + " GFLOPS / " + round(flops / 1e6) + " MFLOP per poster, best of 5)", ceiling);
+      line("2. batched inference in process, no Spark", m.get("in_process_inference"));
+      double inProcess = m.get("in_process_inference").median();
+      double prep = m.get("read_and_preprocess").median();
+      double bound = 1 / (1 / inProcess + 1 / prep);
+      line("2a. bound when the same cores decode and infer (1/(1/2 + 1/5))", bound);
+      line("2b. the same with --bf16 (max score diff " + agreement.get("max_score_difference") + ", top-3 agree "
+          + agreement.get("top3_agreement") + ")", m.get("in_process_inference_bf16"));
+      line("2c. read + decode + infer in process, no Spark", m.get("in_process_pipeline"));
+      if (other != null) line("2d. in-process inference of --compare-model " + other.spec().name(), m.get("in_process_inference_compared_model"));
+      line("3. Spark job end to end (local mode, " + settings.count() + " posters)", m.get(job));
+      for (int n : sizes) if (n != settings.count()) line("3a. the same on " + n + " posters", m.get(jobKey(n)));
+      line("3b. the same without decode-ahead (decode, then infer)", m.get("spark_job_without_decode_ahead"));
+      line("3c. the same with --bf16", m.get("spark_job_bf16"));
+      line("4. naive job: UDF per row, model per task", m.get("naive_udf_job"));
+      line("5. read + preprocess alone (" + cores + " threads)", m.get("read_and_preprocess"));
+      line("5b. the same with ImageIO decoding JPEG as well", m.get("read_and_preprocess_imageio"));
+
+      results.put("in_process_inference", with(m.get("in_process_inference"), "callers", cores,
+          "note", "preprocessed in advance; TensorFlow only, " + cores + " threads calling one session as the job's tasks do"));
+      results.put("decode_and_infer_bound", Map.of("posters_per_second", round(bound),
+          "note", "1 / (1/in-process + 1/preprocess), of the medians: the most the same cores can do when they both decode and infer"));
+      results.put("in_process_pipeline", with(m.get("in_process_pipeline"),
+          "note", "read, hash, decode and infer on " + cores + " threads sharing one session, no Spark: the job's work without Spark"));
+      Map<String, Object> bfResult = with(m.get("in_process_inference_bf16"), "self_check_passed", check.passed(),
+          "self_check", check.describe(), "speed_up", round(m.get("in_process_inference_bf16").median() / inProcess));
+      bfResult.putAll(agreement);
+      bfResult.put("note", "--bf16: grappler auto mixed precision (oneDNN bfloat16); scores compared with float32 on the same posters");
+      results.put("in_process_inference_bf16", bfResult);
+      if (other != null) {
+        Map<String, Object> c = with(m.get("in_process_inference_compared_model"), "model", other.spec().name() + " " + other.spec().version(),
+            "model_flops_per_poster", FlopCounter.flopsPerExample(second.graph()),
+            "model_over_compared", round(inProcess / m.get("in_process_inference_compared_model").median()),
+            "input", other.spec().inputHeight() + "x" + other.spec().inputWidth());
         if (sameSize && other.spec().genres().equals(pkg.spec().genres())) {
           c.putAll(agreement(files, pre, model, second, pkg.spec().genres().size()));
         }
         results.put("in_process_inference_compared_model", c);
-        line("2d. in-process inference of --compare-model " + other.spec().name(), otherRate);
       }
-    }
-    SparkSession spark = SparkSession.builder().master(settings.master()).appName("poster-genres bench")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", String.valueOf(2 * cores)).getOrCreate();
-    spark.sparkContext().setLogLevel("WARN");
-    try {
-      // Warm Spark up (class loading, code generation, first model load) on a few posters, as a
-      // long-running nightly job is warm after its first seconds; the measured runs start warm.
-      Path few = settings.workDir().resolve("warm-up");
-      Files.createDirectories(few);
-      try (Stream<Path> s0 = Files.list(posters)) {
-        for (Path p : s0.sorted().limit(64).toList()) Files.copy(p, few.resolve(p.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-      }
-      sparkJobRate(spark, few, "warm-job", true, false);
-      sparkJobRate(spark, few, "warm-job-bf16", true, true);
-      naiveRate(spark, few, pkg, "warm-naive");
-      double job = 0;
-      double sequential = 0;
-      double jobBf16 = 0;
-      for (int i = 0; i < Math.max(1, settings.repeat()); i++) { // interleaved: no mode always runs first
-        job = Math.max(job, sparkJobRate(spark, posters, "job-out", true, false));
-        sequential = Math.max(sequential, sparkJobRate(spark, posters, "job-out-sequential", false, false));
-        jobBf16 = Math.max(jobBf16, sparkJobRate(spark, posters, "job-out-bf16", true, true));
-      }
-      results.put("spark_job", Map.of("posters_per_second", round(job), "note", "list, read, decode, infer, write Parquet; Spark already started"));
-      line("3. Spark job end to end (local mode)", job);
-      results.put("spark_job_without_decode_ahead", Map.of("posters_per_second", round(sequential)));
-      line("3b. the same without decode-ahead (decode, then infer)", sequential);
-      results.put("spark_job_bf16", Map.of("posters_per_second", round(jobBf16), "speed_up", round(jobBf16 / job)));
-      line("3c. the same with --bf16", jobBf16);
-      double naive = best(() -> naiveRate(spark, posters, pkg, "naive-out"));
-      results.put("naive_udf_job", Map.of("posters_per_second", round(naive), "note", "UDF per row, batch of one, model loaded per task"));
-      line("4. naive job: UDF per row, model per task", naive);
-      results.put("read_and_preprocess", Map.of("posters_per_second", round(prep), "threads", cores));
-      line("5. read + preprocess alone (" + cores + " threads)", prep);
-      results.put("read_and_preprocess_imageio", Map.of("posters_per_second", round(prepImageIo), "speed_up_of_tensorflow_jpeg", round(prep / prepImageIo),
+      double jobRate = m.get(job).median();
+      results.put("spark_job", with(m.get(job), "posters", settings.count(),
+          "note", "list, read, decode, infer, write Parquet, count, report; Spark already started"));
+      for (int n : sizes) if (n != settings.count()) results.put(jobKey(n), with(m.get(jobKey(n)), "posters", n));
+      results.put("spark_job_without_decode_ahead", with(m.get("spark_job_without_decode_ahead")));
+      results.put("spark_job_bf16", with(m.get("spark_job_bf16"), "speed_up", round(m.get("spark_job_bf16").median() / jobRate)));
+      results.put("naive_udf_job", with(m.get("naive_udf_job"), "note", "UDF per row, batch of one, model loaded per task"));
+      results.put("read_and_preprocess", with(m.get("read_and_preprocess"), "threads", cores));
+      results.put("read_and_preprocess_imageio", with(m.get("read_and_preprocess_imageio"),
+          "speed_up_of_tensorflow_jpeg", round(prep / m.get("read_and_preprocess_imageio").median()),
           "note", "JPEG through ImageIO + Java2D too, as before TensorFlow's JPEG decoder"));
-      line("5b. the same with ImageIO decoding JPEG as well", prepImageIo);
+
+      Map<String, Object> cost = jobCost(runs, m.get("in_process_pipeline"), sessionSeconds, modelLoadSeconds);
+      report.put("job_cost", cost);
+
+      double pipeline = m.get("in_process_pipeline").median();
+      double naive = m.get("naive_udf_job").median();
       Map<String, Object> ratios = new LinkedHashMap<>();
-      ratios.put("spark_job_over_ceiling", round(job / ceiling));
-      ratios.put("spark_job_over_in_process", round(job / inProcess));
-      ratios.put("spark_job_over_decode_and_infer_bound", round(job / bound));
-      ratios.put("spark_job_over_in_process_pipeline", round(job / pipeline));
-      ratios.put("spark_job_over_naive", round(job / naive));
+      ratios.put("spark_job_over_ceiling", round(jobRate / ceiling));
+      ratios.put("spark_job_over_in_process", round(jobRate / inProcess));
+      ratios.put("spark_job_over_decode_and_infer_bound", round(jobRate / bound));
+      ratios.put("spark_job_over_in_process_pipeline", round(jobRate / pipeline));
+      ratios.put("spark_job_over_naive", round(jobRate / naive));
+      Object marginalOverPipeline = ((Map<?, ?>) cost.getOrDefault("marginal_over_in_process_pipeline", Map.of())).get("median");
+      if (marginalOverPipeline != null) ratios.put("spark_job_marginal_over_in_process_pipeline", marginalOverPipeline);
       report.put("ratios", ratios);
-      out.printf(Locale.ROOT, "ratios: job/ceiling %.3f, job/in-process %.3f, job/(decode+infer bound) %.3f, "
-          + "job/(in-process read+decode+infer) %.3f, job/naive %.2f%n", job / ceiling, job / inProcess, job / bound, job / pipeline, job / naive);
+      // Each round's job against the same round's work without Spark: a pair disturbed together.
+      Map<String, Object> paired = new LinkedHashMap<>();
+      paired.put("spark_job_over_in_process_pipeline", pairedRatio(measured.get(job), measured.get("in_process_pipeline")).toJson("median"));
+      paired.put("spark_job_over_in_process", pairedRatio(measured.get(job), measured.get("in_process_inference")).toJson("median"));
+      report.put("ratios_per_round", paired);
+      out.printf(Locale.ROOT, "ratios of the medians: job/ceiling %.3f, job/in-process %.3f, job/(decode+infer bound) %.3f, "
+          + "job/(in-process read+decode+infer) %.3f, job/naive %.2f%n", jobRate / ceiling, jobRate / inProcess, jobRate / bound,
+          jobRate / pipeline, jobRate / naive);
+      out.printf(Locale.ROOT, "job/(read+decode+infer without Spark), round by round: %s%n",
+          pairedRatio(measured.get(job), measured.get("in_process_pipeline")).describe("%.3f"));
     } finally {
-      spark.stop();
+      if (spark != null) spark.stop();
+      bf16.close();
+      if (second != null) second.close();
     }
     report.put("results", results);
     report.put("model", Map.of("name", pkg.spec().name(), "version", pkg.spec().version(),
         "input", pkg.spec().inputHeight() + "x" + pkg.spec().inputWidth(), "bytes", pkg.sizeBytes()));
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("posters", files.size());
+    s.put("job_sizes", sizes);
     s.put("batch_size", settings.batchSize());
-    s.put("repeat", Math.max(1, settings.repeat()));
+    s.put("repeat", rounds);
     s.put("master", settings.master());
     s.put("cores", cores);
     s.put("tensorflow_intra_op_threads", cores);
     s.put("cpu", cpuModel());
+    s.put("load_average_before", loadBefore);
+    s.put("load_average_after", loadAverage());
     report.put("settings", s);
     report.put("peak_rss_mb", peakRssMb());
+    out.printf(Locale.ROOT, "load average (1, 5, 15 min) before %s, after %s; above %d the figures measured neighbours too%n",
+        loadBefore, loadAverage(), cores);
     out.printf(Locale.ROOT, "peak resident memory of this process: %d MB%n", peakRssMb());
     return report;
+  }
+
+  /**
+   * The job's time split into a fixed part per run and a marginal rate: each round's runs at every
+   * size fitted by least squares (so each round is one estimate, and the median of the rounds is
+   * reported with its spread), and each step's share of the fixed part as the intercept of its own
+   * fit. The steps' intercepts add up to the run's, since the run's time is the sum of its steps.
+   */
+  private Map<String, Object> jobCost(Map<Integer, List<RunSummary>> runs, Measurements.Spread pipeline, double sessionSeconds,
+      double modelLoadSeconds) {
+    Map<String, Object> cost = new LinkedHashMap<>();
+    List<Integer> sizes = List.copyOf(runs.keySet());
+    int rounds = runs.get(sizes.get(0)).size();
+    double[] x = sizes.stream().mapToDouble(Integer::doubleValue).toArray();
+    List<String> steps = new ArrayList<>();
+    runs.values().forEach(list -> list.forEach(r -> r.stepsSeconds().keySet().forEach(k -> {
+      if (!steps.contains(k)) steps.add(k);
+    })));
+    Map<String, Object> bySize = new LinkedHashMap<>();
+    for (int n : sizes) {
+      Map<String, Object> atSize = new LinkedHashMap<>();
+      atSize.put("run_seconds", Measurements.of(runs.get(n).stream().mapToDouble(Bench::runSeconds).toArray()).toJson("median"));
+      Map<String, Object> stepMedians = new LinkedHashMap<>();
+      for (String step : steps) {
+        stepMedians.put(step, round(Measurements.of(runs.get(n).stream().mapToDouble(r -> r.stepsSeconds().getOrDefault(step, 0.0))
+            .toArray()).median()));
+      }
+      atSize.put("steps_seconds_median", stepMedians);
+      bySize.put(String.valueOf(n), atSize);
+    }
+    cost.put("by_size", bySize);
+    cost.put("spark_session_start_seconds", round(sessionSeconds));
+    cost.put("model_load_seconds", round(modelLoadSeconds));
+    cost.put("note", "a run's seconds = fixed + posters / marginal rate, fitted per round over the sizes; Spark started and the model"
+        + " loaded already (a fresh process pays spark_session_start_seconds and model_load_seconds on top, once)");
+    out.printf(Locale.ROOT, "Spark session start (once per process) %.2f s; model load (once per executor JVM) %.2f s%n",
+        sessionSeconds, modelLoadSeconds);
+    if (sizes.size() < 2) {
+      out.println("fixed part and marginal rate: need the job at two sizes or more (--sizes)");
+      return cost;
+    }
+    double[] fixed = new double[rounds];
+    double[] marginal = new double[rounds];
+    double[] overPipeline = new double[rounds];
+    Map<String, double[]> stepFixed = new LinkedHashMap<>();
+    for (String step : steps) stepFixed.put(step, new double[rounds]);
+    for (int r = 0; r < rounds; r++) {
+      final int round = r;
+      Measurements.Fit fit = Measurements.fit(x, sizes.stream().mapToDouble(n -> runSeconds(runs.get(n).get(round))).toArray());
+      fixed[r] = fit.fixedSeconds();
+      marginal[r] = fit.marginalRate();
+      overPipeline[r] = fit.marginalRate() / pipeline.values()[r];
+      for (String step : steps) {
+        stepFixed.get(step)[r] = Measurements.fit(x, sizes.stream()
+            .mapToDouble(n -> runs.get(n).get(round).stepsSeconds().getOrDefault(step, 0.0)).toArray()).fixedSeconds();
+      }
+    }
+    Measurements.Spread f = Measurements.of(fixed);
+    Measurements.Spread mr = Measurements.of(marginal);
+    cost.put("fixed_seconds", f.toJson("median"));
+    cost.put("marginal_posters_per_second", mr.toJson("median"));
+    cost.put("marginal_over_in_process_pipeline", Measurements.of(overPipeline).toJson("median"));
+    Map<String, Object> shares = new LinkedHashMap<>();
+    out.printf(Locale.ROOT, "job = fixed part per run + posters / marginal rate, over %s posters, per round:%n", sizes);
+    out.printf(Locale.ROOT, "  fixed part per run (s)                 %s%n", f.describe("%.2f"));
+    out.printf(Locale.ROOT, "  marginal rate (posters/s)              %s%n", mr.describe("%.1f"));
+    out.printf(Locale.ROOT, "  marginal rate / 2c (without Spark)     %s%n", Measurements.of(overPipeline).describe("%.3f"));
+    out.printf(Locale.ROOT, "  %-20s %s  fixed part (median intercept)%n", "step (median s)",
+        String.join(" ", sizes.stream().map(n -> String.format(Locale.ROOT, "%8s", "at " + n)).toList()));
+    for (String step : steps) {
+      double share = Measurements.of(stepFixed.get(step)).median();
+      shares.put(step, round(share));
+      StringBuilder b = new StringBuilder();
+      for (int n : sizes) {
+        b.append(String.format(Locale.ROOT, " %8.2f", (Double) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) bySize.get(String.valueOf(n)))
+            .get("steps_seconds_median"))).get(step)));
+      }
+      out.printf(Locale.ROOT, "  %-20s%s  %6.2f s%s%n", step, b, share,
+          f.median() > 0 ? String.format(Locale.ROOT, " (%.0f%%)", 100 * share / f.median()) : "");
+    }
+    cost.put("fixed_seconds_by_step", shares);
+    return cost;
+  }
+
+  private static String jobKey(int posters) {
+    return "spark_job_" + posters;
+  }
+
+  /** A run's seconds: the sum of its steps (the report included), or its duration where it has none. */
+  static double runSeconds(RunSummary run) {
+    return run.stepsSeconds() == null ? run.durationSeconds() : run.stepsSeconds().values().stream().mapToDouble(Double::doubleValue).sum();
+  }
+
+  private static double rate(RunSummary run) {
+    return run.filesListed() / runSeconds(run);
+  }
+
+  /** {@code a[i] / b[i]} round by round. */
+  static Measurements.Spread pairedRatio(double[] a, double[] b) {
+    double[] r = new double[a.length];
+    for (int i = 0; i < a.length; i++) r[i] = a[i] / b[i];
+    return Measurements.of(r);
+  }
+
+  /** A line's JSON: its median as posters_per_second with the spread, and {@code extra} key-value pairs. */
+  private static Map<String, Object> with(Measurements.Spread spread, Object... extra) {
+    Map<String, Object> m = spread.toJson("posters_per_second");
+    for (int i = 0; i < extra.length; i += 2) m.put((String) extra[i], extra[i + 1]);
+    return m;
   }
 
   public static void writeJson(Map<String, Object> report, Path file) throws IOException {
@@ -243,7 +443,12 @@ public final class Bench {
   }
 
   private void line(String what, double postersPerSecond) {
-    out.printf(Locale.ROOT, "%-62s %10.1f posters/s%n", what, postersPerSecond);
+    out.printf(Locale.ROOT, "%-62s %8.1f%n", what, postersPerSecond);
+    out.flush();
+  }
+
+  private void line(String what, Measurements.Spread postersPerSecond) {
+    out.printf(Locale.ROOT, "%-62s %s%n", what, postersPerSecond.describe("%8.1f"));
     out.flush();
   }
 
@@ -263,6 +468,38 @@ public final class Bench {
       if (!Files.exists(dst)) Files.copy(src, dst);
     }
     return dir;
+  }
+
+  /** A folder of the first {@code n} of the prepared posters (links where the file system has them). */
+  private Path subset(Path posters, int n) throws IOException {
+    return subset(posters, n, "posters-" + n);
+  }
+
+  private Path subset(Path posters, int n, String name) throws IOException {
+    Path dir = settings.workDir().resolve(name);
+    Files.createDirectories(dir);
+    try (Stream<Path> s = Files.list(posters)) {
+      for (Path p : s.sorted().limit(n).toList()) {
+        Path dst = dir.resolve(p.getFileName());
+        if (Files.exists(dst)) continue;
+        try {
+          Files.createLink(dst, p);
+        } catch (IOException | UnsupportedOperationException e) {
+          Files.copy(p, dst, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
+    return dir;
+  }
+
+  /** The 1, 5 and 15 minute load averages, or "unknown" off Linux. */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+      return f[0] + " " + f[1] + " " + f[2];
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   private static List<byte[]> readAll(Path dir) throws IOException {
@@ -304,17 +541,20 @@ public final class Bench {
     }
   }
 
-  private double preprocessRate(List<byte[]> files, Preprocessor pre) throws Exception {
+  /** Lets the JIT compile the decoder before anything is timed. */
+  private static void warmPreprocessor(List<byte[]> files, Preprocessor pre) {
     float[] warm = new float[pre.floatsPerImage()];
     for (int i = 0; i < Math.min(64, files.size()); i++) {
       try {
-        pre.preprocessInto(files.get(i), warm, 0); // let the JIT compile the decoder first
+        pre.preprocessInto(files.get(i), warm, 0);
       } catch (PosterException e) {
         // timed below like any other
       }
     }
-    // Warm-up once; only the timed part repeats (--repeat).
-    return best(() -> files.size() / onEveryCore(start -> {
+  }
+
+  private double preprocessRate(List<byte[]> files, Preprocessor pre) throws Exception {
+    return files.size() / onEveryCore(start -> {
       float[] buf = new float[pre.floatsPerImage()];
       for (int i = start; i < files.size(); i += cores) {
         try {
@@ -323,7 +563,7 @@ public final class Bench {
           // counted as done: the job turns it into an error row just as fast
         }
       }
-    }));
+    });
   }
 
   /** Work for one of {@link #cores} threads, given its index 0..cores-1. */
@@ -351,22 +591,29 @@ public final class Bench {
     }
   }
 
-  private double inferenceRate(List<byte[]> files, Preprocessor pre, PosterModel model) throws Exception {
+  /** The posters as batches of pixels, decoded once for every inference measurement (at most ~1.5 GB, cycled beyond). */
+  private List<float[]> prepareBatches(List<byte[]> files, Preprocessor pre) throws PosterException {
     int per = pre.floatsPerImage();
     int batch = settings.batchSize();
     int batches = (files.size() + batch - 1) / batch;
-    int keep = Math.min(batches, Math.max(1, (int) (1_500_000_000L / 4 / ((long) per * batch)))); // at most ~1.5 GB of floats
+    int keep = Math.min(batches, Math.max(1, (int) (1_500_000_000L / 4 / ((long) per * batch))));
     List<float[]> prepared = new ArrayList<>();
     for (int b = 0; b < keep; b++) {
       float[] px = new float[batch * per];
       for (int i = 0; i < batch; i++) pre.preprocessInto(files.get((b * batch + i) % files.size()), px, i * per);
       prepared.add(px);
     }
+    return prepared;
+  }
+
+  /** Scores {@code posters} posters' worth of {@code prepared} batches on every core, after one batch to warm up. */
+  private double inferenceRate(List<float[]> prepared, int posters, PosterModel model) throws Exception {
+    int batch = settings.batchSize();
+    int batches = (posters + batch - 1) / batch;
     model.predict(prepared.get(0), batch); // warm up
-    // The batches are decoded once (up to 1.5 GB); only the timed part repeats (--repeat).
-    return best(() -> (double) batches * batch / onEveryCore(first -> {
+    return (double) batches * batch / onEveryCore(first -> {
       for (int b = first; b < batches; b += cores) model.predict(prepared.get(b % prepared.size()), batch);
-    }));
+    });
   }
 
   /**
@@ -434,12 +681,11 @@ public final class Bench {
     return new HashSet<>(Arrays.asList(idx).subList(0, Math.min(3, g)));
   }
 
-  private double sparkJobRate(SparkSession spark, Path posters, String outName, boolean decodeAhead, boolean bf16) {
+  private RunSummary sparkJob(SparkSession spark, Path posters, String outName, boolean decodeAhead, boolean bf16) {
     LabelRequest request = new LabelRequest(List.of(posters.toString()), settings.workDir().resolve(outName).toString(),
         settings.model(), "*.{jpg,jpeg,png,gif,bmp}", WriteMode.OVERWRITE, 0, 1.0, Map.of(), null, null,
         new LabelOptions(settings.batchSize(), 50_000_000, 100_000_000, new ModelCache.Settings(0, 0, bf16), decodeAhead));
-    RunSummary summary = new LabelJob(spark).run(request);
-    return summary.filesListed() / summary.durationSeconds();
+    return new LabelJob(spark).run(request);
   }
 
   private double naiveRate(SparkSession spark, Path posters, ModelPackage pkg, String outName) throws IOException {

@@ -8,7 +8,6 @@ import io.postergenres.model.ModelSpec;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -52,6 +51,7 @@ public final class LabelJob {
   RunSummary run(LabelRequest request, Runnable afterListing) {
     Instant started = Instant.now();
     long t0 = System.nanoTime();
+    StepClock clock = new StepClock();
     String runId = RunSetup.newRunId(started);
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
 
@@ -59,25 +59,30 @@ public final class LabelJob {
     RunSetup.checkOutput(request.output(), request.mode(), hadoop);
     // read before the write: --mode overwrite deletes _runs with the rest of the output
     RunSummary previous = RunReport.previous(request.output(), started.toString(), hadoop);
+    clock.lap("checks");
     ModelPackage pkg = RunSetup.readModel(request.model(), hadoop);
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     LOG.info("Model {} {} from {} ({} bytes, {} genres, input {}x{})", spec.name(), spec.version(),
         RunSummary.redact(request.model()), pkg.sizeBytes(), spec.genres().size(), spec.inputHeight(), spec.inputWidth());
 
+    clock.lap("model_read");
     Dataset<Row> listing = Listing.list(spark, request.inputs(), request.glob());
     long tList = System.nanoTime();
     String[] listed = Listing.asScanPaths(listing.inputFiles());
     LOG.info("Listed {} poster files matching {} in {} ms", listed.length, request.glob(), (System.nanoTime() - tList) / 1_000_000);
     RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
+    clock.lap("listing");
     afterListing.run();
+    clock.skip();
     int partitions = RunSetup.partitions(spark, request.partitions(), listed.length);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ModelPackage> model = jsc.broadcast(pkg);
     Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(hadoop));
     LongAccumulator loads = spark.sparkContext().longAccumulator("poster-genres.model.loads");
+    RowCounts counts = RowCounts.register(spark.sparkContext());
     LabelOptions options = RunSetup.withExecutorThreads(spark, request.options());
-    PosterLabeller labeller = new PosterLabeller(model, pkg.fingerprint(), spec, conf, options, runId, loads);
+    PosterLabeller labeller = new PosterLabeller(model, pkg.fingerprint(), spec, conf, options, runId, loads, counts);
 
     Dataset<Row> labels =
         listing
@@ -85,16 +90,21 @@ public final class LabelJob {
             .dropDuplicates("path")
             .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA));
     spark.sparkContext().setJobDescription("poster-genres: label " + listed.length + " posters");
+    clock.lap("broadcast");
     long tLabel = System.nanoTime();
     labels.write().mode(request.mode().saveMode()).parquet(request.output());
     double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
+    clock.lap("label_and_write");
 
-    Map<String, Long> byKind = countByKind(request.output(), runId);
+    // Counted by the labeller as it wrote (RowCounts), not by reading the output again.
+    Map<String, Long> byKind = counts.byKind().value();
     long scanned = byKind.values().stream().mapToLong(Long::longValue).sum();
     long vanished = 0;
+    clock.lap("count");
     if (scanned < listed.length) {
       vanished = labelLeftovers(listed, scanned, request.output(), runId, labeller, conf);
-      byKind = countByKind(request.output(), runId);
+      byKind = counts.byKind().value();
+      clock.lap("leftovers");
     }
     long rows = byKind.values().stream().mapToLong(Long::longValue).sum();
     long labelled = byKind.getOrDefault("", 0L);
@@ -111,13 +121,23 @@ public final class LabelJob {
     if (rows != listed.length) {
       LOG.error("Wrote {} rows for {} listed files; the output does not match the listing", rows, listed.length);
     }
+    // The report first, so that the summary can say what the report cost; the summary is written
+    // whatever becomes of the report.
     try {
-      Path written = summary.write(request.output(), hadoop);
-      Path report = RunReport.write(request.output(), summary, previous,
-          spark.read().parquet(request.output()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
-      LOG.info("Run summary written to {}, report to {}", RunSummary.redact(written.toString()), RunSummary.redact(report.toString()));
+      Path report = RunReport.write(request.output(), summary, previous, counts.byGenre().value(),
+          () -> spark.read().parquet(request.output()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
+      LOG.info("Run report written to {}", RunSummary.redact(report.toString()));
     } catch (IOException e) {
-      LOG.error("Could not write the run summary under {}: {}", RunSummary.redact(request.output()), e.toString());
+      LOG.error("Could not write the run report under {}: {}", RunSummary.redact(request.output()), e.toString());
+    } finally {
+      clock.lap("report");
+      summary = summary.withSteps(clock.seconds());
+      try {
+        Path written = summary.write(request.output(), hadoop);
+        LOG.info("Run summary written to {}", RunSummary.redact(written.toString()));
+      } catch (IOException e) {
+        LOG.error("Could not write the run summary under {}: {}", RunSummary.redact(request.output()), e.toString());
+      }
     }
     model.destroy();
     conf.destroy();
@@ -145,14 +165,5 @@ public final class LabelJob {
     long n = listed.length - rows;
     LOG.info("{} listed files were skipped by the scan (empty, or deleted after listing) and labelled separately", n);
     return n;
-  }
-
-  Map<String, Long> countByKind(String output, String runId) {
-    Map<String, Long> counts = new HashMap<>();
-    for (Row r : spark.read().parquet(output).where(col(OutputSchema.RUN_ID).equalTo(lit(runId)))
-        .groupBy(OutputSchema.ERROR_KIND).count().collectAsList()) {
-      counts.put(r.isNullAt(0) ? "" : r.getString(0), r.getLong(1));
-    }
-    return counts;
   }
 }

@@ -58,17 +58,31 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
   private final String runId;
   private final LongAccumulator modelLoads;
   private final DatasetColumns columns; // null: listing rows in, OutputSchema rows out
+  private final RowCounts counts; // null: not counted
 
   public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
       Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads) {
-    this(model, fingerprint, spec, hadoopConf, options, runId, modelLoads, null);
+    this(model, fingerprint, spec, hadoopConf, options, runId, modelLoads, (RowCounts) null);
   }
 
   /** A labeller of a caller's own rows, laid out as {@code columns} says (the DataFrame API). */
   public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
       Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads,
       DatasetColumns columns) {
+    this(model, fingerprint, spec, hadoopConf, options, runId, modelLoads, columns, null);
+  }
+
+  /** As the first constructor, counting the rows it makes into {@code counts} (may be null: not counted). */
+  public PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
+      Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads, RowCounts counts) {
+    this(model, fingerprint, spec, hadoopConf, options, runId, modelLoads, null, counts);
+  }
+
+  private PosterLabeller(Broadcast<ModelPackage> model, String fingerprint, ModelSpec spec,
+      Broadcast<HadoopConf> hadoopConf, LabelOptions options, String runId, LongAccumulator modelLoads,
+      DatasetColumns columns, RowCounts counts) {
     this.columns = columns;
+    this.counts = counts;
     this.model = model;
     this.fingerprint = fingerprint;
     this.spec = spec;
@@ -90,26 +104,36 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     TaskContext task = TaskContext.get();
     boolean failThisAttempt = task != null && task.partitionId() == 0 && task.attemptNumber() == 0
         && Boolean.getBoolean(FAIL_FIRST_ATTEMPT);
-    if (failThisAttempt) {
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          throw new IllegalStateException("injected failure of the first attempt of partition 0 (" + FAIL_FIRST_ATTEMPT + ")");
-        }
-
-        @Override
-        public Row next() {
-          throw new NoSuchElementException();
-        }
-      };
-    }
     if (!files.hasNext()) {
       return Collections.emptyIterator(); // no model load for an empty partition
     }
     // 0 means "this executor's cores": one intra-op pool shared by all concurrent tasks' runs.
     ModelCache.Settings threads = options.threads().resolved();
     PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, () -> modelLoads.add(1));
-    return new Batches(files, loaded);
+    Iterator<Row> rows = new Batches(files, loaded);
+    return failThisAttempt ? failAfterFirstBatch(rows) : rows;
+  }
+
+  /** {@code rows} up to one batch, then a failure (see {@link #FAIL_FIRST_ATTEMPT}). */
+  private Iterator<Row> failAfterFirstBatch(Iterator<Row> rows) {
+    return new Iterator<>() {
+      private int given;
+
+      @Override
+      public boolean hasNext() {
+        if (given >= options.batchSize() || !rows.hasNext()) {
+          throw new IllegalStateException("injected failure of the first attempt of partition 0 (" + FAIL_FIRST_ATTEMPT + ")");
+        }
+        return true;
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        given++;
+        return rows.next();
+      }
+    };
   }
 
   /**
@@ -295,6 +319,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
           ready.add(labelled(b.files[i], b.digests[i], scores, b.slot[i] * g, now));
         } else {
           ready.add(failed(b.files[i], b.digests[i], b.errors[i], now));
+          if (counts != null) counts.byKind().add(b.errors[i].kind().columnValue());
         }
       }
     }
@@ -324,6 +349,10 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
 
     private Row labelled(Listed f, String digest, float[] scores, int offset, Timestamp now) {
       List<String> genres = rules.assign(scores, offset);
+      if (counts != null) {
+        counts.byKind().add("");
+        for (String genre : genres) counts.byGenre().add(genre);
+      }
       Map<String, Float> byGenre = new LinkedHashMap<>();
       List<String> all = rules.genres();
       for (int j = 0; j < all.size(); j++) byGenre.put(all.get(j), scores[offset + j]);

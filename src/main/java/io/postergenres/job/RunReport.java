@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -50,14 +51,28 @@ public final class RunReport {
    */
   public static Path write(String outputDir, RunSummary summary, RunSummary previous, Dataset<Row> rows, Configuration conf)
       throws IOException {
+    Map<String, Long> genres = new LinkedHashMap<>();
+    for (Row r : rows.where(col(OutputSchema.ERROR_KIND).isNull()).select(explode(col(OutputSchema.GENRES)).as("g"))
+        .groupBy("g").count().collectAsList()) {
+      genres.put(r.getString(0), r.getLong(1));
+    }
+    return write(outputDir, summary, previous, genres, () -> rows, conf);
+  }
+
+  /**
+   * As {@link #write(String, RunSummary, RunSummary, Dataset, Configuration)}, with the labelled
+   * posters per genre counted by the caller: {@code rows} is then read only to list failures, and
+   * only when the run had any.
+   */
+  public static Path write(String outputDir, RunSummary summary, RunSummary previous, Map<String, Long> labelledByGenre,
+      Supplier<Dataset<Row>> rows, Configuration conf) throws IOException {
     Path runs = new Path(outputDir, "_runs");
     FileSystem fs = runs.getFileSystem(conf);
     Map<String, Long> genres = new LinkedHashMap<>();
-    for (Row r : rows.where(col(OutputSchema.ERROR_KIND).isNull()).select(explode(col(OutputSchema.GENRES)).as("g"))
-        .groupBy("g").count().orderBy(col("count").desc(), col("g")).collectAsList()) {
-      genres.put(r.getString(0), r.getLong(1));
-    }
-    List<Row> failures = rows.where(col(OutputSchema.ERROR_KIND).isNotNull())
+    labelledByGenre.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed().thenComparing(Map.Entry.comparingByKey()))
+        .forEach(e -> genres.put(e.getKey(), e.getValue()));
+    List<Row> failures = summary.failed() == 0 ? List.of() : rows.get().where(col(OutputSchema.ERROR_KIND).isNotNull())
         .select(OutputSchema.PATH, OutputSchema.ERROR_KIND, OutputSchema.ERROR).orderBy(OutputSchema.ERROR_KIND, OutputSchema.PATH)
         .limit(MAX_FAILURES_LISTED).collectAsList();
     Path path = new Path(runs, summary.runId() + ".html");

@@ -1,11 +1,14 @@
 package io.postergenres.job;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,7 +19,9 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * What one run did, written as {@code <output>/_runs/<run_id>.json} and printed at the end. Paths
- * are stored without any user-info part, so credentials in a URI never reach the summary.
+ * are stored without any user-info part, so credentials in a URI never reach the summary. {@code
+ * steps_seconds} is where the run's time went, step by step (absent in summaries of older versions
+ * and of runs that do not record it).
  */
 public record RunSummary(
     @JsonProperty("run_id") String runId,
@@ -40,12 +45,32 @@ public record RunSummary(
     @JsonProperty("batch_size") int batchSize,
     @JsonProperty("max_failure_ratio") double maxFailureRatio,
     @JsonProperty("failure_ratio_exceeded") boolean failureRatioExceeded,
-    @JsonProperty("incremental") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> incremental) {
+    @JsonProperty("incremental") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> incremental,
+    @JsonProperty("steps_seconds") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Double> stepsSeconds) {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
+  @JsonCreator
   public RunSummary {
     failedByKind = new TreeMap<>(failedByKind);
+    stepsSeconds = stepsSeconds == null ? null : Collections.unmodifiableMap(new LinkedHashMap<>(stepsSeconds));
+  }
+
+  /** A summary without step timings. */
+  public RunSummary(String runId, String startedAt, String finishedAt, double durationSeconds, List<String> inputs, String output,
+      String modelName, String modelVersion, String modelFingerprint, long filesListed, long rowsWritten, long labelled, long failed,
+      Map<String, Long> failedByKind, long skippedByScan, double postersPerSecond, long modelLoads, int partitions, int batchSize,
+      double maxFailureRatio, boolean failureRatioExceeded, Map<String, Object> incremental) {
+    this(runId, startedAt, finishedAt, durationSeconds, inputs, output, modelName, modelVersion, modelFingerprint, filesListed,
+        rowsWritten, labelled, failed, failedByKind, skippedByScan, postersPerSecond, modelLoads, partitions, batchSize,
+        maxFailureRatio, failureRatioExceeded, incremental, null);
+  }
+
+  /** This summary with {@code steps} as its step timings. */
+  public RunSummary withSteps(Map<String, Double> steps) {
+    return new RunSummary(runId, startedAt, finishedAt, durationSeconds, inputs, output, modelName, modelVersion, modelFingerprint,
+        filesListed, rowsWritten, labelled, failed, failedByKind, skippedByScan, postersPerSecond, modelLoads, partitions, batchSize,
+        maxFailureRatio, failureRatioExceeded, incremental, steps);
   }
 
   public double failureRatio() {
@@ -90,6 +115,15 @@ public record RunSummary(
     }
     b.append(String.format(Locale.ROOT, "  model %s %s, loaded %d time(s) on executors; output %s%n",
         modelName, modelVersion, modelLoads, output));
+    if (stepsSeconds != null && !stepsSeconds.isEmpty()) {
+      b.append("  time:");
+      String sep = " ";
+      for (Map.Entry<String, Double> e : stepsSeconds.entrySet()) {
+        b.append(String.format(Locale.ROOT, "%s%s %.2f s", sep, e.getKey().replace('_', ' '), e.getValue()));
+        sep = ", ";
+      }
+      b.append(System.lineSeparator());
+    }
     b.append(String.format(Locale.ROOT, "  report %s%n", reportPath()));
     return b.toString();
   }

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the whole benchmark on a tiny model and 40 small posters, in local[2] Spark: every line is
- * measured, the ratios are the quotients of the figures they name, and a model compared with
- * itself scores identically. No timing is asserted.
+ * measured and reported as the median of its measurements with their range, the ratios are the
+ * quotients of the medians they name, the job's fixed part is the sum of its steps' shares, and a
+ * model compared with itself scores identically. No timing is asserted.
  */
 class BenchTest {
   @TempDir static Path dir;
@@ -52,7 +53,7 @@ class BenchTest {
     ByteArrayOutputStream table = new ByteArrayOutputStream();
     Map<String, Object> report;
     try (PrintStream out = new PrintStream(table, true, StandardCharsets.UTF_8)) {
-      report = new Bench(new Bench.Settings(model.toString(), posters, 40, 8, "local[2]", dir.resolve("work"), model.toString(), 2), out)
+      report = new Bench(new Bench.Settings(model.toString(), posters, 40, 8, "local[2]", dir.resolve("work"), model.toString(), 2, List.of(10)), out)
           .run();
     }
     String printed = table.toString(StandardCharsets.UTF_8);
@@ -82,6 +83,39 @@ class BenchTest {
     Map<String, Object> settings = (Map<String, Object>) report.get("settings");
     assertEquals(40, settings.get("posters"));
     assertEquals(2, settings.get("repeat"));
+    assertEquals(List.of(10, 40), settings.get("job_sizes"), "--sizes and --count");
+
+    // Every repeated line: the median of its two measurements, with their minimum and maximum.
+    for (String key : List.of("in_process_inference", "in_process_pipeline", "spark_job", "spark_job_10",
+        "naive_udf_job", "read_and_preprocess")) {
+      Map<String, Object> r = (Map<String, Object>) results.get(key);
+      assertEquals(2, r.get("measurements"), key);
+      double[] values = (double[]) r.get("values");
+      assertEquals(2, values.length, key);
+      assertEquals((values[0] + values[1]) / 2, rate(results, key), 0.002, key + ": " + r);
+      assertEquals(Math.min(values[0], values[1]), ((Number) r.get("min")).doubleValue(), 0.001, key);
+      assertEquals(Math.max(values[0], values[1]), ((Number) r.get("max")).doubleValue(), 0.001, key);
+    }
+    assertTrue(printed.contains("3a. the same on 10 posters"), printed);
+
+    // The job's cost: fixed part and marginal rate per round, and the fixed part step by step. With
+    // two rounds the median is the mean, so the steps' intercepts add up to the run's.
+    Map<String, Object> cost = (Map<String, Object>) report.get("job_cost");
+    assertEquals(List.of("10", "40"), List.copyOf(((Map<String, Object>) cost.get("by_size")).keySet()));
+    Map<String, Object> fixed = (Map<String, Object>) cost.get("fixed_seconds");
+    assertEquals(2, fixed.get("measurements"));
+    assertTrue(((Number) ((Map<String, Object>) cost.get("marginal_posters_per_second")).get("median")).doubleValue() > 0, cost.toString());
+    Map<String, Object> steps = (Map<String, Object>) cost.get("fixed_seconds_by_step");
+    assertTrue(steps.keySet().containsAll(List.of("checks", "model_read", "listing", "broadcast", "label_and_write", "count", "report")),
+        steps.toString());
+    double sum = steps.values().stream().mapToDouble(v -> ((Number) v).doubleValue()).sum();
+    assertEquals(((Number) fixed.get("median")).doubleValue(), sum, 0.001 * (steps.size() + 1), "steps add up: " + steps);
+    assertTrue(((Number) cost.get("spark_session_start_seconds")).doubleValue() > 0);
+    assertTrue(printed.contains("fixed part per run (s)") && printed.contains("label_and_write"), printed);
+    Map<String, Object> perRound = (Map<String, Object>) ((Map<String, Object>) report.get("ratios_per_round"))
+        .get("spark_job_over_in_process_pipeline");
+    assertEquals(2, perRound.get("measurements"));
+    assertTrue(((Map<String, Object>) report.get("ratios")).containsKey("spark_job_marginal_over_in_process_pipeline"));
     assertTrue(((Number) report.get("peak_rss_mb")).longValue() > 0);
   }
 
@@ -90,7 +124,7 @@ class BenchTest {
   void timesAModelOfAnotherInputSizeAtItsOwnSizeAndRefusesAMissingOne() throws Exception {
     Path other = TestModels.write(dir.resolve("other"), 32, 32, 6);
     Map<String, Object> report = new Bench(new Bench.Settings(model.toString(), posters, 8, 8, "local[2]", dir.resolve("work2"),
-        other.toString(), 1), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
+        other.toString(), 1, List.of(4)), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).run();
     Map<String, Object> compared = (Map<String, Object>) ((Map<String, Object>) report.get("results")).get("in_process_inference_compared_model");
     assertEquals("32x32", compared.get("input"));
     assertTrue(((Number) compared.get("posters_per_second")).doubleValue() > 0, compared.toString());

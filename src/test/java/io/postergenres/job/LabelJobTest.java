@@ -112,6 +112,19 @@ class LabelJobTest extends SparkTestBase {
     RunSummary stored = RunSummary.fromJson(Files.readAllBytes(summaryFile));
     assertEquals(summary.labelled(), stored.labelled());
     assertEquals(summary.failedByKind(), stored.failedByKind());
+    // The steps of the run, timed, in the order they ran (leftovers because the scan skipped two files).
+    assertEquals(List.of("checks", "model_read", "listing", "broadcast", "label_and_write", "count", "leftovers", "report"),
+        List.copyOf(stored.stepsSeconds().keySet()));
+    stored.stepsSeconds().values().forEach(v -> assertTrue(v >= 0, stored.stepsSeconds().toString()));
+    assertTrue(summary.toText().contains("time: checks "), summary.toText());
+    // The report's genre chart, counted while writing (RowCounts), matches the output read back.
+    String report = Files.readString(out.resolve("_runs").resolve(summary.runId() + ".html"));
+    for (Row r : spark.read().parquet(out.toString()).where(org.apache.spark.sql.functions.col(OutputSchema.ERROR_KIND).isNull())
+        .select(org.apache.spark.sql.functions.explode(org.apache.spark.sql.functions.col(OutputSchema.GENRES)).as("g"))
+        .groupBy("g").count().collectAsList()) {
+      assertTrue(report.contains("<title>" + r.getString(0) + ": " + r.getLong(1) + "</title>"), r + " in the report: " + report);
+    }
+    assertTrue(report.contains("<h2>Failed posters</h2>") && report.contains("not_found"), "failures listed: " + report);
   }
 
   @Test
