@@ -91,6 +91,23 @@ class LabelCommandTest {
   }
 
   @Test
+  void inputListReplacesInputAndABadOneSaysWhatToChange() throws Exception {
+    Outcome both = run(label(tmp.resolve("both"), "--input-list", tmp.resolve("files.csv").toString()));
+    assertEquals(ExitCode.USAGE.code(), both.code());
+    assertTrue(both.err().contains("pass either --input (list the files) or --input-list"), both.err());
+    Outcome neither = run("label", "--output", tmp.resolve("neither").toString());
+    assertEquals(ExitCode.USAGE.code(), neither.code());
+    assertTrue(neither.err().contains("pass --input with poster files, directories or globs, or --input-list with an inventory"),
+        neither.err());
+    Path list = tmp.resolve("files.csv");
+    Files.writeString(list, "file\n/x/a.jpg\n");
+    Outcome bad = run("label", "--input-list", list.toString(), "--output", tmp.resolve("bad-list").toString(),
+        "--model", model.toString(), "--master", "local[2]", "--conf", "spark.ui.enabled=false");
+    assertEquals(ExitCode.INPUT.code(), bad.code(), bad.err());
+    assertTrue(bad.err().contains("has no path column (its columns: file)"), bad.err());
+  }
+
+  @Test
   void unknownOptionAndMissingRequiredAreUsageErrors() {
     Outcome o = run("label", "--input", "x", "--output", "y", "--batchsize", "3");
     assertEquals(ExitCode.USAGE.code(), o.code());
