@@ -47,9 +47,14 @@ public final class LabelCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
 
-  @Option(names = "--input", required = true, arity = "1..*", paramLabel = "PATH",
+  @Option(names = "--input", arity = "1..*", paramLabel = "PATH",
       description = "Poster files, directories (read recursively) or globs; local paths, hdfs:// or s3a://.")
   List<String> inputs = new ArrayList<>();
+
+  @Option(names = "--input-list", paramLabel = "PATH",
+      description = "Instead of --input: an inventory of the poster files (repeatable): an S3 Inventory manifest.json, "
+          + "or a CSV with a header row or Parquet of path[,length,modification_time]; read by the executors, never listed.")
+  List<String> inputLists = new ArrayList<>();
 
   @Option(names = "--output", required = true, paramLabel = "PATH", description = "Where the Parquet labels go.")
   String output;
@@ -164,6 +169,12 @@ public final class LabelCommand implements Callable<Integer> {
 
   LabelRequest request() {
     checkMaster(master);
+    if (inputs.isEmpty() && inputLists.isEmpty()) {
+      throw usage("no input given; pass --input with poster files, directories or globs, or --input-list with an inventory");
+    }
+    if (!inputs.isEmpty() && !inputLists.isEmpty()) {
+      throw usage("pass either --input (list the files) or --input-list (read an inventory of them), not both");
+    }
     if (!(maxFailureRatio >= 0 && maxFailureRatio <= 1)) {
       throw usage("--max-failure-ratio must be between 0 and 1, got " + maxFailureRatio);
     }
@@ -183,7 +194,7 @@ public final class LabelCommand implements Callable<Integer> {
       throw usage(e.getMessage());
     }
     return new LabelRequest(inputs, output, model.resolved(), glob, mode, partitions, maxFailureRatio,
-        thresholds, minGenres, maxGenres, options);
+        thresholds, minGenres, maxGenres, options, inputLists);
   }
 
   IncrementalJob.Settings incrementalSettings() {

@@ -23,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Driver side of {@code label}: lists the posters with Spark's {@code binaryFile} source, broadcasts
+ * Driver side of {@code label}: lists the posters with Spark's {@code binaryFile} source (or reads
+ * them from inventories, {@link Inventory}, keeping nothing per file on the driver), broadcasts
  * the model bytes, labels each partition in batches on the executors, writes one Parquet row per
  * file and a run summary. Driver-only; the executor work is {@link PosterLabeller}.
  *
@@ -55,7 +56,7 @@ public final class LabelJob {
     String runId = RunSetup.newRunId(started);
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
 
-    RunSetup.checkInputsExist(request.inputs(), hadoop);
+    if (!request.fromInventory()) RunSetup.checkInputsExist(request.inputs(), hadoop);
     RunSetup.checkOutput(request.output(), request.mode(), hadoop);
     // read before the write: --mode overwrite deletes _runs with the rest of the output
     RunSummary previous = RunReport.previous(request.output(), started.toString(), hadoop);
@@ -66,15 +67,27 @@ public final class LabelJob {
         RunSummary.redact(request.model()), pkg.sizeBytes(), spec.genres().size(), spec.inputHeight(), spec.inputWidth());
 
     clock.lap("model_read");
-    Dataset<Row> listing = Listing.list(spark, request.inputs(), request.glob());
+    Dataset<Row> listing;
+    String[] listed = null; // a listing's paths, kept on the driver to find files the scan skips; none for an inventory
+    long listedCount;
     long tList = System.nanoTime();
-    String[] listed = Listing.asScanPaths(listing.inputFiles());
-    LOG.info("Listed {} poster files matching {} in {} ms", listed.length, request.glob(), (System.nanoTime() - tList) / 1_000_000);
-    RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
+    if (request.fromInventory()) {
+      listing = Inventory.read(spark, request.inputLists(), request.glob());
+      spark.sparkContext().setJobDescription("poster-genres: count the inventory");
+      listedCount = listing.count();
+      LOG.info("Inventory names {} poster files matching {} (counted in {} ms)", listedCount, request.glob(), (System.nanoTime() - tList) / 1_000_000);
+      Inventory.requireRows(listedCount, request.inputLists(), request.glob());
+    } else {
+      listing = Listing.list(spark, request.inputs(), request.glob());
+      listed = Listing.asScanPaths(listing.inputFiles());
+      listedCount = listed.length;
+      LOG.info("Listed {} poster files matching {} in {} ms", listedCount, request.glob(), (System.nanoTime() - tList) / 1_000_000);
+      RunSetup.requireListed(listedCount, request.inputs(), request.glob(), hadoop);
+    }
     clock.lap("listing");
     afterListing.run();
     clock.skip();
-    int partitions = RunSetup.partitions(spark, request.partitions(), listed.length);
+    int partitions = RunSetup.partitions(spark, request.partitions(), listedCount);
 
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<ModelPackage> model = jsc.broadcast(pkg);
@@ -89,7 +102,7 @@ public final class LabelJob {
             .repartition(partitions, col("path"))
             .dropDuplicates("path")
             .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA));
-    spark.sparkContext().setJobDescription("poster-genres: label " + listed.length + " posters");
+    spark.sparkContext().setJobDescription("poster-genres: label " + listedCount + " posters");
     clock.lap("broadcast");
     long tLabel = System.nanoTime();
     labels.write().mode(request.mode().saveMode()).parquet(request.output());
@@ -101,10 +114,14 @@ public final class LabelJob {
     long scanned = byKind.values().stream().mapToLong(Long::longValue).sum();
     long vanished = 0;
     clock.lap("count");
-    if (scanned < listed.length) {
+    if (scanned < listedCount && listed != null) {
       vanished = labelLeftovers(listed, scanned, request.output(), runId, labeller, conf);
       byKind = counts.byKind().value();
       clock.lap("leftovers");
+    } else if (scanned < listedCount) {
+      // the labeller writes a row for every inventory row, missing files included: the rest repeated a path
+      LOG.info("{} inventory rows repeat a path named before; each path has one row", listedCount - scanned);
+      listedCount = scanned;
     }
     long rows = byKind.values().stream().mapToLong(Long::longValue).sum();
     long labelled = byKind.getOrDefault("", 0L);
@@ -112,14 +129,14 @@ public final class LabelJob {
     long failed = rows - labelled;
     Instant finished = Instant.now();
     double seconds = (System.nanoTime() - t0) / 1e9;
-    boolean exceeded = listed.length > 0 && (double) failed / listed.length > request.maxFailureRatio();
+    boolean exceeded = listedCount > 0 && (double) failed / listedCount > request.maxFailureRatio();
     RunSummary summary = new RunSummary(runId, started.toString(), finished.toString(), seconds,
-        request.inputs().stream().map(RunSummary::redact).toList(), RunSummary.redact(request.output()),
-        spec.name(), spec.version(), pkg.fingerprint(), listed.length, rows, labelled, failed, byKind, vanished,
-        labelSeconds > 0 ? listed.length / labelSeconds : 0, loads.value(), partitions,
+        request.sources().stream().map(RunSummary::redact).toList(), RunSummary.redact(request.output()),
+        spec.name(), spec.version(), pkg.fingerprint(), listedCount, rows, labelled, failed, byKind, vanished,
+        labelSeconds > 0 ? listedCount / labelSeconds : 0, loads.value(), partitions,
         request.options().batchSize(), request.maxFailureRatio(), exceeded, null);
-    if (rows != listed.length) {
-      LOG.error("Wrote {} rows for {} listed files; the output does not match the listing", rows, listed.length);
+    if (rows != listedCount) {
+      LOG.error("Wrote {} rows for {} listed files; the output does not match the listing", rows, listedCount);
     }
     // The report first, so that the summary can say what the report cost; the summary is written
     // whatever becomes of the report.

@@ -7,7 +7,7 @@ import java.util.Map;
  * Everything one {@code label} run is asked to do, as the driver sees it after options and the
  * config file are merged. Driver-only.
  *
- * @param inputs files, directories or globs on any Hadoop file system
+ * @param inputs files, directories or globs on any Hadoop file system (listed); empty when {@code inputLists} is given
  * @param output where the Parquet labels go
  * @param model model directory on any Hadoop file system
  * @param glob file-name glob kept from the inputs, matched case-insensitively
@@ -17,6 +17,7 @@ import java.util.Map;
  * @param thresholds per-genre threshold overrides
  * @param minGenres override of model.json's least genres per poster, or null
  * @param maxGenres override of model.json's most genres per poster, or null
+ * @param inputLists inventories read instead of listing {@code inputs} ({@link Inventory}); empty to list
  */
 public record LabelRequest(
     List<String> inputs,
@@ -29,10 +30,28 @@ public record LabelRequest(
     Map<String, Double> thresholds,
     Integer minGenres,
     Integer maxGenres,
-    LabelOptions options) {
+    LabelOptions options,
+    List<String> inputLists) {
 
   public LabelRequest {
     inputs = List.copyOf(inputs);
     thresholds = thresholds == null ? Map.of() : Map.copyOf(thresholds);
+    inputLists = inputLists == null ? List.of() : List.copyOf(inputLists);
+  }
+
+  /** A request that lists {@code inputs} (no inventory). */
+  public LabelRequest(List<String> inputs, String output, String model, String glob, WriteMode mode, int partitions,
+      double maxFailureRatio, Map<String, Double> thresholds, Integer minGenres, Integer maxGenres, LabelOptions options) {
+    this(inputs, output, model, glob, mode, partitions, maxFailureRatio, thresholds, minGenres, maxGenres, options, List.of());
+  }
+
+  /** Whether the files come from inventories rather than a listing. */
+  public boolean fromInventory() {
+    return !inputLists.isEmpty();
+  }
+
+  /** What the files come from, for the summary and messages: the inputs, or the inventories. */
+  public List<String> sources() {
+    return fromInventory() ? inputLists : inputs;
   }
 }

@@ -104,6 +104,23 @@ class LabelCommandTest {
   }
 
   @Test
+  void inputListReplacesInputAndABadOneSaysWhatToChange() throws Exception {
+    Outcome both = run(label(tmp.resolve("both"), "--input-list", tmp.resolve("files.csv").toString()));
+    assertEquals(ExitCode.USAGE.code(), both.code());
+    assertTrue(both.err().contains("pass either --input (list the files) or --input-list"), both.err());
+    Outcome neither = run("label", "--output", tmp.resolve("neither").toString());
+    assertEquals(ExitCode.USAGE.code(), neither.code());
+    assertTrue(neither.err().contains("pass --input with poster files, directories or globs, or --input-list with an inventory"),
+        neither.err());
+    Path list = tmp.resolve("files.csv");
+    Files.writeString(list, "file\n/x/a.jpg\n");
+    Outcome bad = run("label", "--input-list", list.toString(), "--output", tmp.resolve("bad-list").toString(),
+        "--model", model.toString(), "--master", "local[2]", "--conf", "spark.ui.enabled=false");
+    assertEquals(ExitCode.INPUT.code(), bad.code(), bad.err());
+    assertTrue(bad.err().contains("has no path column (its columns: file)"), bad.err());
+  }
+
+  @Test
   void unknownOptionAndMissingRequiredAreUsageErrors() {
     Outcome o = run("label", "--input", "x", "--output", "y", "--batchsize", "3");
     assertEquals(ExitCode.USAGE.code(), o.code());
@@ -121,7 +138,7 @@ class LabelCommandTest {
     assertTrue(lines[0].contains("unknown option '--inptu'") && lines[0].contains("did you mean --input?"), o.err());
     assertFalse(o.err().contains("Missing required option"), o.err());
     assertEquals(2, lines.length, "the error and one usage line, not the whole help: " + o.err());
-    assertTrue(lines[1].startsWith("Usage: poster-genres label --input PATH... --output PATH [OPTIONS]"), lines[1]);
+    assertTrue(lines[1].startsWith("Usage: poster-genres label --output PATH [OPTIONS]"), lines[1]); // --input or --input-list
     Outcome command = run("lable");
     assertEquals(ExitCode.USAGE.code(), command.code());
     assertTrue(command.err().contains("unknown command 'lable'; did you mean label?"), command.err());

@@ -15,12 +15,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -111,13 +114,19 @@ class S3IT {
     }
   }
 
+  /** {@code count} small JPEG posters of different colours under {@code local}, named by {@code name}. */
+  static Path posters(Path local, int count, java.util.function.IntFunction<String> name) throws IOException {
+    for (int i = 0; i < count; i++) {
+      Path poster = local.resolve(name.apply(i));
+      Files.createDirectories(poster.getParent());
+      Files.write(poster, TestImages.jpeg(TestImages.solid(60, 90, new Color(40 * i, 20, 200)), false));
+    }
+    return local;
+  }
+
   @Test
   void postersModelAndOutputOnS3() throws Exception {
-    Path local = tmp.resolve("posters");
-    Files.createDirectories(local.resolve("2014"));
-    for (int i = 0; i < 5; i++) {
-      Files.write(local.resolve("2014/s" + i + ".JPG"), TestImages.jpeg(TestImages.solid(60, 90, new Color(40 * i, 20, 200)), false));
-    }
+    Path local = posters(tmp.resolve("posters"), 5, i -> "2014/s" + i + ".JPG");
     Files.write(local.resolve("2014/cut.jpg"), TestImages.truncated(TestImages.jpeg(TestImages.solid(200, 300, Color.RED), false), 0.4));
     Path model = TestModels.write(tmp.resolve("model"), 32, 24, 9);
     FileSystem s3 = new org.apache.hadoop.fs.Path("s3a://catalogue/").getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -140,5 +149,53 @@ class S3IT {
     }
     assertTrue(text.contains("s3a://catalogue/posters"), text);
     assertFalse(text.contains(SECRET) || text.contains(KEY), "no credential in the run summary");
+  }
+
+  /**
+   * An S3 Inventory report as AWS writes it (manifest.json, gzip CSV data file without header,
+   * URL-encoded keys, in the destination bucket) labels exactly what the listing labels.
+   */
+  @Test
+  void anS3InventoryReportLabelsWhatTheListingLabels() throws Exception {
+    Path local = posters(tmp.resolve("inv-posters"), 3, i -> "2015/night " + i + "+.jpg");
+    Files.writeString(local.resolve("2015/notes.txt"), "not a poster");
+    FileSystem s3 = new org.apache.hadoop.fs.Path("s3a://catalogue/").getFileSystem(spark.sparkContext().hadoopConfiguration());
+    upload(s3, local, "s3a://catalogue/inv-posters");
+    upload(s3, TestModels.write(tmp.resolve("inv-model"), 32, 24, 9), "s3a://catalogue/models/inv");
+
+    StringBuilder csv = new StringBuilder();
+    var files = s3.listFiles(new org.apache.hadoop.fs.Path("s3a://catalogue/inv-posters"), true);
+    while (files.hasNext()) {
+      var f = files.next();
+      String key = f.getPath().toUri().getPath().substring(1);
+      csv.append(String.format("\"catalogue\",\"%s\",\"%d\",\"%s\",\"STANDARD\"%n", URLEncoder.encode(key, StandardCharsets.UTF_8),
+          f.getLen(), Instant.ofEpochMilli(f.getModificationTime())));
+    }
+    String dataKey = "inventories/catalogue/daily/data/0b7e2f.csv.gz";
+    try (var out = new GZIPOutputStream(s3.create(new org.apache.hadoop.fs.Path("s3a://catalogue/" + dataKey), true))) {
+      out.write(csv.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    String manifest = "s3a://catalogue/inventories/catalogue/daily/2026-11-29T01-00Z/manifest.json";
+    try (var out = s3.create(new org.apache.hadoop.fs.Path(manifest), true)) {
+      out.write(("{\"sourceBucket\": \"catalogue\", \"destinationBucket\": \"arn:aws:s3:::catalogue\", \"version\": \"2016-11-30\", "
+          + "\"fileFormat\": \"CSV\", \"fileSchema\": \"Bucket, Key, Size, LastModifiedDate, StorageClass\", "
+          + "\"files\": [{\"key\": \"" + dataKey + "\", \"size\": 1, \"MD5checksum\": \"0\"}]}").getBytes(StandardCharsets.UTF_8));
+    }
+
+    LabelOptions options = new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0));
+    RunSummary listed = new LabelJob(spark).run(new LabelRequest(List.of("s3a://catalogue/inv-posters"), "s3a://catalogue/inv-listed",
+        "s3a://catalogue/models/inv", "*.jpg", WriteMode.ERROR, 0, 1.0, Map.of(), null, null, options));
+    RunSummary fromInventory = new LabelJob(spark).run(new LabelRequest(List.of(), "s3a://catalogue/inv-inventory",
+        "s3a://catalogue/models/inv", "*.jpg", WriteMode.ERROR, 0, 1.0, Map.of(), null, null, options, List.of(manifest)));
+    assertEquals(3, listed.labelled());
+    assertEquals(3, fromInventory.filesListed(), "notes.txt left out by the glob");
+    assertEquals(3, fromInventory.labelled());
+    // maps cannot be compared by set operations: scores as their sorted entries
+    var scores = org.apache.spark.sql.functions.array_sort(org.apache.spark.sql.functions.map_entries(org.apache.spark.sql.functions.col("scores")));
+    var a = spark.read().parquet("s3a://catalogue/inv-listed").drop("run_id", "labelled_at").withColumn("scores", scores);
+    var b = spark.read().parquet("s3a://catalogue/inv-inventory").drop("run_id", "labelled_at").withColumn("scores", scores);
+    assertEquals(3, b.count());
+    assertEquals(0, a.exceptAll(b).count(), "every row of the listing's run, column for column");
+    assertEquals(0, b.exceptAll(a).count());
   }
 }

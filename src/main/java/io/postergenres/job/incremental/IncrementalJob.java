@@ -9,6 +9,7 @@ import static org.apache.spark.sql.functions.when;
 import io.postergenres.errors.Failure;
 import io.postergenres.errors.PosterGenresException;
 import io.postergenres.job.HadoopConf;
+import io.postergenres.job.Inventory;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.Listing;
 import io.postergenres.job.OutputRows;
@@ -95,7 +96,7 @@ public final class IncrementalJob {
     long t0 = System.nanoTime();
     String runId = RunSetup.newRunId(started);
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-    RunSetup.checkInputsExist(request.inputs(), hadoop);
+    if (!request.fromInventory()) RunSetup.checkInputsExist(request.inputs(), hadoop);
     ModelPackage pkg = RunSetup.readModel(request.model(), hadoop);
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     String out = request.output();
@@ -115,15 +116,26 @@ public final class IncrementalJob {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<HadoopConf> conf = jsc.broadcast(new HadoopConf(hadoop));
 
-    // 1. What exists now: the scan, plus files it skips (empty ones, ones deleted since listing).
+    // 1. What exists now: the scan, plus files it skips (empty ones, ones deleted since listing);
+    //    or the inventory's rows, which decide by their size and time exactly as listed ones do.
     long tList = System.nanoTime();
-    Dataset<Row> scan = Listing.list(spark, request.inputs(), request.glob());
-    String[] listed = Listing.asScanPaths(scan.inputFiles());
-    RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
-    Dataset<Row> leftovers = spark.createDataset(Arrays.asList(listed), Encoders.STRING())
-        .except(scan.select(col("path")).as(Encoders.STRING()))
-        .map(new Listing.StatFile(conf), Encoders.row(Listing.SCHEMA));
-    Dataset<Row> listing = scan.unionByName(leftovers).persist();
+    Dataset<Row> listing;
+    long listedCount;
+    if (request.fromInventory()) {
+      listing = Inventory.read(spark, request.inputLists(), request.glob()).dropDuplicates("path").persist();
+      spark.sparkContext().setJobDescription("poster-genres: count the inventory");
+      listedCount = listing.count();
+      Inventory.requireRows(listedCount, request.inputLists(), request.glob());
+    } else {
+      Dataset<Row> scan = Listing.list(spark, request.inputs(), request.glob());
+      String[] listed = Listing.asScanPaths(scan.inputFiles());
+      listedCount = listed.length;
+      RunSetup.requireListed(listed.length, request.inputs(), request.glob(), hadoop);
+      Dataset<Row> leftovers = spark.createDataset(Arrays.asList(listed), Encoders.STRING())
+          .except(scan.select(col("path")).as(Encoders.STRING()))
+          .map(new Listing.StatFile(conf), Encoders.row(Listing.SCHEMA));
+      listing = scan.unionByName(leftovers).persist();
+    }
     double listSeconds = (System.nanoTime() - tList) / 1e9;
 
     // 2. What the runs before this date knew: the latest row per path.
@@ -207,8 +219,8 @@ public final class IncrementalJob {
     double seconds = (System.nanoTime() - t0) / 1e9;
     boolean exceeded = todoCount > 0 && (double) failedCount / todoCount > request.maxFailureRatio();
     RunSummary summary = new RunSummary(runId, started.toString(), Instant.now().toString(), seconds,
-        request.inputs().stream().map(RunSummary::redact).toList(), RunSummary.redact(out), spec.name(), spec.version(),
-        pkg.fingerprint(), listed.length, rows, labelled, failedCount, byKind, 0,
+        request.sources().stream().map(RunSummary::redact).toList(), RunSummary.redact(out), spec.name(), spec.version(),
+        pkg.fingerprint(), listedCount, rows, labelled, failedCount, byKind, 0,
         labelSeconds > 0 ? todoCount / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
         request.maxFailureRatio(), exceeded, incremental);
     summary.write(out, hadoop);

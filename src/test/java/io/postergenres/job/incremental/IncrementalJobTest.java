@@ -133,6 +133,61 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(8, current(out).size());
   }
 
+  /** The same catalogue as an inventory (CSV of path, length, modification_time) instead of a listing. */
+  static RunSummary runFromInventory(Path list, Path out, LocalDate date) {
+    LabelRequest request = new LabelRequest(List.of(), out.toString(), model.toString(),
+        "*.{jpg,jpeg,png,gif,bmp}", WriteMode.ERROR, 3, 1.0, Map.of(), null, null,
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)), List.of(list.toString()));
+    return new IncrementalJob(spark).run(request, new IncrementalJob.Settings(date, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+  }
+
+  static Path inventory(Path in, Path list, String... extraRows) throws Exception {
+    StringBuilder csv = new StringBuilder("path,length,modification_time\n");
+    try (var files = Files.list(in)) {
+      for (Path f : files.sorted().toList()) {
+        csv.append(f).append(',').append(Files.size(f)).append(',')
+            .append(Instant.ofEpochMilli(Files.getLastModifiedTime(f).toMillis())).append('\n');
+      }
+    }
+    for (String row : extraRows) csv.append(row).append('\n');
+    Files.writeString(list, csv);
+    return list;
+  }
+
+  @Test
+  void anInventoryDecidesByItsSizeAndTimeExactlyAsTheListingDoes() throws Exception {
+    Path in = tmp.resolve("inv-catalogue");
+    Path out = tmp.resolve("inv-nightly");
+    for (int i = 0; i < 4; i++) poster(in.resolve("i" + i + ".jpg"), 40 * i);
+    assertEquals(4L, run(in, out, DAY1, 3).incremental().get("new"));
+
+    // Day 2 from an inventory of the same files: nothing to do, and no listing of the input.
+    RunSummary day2 = runFromInventory(inventory(in, tmp.resolve("day2.csv")), out, DAY2);
+    assertEquals(4L, day2.incremental().get("unchanged"), "the inventory's size and time match the listing's");
+    assertEquals(0, day2.rowsWritten());
+    assertEquals(4, day2.filesListed());
+
+    // Day 3: one file changed (its inventory length), one new, one gone from the inventory, one row twice.
+    Path list = inventory(in, tmp.resolve("day3.csv"), in.resolve("i0.jpg") + ",1," + Instant.parse("2026-11-02T00:00:00Z"),
+        in.resolve("later.jpg") + ",999," + Instant.parse("2026-11-02T00:00:00Z"));
+    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(list));
+    lines.removeIf(l -> l.startsWith(in.resolve("i0.jpg") + ",") && !l.contains(",1,"));
+    lines.removeIf(l -> l.startsWith(in.resolve("i3.jpg").toString()));
+    lines.add(lines.get(2));
+    Files.write(list, lines);
+    RunSummary day3 = runFromInventory(list, out, DAY3);
+    Map<String, Object> inc = day3.incremental();
+    assertEquals(1L, inc.get("changed"));
+    assertEquals(1L, inc.get("new"));
+    assertEquals(2L, inc.get("unchanged"));
+    assertEquals(1L, inc.get("deleted"));
+    assertEquals(4, day3.filesListed(), "the repeated row counts once");
+    Map<String, Row> d3 = byName(partition(out, DAY3));
+    assertEquals("not_found", d3.get("later.jpg").getAs("error_kind"), "a row whose file is missing gets a not_found row");
+    assertNull(d3.get("i0.jpg").getAs("error_kind"), "the changed file is labelled again");
+    assertEquals(Set.of("i0.jpg", "i1.jpg", "i2.jpg", "later.jpg"), byName(current(out)).keySet());
+  }
+
   @Test
   void aFailedPosterIsRetriedThenGivenUp() throws Exception {
     Path in = tmp.resolve("retry-in");
