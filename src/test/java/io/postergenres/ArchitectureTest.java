@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
  * <pre>
  *   cli                                       commands, options, exit codes
  *   bench                                     measures the job and the model
+ *   job.iceberg                               the nightly table as Apache Iceberg tables
  *   job.incremental, serve, eval, convert, train
  *   job                                       the labelling job
  *   metrics                                   ranking metrics, the decision rule's calibration
@@ -42,6 +43,7 @@ class ArchitectureTest {
     layeredArchitecture().consideringOnlyDependenciesInLayers()
         .layer("cli").definedBy("io.postergenres.cli..")
         .layer("bench").definedBy("io.postergenres.bench..")
+        .layer("iceberg").definedBy("io.postergenres.job.iceberg..")
         .layer("incremental").definedBy("io.postergenres.job.incremental..")
         .layer("serve").definedBy("io.postergenres.serve..")
         .layer("eval").definedBy("io.postergenres.eval..")
@@ -54,15 +56,16 @@ class ArchitectureTest {
         .layer("errors").definedBy("io.postergenres.errors..")
         .whereLayer("cli").mayNotBeAccessedByAnyLayer()
         .whereLayer("bench").mayOnlyBeAccessedByLayers("cli")
-        .whereLayer("incremental").mayOnlyBeAccessedByLayers("cli", "bench")
+        .whereLayer("iceberg").mayOnlyBeAccessedByLayers("cli", "bench")
+        .whereLayer("incremental").mayOnlyBeAccessedByLayers("cli", "bench", "iceberg")
         .whereLayer("serve").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("eval").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("convert").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("train").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert")
-        .whereLayer("job").mayOnlyBeAccessedByLayers("cli", "bench", "incremental", "serve", "eval", "convert", "train")
+        .whereLayer("job").mayOnlyBeAccessedByLayers("cli", "bench", "iceberg", "incremental", "serve", "eval", "convert", "train")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert", "train")
-        .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "bench", "incremental", "serve", "eval", "convert", "train", "job", "metrics")
-        .whereLayer("image").mayOnlyBeAccessedByLayers("cli", "bench", "incremental", "serve", "eval", "convert", "train", "job", "model",
+        .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "bench", "iceberg", "incremental", "serve", "eval", "convert", "train", "job", "metrics")
+        .whereLayer("image").mayOnlyBeAccessedByLayers("cli", "bench", "iceberg", "incremental", "serve", "eval", "convert", "train", "job", "model",
             "metrics")
         .check(classes);
   }
