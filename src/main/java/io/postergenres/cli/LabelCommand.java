@@ -44,7 +44,7 @@ import picocli.CommandLine.Spec;
       "  3  an input matches nothing, or the output exists and --mode is error",
       "  4  model missing, unreadable or invalid",
       "  5  every row written, but more than --max-failure-ratio of the posters failed",
-      "  6  another --incremental run holds the output's lock"
+      "  6  another --incremental run holds the output's lock, or committed to its Iceberg tables first"
     })
 public final class LabelCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;

@@ -132,7 +132,7 @@ public final class IcebergNightlyTable implements NightlyTable {
     }
     staged.unpersist();
     long committed = snapshotOfRun(runId);
-    LOG.info("Committed {} rows of {} to {} as snapshot {}", properties.get("poster-genres.rows"), date, history, committed);
+    LOG.info("Committed {}'s rows of run {} to {} as snapshot {}", date, runId, history, committed);
 
     lock.verify();
     Dataset<Row> wanted = IncrementalJob.latest(at(history, committed))
