@@ -10,6 +10,11 @@
 #                in cluster deploy mode, where this checkout's path means nothing: use hdfs:// or s3a://)
 #   RUN_DATE     the date this run stands for, YYYY-MM-DD (default: today, UTC)
 #   EXTRA_ARGS   more `label` options, e.g. "--max-attempts 5 --batch-size 64"
+#   TABLE_FORMAT parquet (default) or iceberg: keep the labels as Apache Iceberg tables (docs/nightly.md)
+#   CATALOG      with iceberg: the Iceberg catalog, jdbc:postgresql://HOST:PORT/DB?user=... (required for s3a://)
+#                or a REST catalog's http(s):// URL (default: a Hadoop catalog in LABELS, local disk or HDFS)
+#   EXPIRE_DAYS  with iceberg: expire snapshots older than this many days after the run (default 30; 0 keeps all)
+#   COMPACT      with iceberg: 1 compacts the tables' data files after the run, 0 does not (default: 1 on Sundays)
 #   MASTER       run on a cluster through scripts/submit.sh (spark://..., yarn, k8s://...), which builds
 #                the application jar and passes conf/spark-defaults.conf and, for s3a://, hadoop-aws;
 #                unset: this machine, through scripts/poster-genres
@@ -39,6 +44,18 @@ if [ -n "${MODEL:-}" ]; then
 elif [ -n "${MASTER:-}" ] && [[ "$MASTER" != local* ]] && [ "${DEPLOY_MODE:-cluster}" = cluster ]; then
   fail "set MODEL to a model directory the cluster's driver can read (hdfs://... or s3a://...)"
 fi
+case "${TABLE_FORMAT:-parquet}" in
+  parquet) [ -z "${CATALOG:-}" ] || fail "CATALOG applies to TABLE_FORMAT=iceberg only" ;;
+  iceberg)
+    expire="${EXPIRE_DAYS:-30}"
+    [[ "$expire" =~ ^[0-9]+$ ]] || fail "EXPIRE_DAYS must be a number of days, not '$expire'"
+    args+=(--table-format iceberg --expire-snapshots-days "$expire")
+    [ -z "${CATALOG:-}" ] || args+=(--catalog "$CATALOG")
+    compact="${COMPACT:-$([ "$(date -u +%u)" = 7 ] && echo 1 || echo 0)}"
+    case "$compact" in 1) args+=(--compact) ;; 0) ;; *) fail "COMPACT must be 1 or 0, not '$compact'" ;; esac
+    ;;
+  *) fail "TABLE_FORMAT must be parquet or iceberg, not '$TABLE_FORMAT'" ;;
+esac
 # shellcheck disable=SC2206
 extra=(${EXTRA_ARGS:-})
 

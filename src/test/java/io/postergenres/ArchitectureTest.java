@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
  *   bench                                     measures the job and the model
  *   ml                                        the Spark ML Transformer (needs spark-mllib)
  *   api                                       the DataFrame API
+ *   job.iceberg                               the nightly table as Apache Iceberg tables
  *   job.incremental, serve, eval, convert, train
  *   job                                       the labelling job
  *   metrics                                   ranking metrics, the decision rule's calibration
@@ -46,6 +47,7 @@ class ArchitectureTest {
         .layer("bench").definedBy("io.postergenres.bench..")
         .layer("ml").definedBy("io.postergenres.ml..")
         .layer("api").definedBy("io.postergenres.api..")
+        .layer("iceberg").definedBy("io.postergenres.job.iceberg..")
         .layer("incremental").definedBy("io.postergenres.job.incremental..")
         .layer("serve").definedBy("io.postergenres.serve..")
         .layer("eval").definedBy("io.postergenres.eval..")
@@ -60,15 +62,16 @@ class ArchitectureTest {
         .whereLayer("bench").mayOnlyBeAccessedByLayers("cli")
         .whereLayer("ml").mayNotBeAccessedByAnyLayer()
         .whereLayer("api").mayOnlyBeAccessedByLayers("cli", "bench", "ml")
-        .whereLayer("incremental").mayOnlyBeAccessedByLayers("cli", "bench")
+        .whereLayer("iceberg").mayOnlyBeAccessedByLayers("cli", "bench")
+        .whereLayer("incremental").mayOnlyBeAccessedByLayers("cli", "bench", "iceberg")
         .whereLayer("serve").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("eval").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("convert").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("train").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert")
-        .whereLayer("job").mayOnlyBeAccessedByLayers("cli", "bench", "api", "incremental", "serve", "eval", "convert", "train")
+        .whereLayer("job").mayOnlyBeAccessedByLayers("cli", "bench", "api", "iceberg", "incremental", "serve", "eval", "convert", "train")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert", "train")
-        .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "bench", "api", "incremental", "serve", "eval", "convert", "train", "job", "metrics")
-        .whereLayer("image").mayOnlyBeAccessedByLayers("cli", "bench", "incremental", "serve", "eval", "convert", "train", "job", "model",
+        .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "bench", "api", "iceberg", "incremental", "serve", "eval", "convert", "train", "job", "metrics")
+        .whereLayer("image").mayOnlyBeAccessedByLayers("cli", "bench", "api", "iceberg", "incremental", "serve", "eval", "convert", "train", "job", "model",
             "metrics")
         .check(classes);
   }

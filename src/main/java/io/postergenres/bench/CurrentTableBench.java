@@ -63,7 +63,8 @@ public final class CurrentTableBench {
     out.printf(Locale.ROOT, "one poster's labels: current table %.2f s, query over partitions %.2f s%n", lookupTable, lookupPartitions);
   }
 
-  private static double time(Runnable r) {
+  /** Seconds of a second run of {@code r} (the first warms up). */
+  static double time(Runnable r) {
     r.run(); // warm
     long t0 = System.nanoTime();
     r.run();

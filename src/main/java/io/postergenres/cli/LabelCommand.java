@@ -7,6 +7,9 @@ import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
 import io.postergenres.job.WriteMode;
+import io.postergenres.job.iceberg.IcebergCatalog;
+import io.postergenres.job.iceberg.IcebergMaintenance;
+import io.postergenres.job.iceberg.IcebergNightlyTable;
 import io.postergenres.job.incremental.IncrementalJob;
 import io.postergenres.model.ModelCache;
 import java.time.Duration;
@@ -41,7 +44,7 @@ import picocli.CommandLine.Spec;
       "  3  an input matches nothing, or the output exists and --mode is error",
       "  4  model missing, unreadable or invalid",
       "  5  every row written, but more than --max-failure-ratio of the posters failed",
-      "  6  another --incremental run holds the output's lock"
+      "  6  another --incremental run holds the output's lock, or committed to its Iceberg tables first"
     })
 public final class LabelCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
@@ -104,7 +107,7 @@ public final class LabelCommand implements Callable<Integer> {
   boolean decodeAhead;
 
   @Option(names = "--incremental",
-      description = "Nightly mode: label only new or changed posters into <output>/labels/run_date=<date>/, keep <output>/current/.")
+      description = "Nightly mode: label only new or changed posters into the history of <output> (by run date) and keep its current labels.")
   boolean incremental;
 
   @Option(names = "--run-date", paramLabel = "YYYY-MM-DD",
@@ -123,6 +126,31 @@ public final class LabelCommand implements Callable<Integer> {
       description = "With --incremental: a run's lock expires this long after its holder stops renewing it. Default: ${DEFAULT-VALUE}.")
   long lockTtlSeconds;
 
+  /** How {@code --incremental} keeps its table. */
+  enum TableFormat { PARQUET, ICEBERG }
+
+  @Option(names = "--table-format", paramLabel = "FORMAT", defaultValue = "parquet", converter = LowerCaseEnums.TableFormats.class,
+      description = "With --incremental: parquet (labels/ and current/ as Parquet directories) or iceberg (two Apache Iceberg "
+          + "tables, history and current: atomic commits, time travel, rollback). Default: ${DEFAULT-VALUE}.")
+  TableFormat tableFormat;
+
+  @Option(names = "--catalog", paramLabel = "URI",
+      description = "With --table-format iceberg: the Iceberg catalog, jdbc:postgresql://HOST:PORT/DB (needed for s3a:// output) "
+          + "or a REST catalog's http(s):// URL. Default: a Hadoop catalog in --output (local disk, HDFS).")
+  String catalog;
+
+  @Option(names = "--namespace", paramLabel = "NAME", defaultValue = "poster_genres",
+      description = "With --table-format iceberg: the namespace of the history and current tables. Default: ${DEFAULT-VALUE}.")
+  String namespace;
+
+  @Option(names = "--expire-snapshots-days", paramLabel = "D", defaultValue = "0",
+      description = "With --table-format iceberg: after the run, expire snapshots older than D days (0: keep all). Default: ${DEFAULT-VALUE}.")
+  int expireSnapshotsDays;
+
+  @Option(names = "--compact",
+      description = "With --table-format iceberg: after the run, rewrite small data files into larger ones.")
+  boolean compact;
+
   @Option(names = "--master", paramLabel = "URL",
       description = "Spark master when not run by spark-submit. Default: local[*].")
   String master;
@@ -135,12 +163,19 @@ public final class LabelCommand implements Callable<Integer> {
     verbosity.apply();
     LabelRequest request = request();
     IncrementalJob.Settings nightly = incremental ? incrementalSettings() : null;
+    IcebergCatalog iceberg = icebergCatalog();
     SparkSession spark = session();
     try {
-      RunSummary summary = nightly != null
-          ? new IncrementalJob(spark).run(request, nightly)
-          : new LabelJob(spark).run(request);
+      RunSummary summary = nightly == null ? new LabelJob(spark).run(request)
+          : iceberg == null ? new IncrementalJob(spark).run(request, nightly)
+          : new IncrementalJob(spark, IcebergNightlyTable.factory(catalog, namespace)).run(request, nightly);
       commandSpec.commandLine().getOut().print(summary.toText());
+      if (iceberg != null && (compact || expireSnapshotsDays > 0)) {
+        for (String line : IcebergMaintenance.run(spark, iceberg,
+            expireSnapshotsDays > 0 ? Duration.ofDays(expireSnapshotsDays) : null, compact)) {
+          commandSpec.commandLine().getOut().println("  " + line);
+        }
+      }
       commandSpec.commandLine().getOut().flush();
       if (summary.failureRatioExceeded()) {
         commandSpec.commandLine().getErr().printf(
@@ -153,6 +188,9 @@ public final class LabelCommand implements Callable<Integer> {
       spark.stop();
     }
   }
+
+  /** Iceberg's SQL extensions (its CALL procedures; MERGE INTO on its tables). */
+  static final String ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions";
 
   /** The Spark master URL forms {@code --master} takes (what SparkContext accepts). */
   private static final Pattern MASTER = Pattern.compile(
@@ -197,6 +235,22 @@ public final class LabelCommand implements Callable<Integer> {
         thresholds, minGenres, maxGenres, options, inputLists);
   }
 
+  /** The Iceberg catalog of {@code --table-format iceberg}, checked before Spark starts; null for Parquet. */
+  IcebergCatalog icebergCatalog() {
+    if (tableFormat != TableFormat.ICEBERG) {
+      if (catalog != null || compact || expireSnapshotsDays != 0) {
+        throw usage("--catalog, --compact and --expire-snapshots-days apply to --table-format iceberg only");
+      }
+      return null;
+    }
+    if (!incremental) {
+      throw usage("--table-format iceberg keeps the tables of --incremental runs; add --incremental "
+          + "(plain label writes Parquet files)");
+    }
+    if (expireSnapshotsDays < 0) throw usage("--expire-snapshots-days must be 0 (keep all) or more, got " + expireSnapshotsDays);
+    return new IcebergCatalog(catalog, output, namespace);
+  }
+
   IncrementalJob.Settings incrementalSettings() {
     LocalDate date;
     try {
@@ -232,6 +286,7 @@ public final class LabelCommand implements Callable<Integer> {
     conf.setIfMissing("spark.sql.parquet.compression.codec", "zstd");
     sparkConf.forEach(conf::set);
     if (conf.get("spark.master").startsWith("local")) conf.setIfMissing("spark.ui.enabled", "false");
+    if (tableFormat == TableFormat.ICEBERG) conf.setIfMissing("spark.sql.extensions", ICEBERG_EXTENSIONS);
     return conf;
   }
 

@@ -43,4 +43,11 @@ final class LowerCaseEnums {
       return parse(IncrementalJob.NewModelScope.class, "--new-model-scope", value);
     }
   }
+
+  static final class TableFormats implements ITypeConverter<LabelCommand.TableFormat> {
+    @Override
+    public LabelCommand.TableFormat convert(String value) {
+      return parse(LabelCommand.TableFormat.class, "--table-format", value);
+    }
+  }
 }

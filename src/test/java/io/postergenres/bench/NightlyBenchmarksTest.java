@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs the two measurements behind the incremental mode's design on a small synthetic catalogue
- * (so that they keep working); pass {@code -Dbench.plan-scale.sizes=100000,1000000} or {@code
- * -Dbench.current-table.posters=1000000} for the sizes the README quotes.
+ * Runs the measurements behind the incremental mode's design on a small synthetic catalogue
+ * (so that they keep working); pass {@code -Dbench.plan-scale.sizes=100000,1000000}, {@code
+ * -Dbench.current-table.posters=1000000} or {@code -Dbench.iceberg.posters=1000000} for the sizes the README quotes.
  */
 class NightlyBenchmarksTest extends SparkTestBase {
   @TempDir Path tmp;
@@ -39,6 +39,17 @@ class NightlyBenchmarksTest extends SparkTestBase {
     System.out.print(out);
     assertTrue(out.startsWith("posters=" + n + " "), out);
     assertTrue(out.contains("genre counts: current table") && out.contains("one poster's labels"), out);
+  }
+
+  @Test
+  void icebergNightly() {
+    long n = Long.getLong("bench.iceberg.posters", 2000);
+    String out = capture(o -> IcebergNightlyBench.run(spark, n, tmp, o));
+    System.out.print(out);
+    assertTrue(out.startsWith("posters=" + n + " "), out);
+    // Day 2 of the synthetic catalogue: 1% new and 1% changed; 0.5% deleted leaves current at n + 1% - 0.5%.
+    assertTrue(out.contains("new_or_changed=" + (n / 50) + " current_rows=" + (n + n / 100 - n / 200)), out);
+    assertTrue(out.contains("commit (history overwrite + MERGE INTO current)"), out);
   }
 
   private static String capture(Consumer<PrintStream> run) {

@@ -145,6 +145,26 @@ class LabelCommandTest {
   }
 
   @Test
+  void icebergOptionsThatCannotWorkAreUsageErrorsBeforeSparkStarts() {
+    Outcome plain = run(label(tmp.resolve("ice"), "--table-format", "iceberg"));
+    assertEquals(ExitCode.USAGE.code(), plain.code(), plain.err());
+    assertTrue(plain.err().contains("add --incremental"), plain.err());
+    Outcome onS3 = run("label", "--incremental", "--table-format", "iceberg", "--input", posters.toString(),
+        "--output", "s3a://catalogue/labels", "--model", model.toString());
+    assertEquals(ExitCode.USAGE.code(), onS3.code(), onS3.err());
+    assertTrue(onS3.err().contains("--catalog jdbc:postgresql://"), onS3.err());
+    Outcome catalog = run(label(tmp.resolve("ice"), "--incremental", "--catalog", "jdbc:postgresql://db/x?password=secret"));
+    assertEquals(ExitCode.USAGE.code(), catalog.code(), catalog.err());
+    assertTrue(catalog.err().contains("--table-format iceberg only"), catalog.err());
+    Outcome uri = run(label(tmp.resolve("ice"), "--incremental", "--table-format", "iceberg", "--catalog", "thrift://hms:9083?password=secret"));
+    assertEquals(ExitCode.USAGE.code(), uri.code(), uri.err());
+    assertTrue(uri.err().contains("--catalog must be a JDBC URL") && !uri.err().contains("secret"), uri.err());
+    Outcome format = run(label(tmp.resolve("ice"), "--incremental", "--table-format", "delta"));
+    assertEquals(ExitCode.USAGE.code(), format.code(), format.err());
+    assertTrue(format.err().contains("--table-format must be parquet or iceberg"), format.err());
+  }
+
+  @Test
   void misspeltMasterIsAUsageErrorBeforeSparkStarts() {
     Outcome o = run("label", "--input", posters.toString(), "--output", tmp.resolve("master").toString(),
         "--model", model.toString(), "--master", "lcoal[2]");

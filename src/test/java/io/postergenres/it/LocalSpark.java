@@ -21,7 +21,7 @@ public final class LocalSpark {
   public static List<Path> sparkJars() throws IOException {
     String all = Files.readString(Path.of("target/runtime-classpath.txt")).trim();
     return Arrays.stream(all.split(File.pathSeparator))
-        .filter(j -> !j.matches(".*/(org/tensorflow|org/bytedeco|com/google/protobuf/protobuf-java|info/picocli|com/twelvemonkeys|org/jfree)/.*"))
+        .filter(j -> !j.matches(".*/(org/tensorflow|org/bytedeco|com/google/protobuf/protobuf-java|info/picocli|com/twelvemonkeys|org/jfree|org/apache/iceberg|org/postgresql)/.*"))
         .map(Path::of).toList();
   }
 

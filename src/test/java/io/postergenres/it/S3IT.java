@@ -45,13 +45,21 @@ class S3IT {
 
   @BeforeAll
   static void start() throws Exception {
-    Path jar = Path.of("target/s3proxy/s3proxy.jar");
-    assertTrue(Files.exists(jar), "the build copies S3Proxy to " + jar + " before integration tests");
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       port = s.getLocalPort();
     }
+    s3proxy = startS3Proxy(tmp, port, "catalogue");
+    spark = withS3(SparkSession.builder().master("local[2]").appName("s3-it")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1"), port)
+        .getOrCreate();
+  }
+
+  /** Starts S3Proxy (filesystem backend under {@code tmp}) on loopback {@code port} with one bucket, and waits for it. */
+  static Process startS3Proxy(Path tmp, int port, String bucket) throws Exception {
+    Path jar = Path.of("target/s3proxy/s3proxy.jar");
+    assertTrue(Files.exists(jar), "the build copies S3Proxy to " + jar + " before integration tests");
     Path data = tmp.resolve("s3data");
-    Files.createDirectories(data.resolve("catalogue")); // the bucket
+    Files.createDirectories(data.resolve(bucket));
     Path props = tmp.resolve("s3proxy.properties");
     Files.writeString(props, String.join("\n",
         "s3proxy.endpoint=http://127.0.0.1:" + port,
@@ -62,22 +70,25 @@ class S3IT {
         "jclouds.provider=filesystem",
         "jclouds.filesystem.basedir=" + data,
         ""));
-    s3proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+    Process proxy = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
         "-jar", jar.toString(), "--properties", props.toString())
         .redirectErrorStream(true).redirectOutput(tmp.resolve("s3proxy.log").toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (true) {
       try (Socket ignored = new Socket("127.0.0.1", port)) {
-        break;
+        return proxy;
       } catch (IOException e) {
-        if (System.nanoTime() > deadline || !s3proxy.isAlive()) {
+        if (System.nanoTime() > deadline || !proxy.isAlive()) {
           fail("S3Proxy did not start: " + Files.readString(tmp.resolve("s3proxy.log")));
         }
         Thread.sleep(200);
       }
     }
-    spark = SparkSession.builder().master("local[2]").appName("s3-it")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+  }
+
+  /** S3A settings for the S3Proxy on {@code port}: path-style access, its credentials. */
+  static SparkSession.Builder withS3(SparkSession.Builder builder, int port) {
+    return builder
         .config("spark.hadoop.fs.s3a.endpoint", "http://127.0.0.1:" + port)
         .config("spark.hadoop.fs.s3a.endpoint.region", "us-east-1")
         .config("spark.hadoop.fs.s3a.path.style.access", "true")
@@ -86,16 +97,20 @@ class S3IT {
         .config("spark.hadoop.fs.s3a.access.key", KEY)
         .config("spark.hadoop.fs.s3a.secret.key", SECRET)
         .config("spark.hadoop.fs.s3a.bucket.probe", "0")
-        .config("spark.hadoop.fs.s3a.change.detection.mode", "none")
-        .getOrCreate();
+        .config("spark.hadoop.fs.s3a.change.detection.mode", "none");
   }
 
   @AfterAll
   static void stop() throws Exception {
-    if (spark != null) spark.stop();
-    if (s3proxy != null) {
-      s3proxy.destroy();
-      s3proxy.waitFor(10, TimeUnit.SECONDS);
+    stop(spark, s3proxy);
+  }
+
+  /** Stops the session, then the S3Proxy process (either may be null: a start that failed). */
+  static void stop(SparkSession session, Process proxy) throws InterruptedException {
+    if (session != null) session.stop();
+    if (proxy != null) {
+      proxy.destroy();
+      proxy.waitFor(10, TimeUnit.SECONDS);
     }
   }
 

@@ -30,8 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -39,7 +37,6 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.util.LongAccumulator;
@@ -51,18 +48,10 @@ import org.slf4j.LoggerFactory;
  * or changed since the runs before {@code runDate}, reuses the labels of renamed files, retries
  * failures up to a limit, and relabels when the model version changes. Driver-only.
  *
- * <p>Layout of the output directory:
- *
- * <ul>
- *   <li>{@code labels/run_date=YYYY-MM-DD/}: the rows each run wrote (labelled, reused, failed);
- *       unchanged posters are not repeated. Re-running a date replaces that partition only.
- *   <li>{@code current/}: one row per poster that still exists, with its latest labels.
- *   <li>{@code _runs/<run_id>.json}, {@code _lock}, {@code _staging/} (work in progress, never read).
- * </ul>
- *
- * What a run of date D decides depends only on the partitions before D and the listing, so a
- * re-run of D reproduces D. Partitions and the current table are written to {@code _staging} and
- * moved into place only when complete, so a run that dies leaves the previous state readable.
+ * <p>Where the rows go is a {@link NightlyTable}: the Parquet directory layout ({@link
+ * ParquetNightlyTable}) by default. What a run of date D decides depends only on the rows of the
+ * dates before D and the listing, so a re-run of D reproduces D; the table publishes a run whole or
+ * not at all, so a run that dies leaves the previous state readable.
  */
 public final class IncrementalJob {
   private static final Logger LOG = LoggerFactory.getLogger(IncrementalJob.class);
@@ -86,9 +75,17 @@ public final class IncrementalJob {
   static final String REPLACED = "replaced-";
 
   private final SparkSession spark;
+  private final NightlyTable.Factory tables;
 
+  /** Nightly runs into the Parquet directory layout ({@link ParquetNightlyTable}). */
   public IncrementalJob(SparkSession spark) {
+    this(spark, ParquetNightlyTable::new);
+  }
+
+  /** Nightly runs into the tables {@code tables} opens for an output. */
+  public IncrementalJob(SparkSession spark, NightlyTable.Factory tables) {
     this.spark = spark;
+    this.tables = tables;
   }
 
   public RunSummary run(LabelRequest request, Settings settings) {
@@ -102,15 +99,16 @@ public final class IncrementalJob {
     String out = request.output();
     try (RunLock lock = RunLock.acquire(out, runId, settings.lockTtl(), hadoop)) {
       lock.verify();
-      cleanStaging(out, hadoop);
-      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0, lock);
+      NightlyTable table = tables.open(spark, out, hadoop);
+      table.recover();
+      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0, lock, table);
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
     }
   }
 
   private RunSummary runLocked(LabelRequest request, Settings settings, String runId, ModelPackage pkg, ModelSpec spec,
-      Configuration hadoop, Instant started, long t0, RunLock lock) throws IOException {
+      Configuration hadoop, Instant started, long t0, RunLock lock, NightlyTable table) throws IOException {
     String out = request.output();
     String date = settings.runDate().toString();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -139,7 +137,7 @@ public final class IncrementalJob {
     double listSeconds = (System.nanoTime() - tList) / 1e9;
 
     // 2. What the runs before this date knew: the latest row per path.
-    Dataset<Row> ledger = ledgerBefore(out, date, hadoop);
+    Dataset<Row> ledger = table.ledgerBefore(date);
 
     // 3. Decide per listed file.
     Dataset<Row> plan = plan(listing, ledger, spec.name(), spec.version(), settings).persist();
@@ -164,45 +162,26 @@ public final class IncrementalJob {
       toLabel = todo.join(reusing.select(col(OutputSchema.PATH).as("_reused")), col("path").equalTo(col("_reused")), "left_anti");
     }
 
-    // 5. Label what needs it, into staging.
+    // 5. Label what needs it, into the table's staging.
     int partitions = RunSetup.partitions(spark, request.partitions(), todoCount);
     Broadcast<ModelPackage> model = jsc.broadcast(pkg); // executors fetch it only if they load
     LongAccumulator loads = spark.sparkContext().longAccumulator("poster-genres.model.loads");
     PosterLabeller labeller = new PosterLabeller(model, pkg.fingerprint(), spec, conf,
         RunSetup.withExecutorThreads(spark, request.options()), runId, loads);
-    Path staging = new Path(new Path(out, STAGING), runId);
-    Path stagedPartition = new Path(staging, RUN_DATE + "=" + date);
     spark.sparkContext().setJobDescription("poster-genres: label " + todoCount + " new or changed posters");
     long tLabel = System.nanoTime();
     Dataset<Row> byModel = toLabel.repartition(partitions, col("path"))
         .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA));
-    (reusing == null ? byModel : byModel.union(reusing))
-        .write().mode(SaveMode.ErrorIfExists).parquet(stagedPartition.toString());
-    double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
-    if (reusing != null) reusing.unpersist();
+    Dataset<Row> staged = table.stage(runId, date, reusing == null ? byModel : byModel.union(reusing));
 
     Map<String, Long> byKind = new HashMap<>();
     long reused = 0;
-    for (Row r : spark.read().parquet(stagedPartition.toString())
-        .groupBy(col(OutputSchema.ERROR_KIND), col(OutputSchema.REUSED_FROM).isNotNull()).count().collectAsList()) {
+    for (Row r : staged.groupBy(col(OutputSchema.ERROR_KIND), col(OutputSchema.REUSED_FROM).isNotNull()).count().collectAsList()) {
       byKind.merge(r.isNullAt(0) ? "" : r.getString(0), r.getLong(2), Long::sum);
       if (r.isNullAt(0) && r.getBoolean(1)) reused += r.getLong(2);
     }
-
-    // 6. Publish: the partition, then the current table, each moved into place whole.
-    Path partition = new Path(new Path(out, LABELS), RUN_DATE + "=" + date);
-    boolean rerun = partition.getFileSystem(hadoop).exists(partition);
-    if (rerun) LOG.info("{} was run before: this run replaces its partition", date);
-    lock.verify(); // a run that lost its lock publishes nothing
-    swapInto(stagedPartition, partition, new Path(staging, REPLACED + RUN_DATE + "=" + date), hadoop);
-    Path stagedCurrent = new Path(staging, CURRENT);
-    currentTable(out, listing).write().mode(SaveMode.ErrorIfExists).parquet(stagedCurrent.toString());
-    lock.verify();
-    swapInto(stagedCurrent, new Path(out, CURRENT), new Path(staging, REPLACED + CURRENT), hadoop);
-    FileSystem fs = staging.getFileSystem(hadoop);
-    fs.delete(staging, true);
-    listing.unpersist();
-    plan.unpersist();
+    double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
+    if (reusing != null) reusing.unpersist();
 
     long rows = byKind.values().stream().mapToLong(Long::longValue).sum();
     long labelled = byKind.getOrDefault("", 0L);
@@ -210,12 +189,27 @@ public final class IncrementalJob {
     long failedCount = rows - labelled;
     Map<String, Object> incremental = new LinkedHashMap<>(decisions);
     incremental.put("run_date", date);
+    boolean rerun = table.hasDate(date);
+    if (rerun) LOG.info("{} was run before: this run replaces its rows", date);
     incremental.put(RunSummary.RERUN, rerun);
     incremental.put("deleted", deleted);
     incremental.put("reused_by_content", reused);
     incremental.put("labelled_by_model", labelled - reused);
     incremental.put("listing_seconds", Math.round(listSeconds * 10) / 10.0);
     incremental.put("max_attempts", settings.maxAttempts());
+
+    // 6. Publish: history and current labels, each replaced whole.
+    Map<String, String> properties = new LinkedHashMap<>();
+    properties.put("poster-genres.run-id", runId);
+    properties.put("poster-genres.run-date", date);
+    properties.put("poster-genres.model", spec.name() + " " + spec.version());
+    properties.put("poster-genres.rows", Long.toString(rows));
+    properties.put("poster-genres.labelled", Long.toString(labelled));
+    properties.put("poster-genres.failed", Long.toString(failedCount));
+    decisions.forEach((d, n) -> properties.put("poster-genres." + d.replace('_', '-'), Long.toString(n)));
+    Dataset<Row> published = table.publish(runId, date, staged, listing, lock, properties);
+    listing.unpersist();
+    plan.unpersist();
     double seconds = (System.nanoTime() - t0) / 1e9;
     boolean exceeded = todoCount > 0 && (double) failedCount / todoCount > request.maxFailureRatio();
     RunSummary summary = new RunSummary(runId, started.toString(), Instant.now().toString(), seconds,
@@ -224,8 +218,7 @@ public final class IncrementalJob {
         labelSeconds > 0 ? todoCount / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
         request.maxFailureRatio(), exceeded, incremental);
     summary.write(out, hadoop);
-    Path report = RunReport.write(out, summary,
-        spark.read().parquet(partition.toString()).where(col(OutputSchema.RUN_ID).equalTo(lit(runId))), hadoop);
+    Path report = RunReport.write(out, summary, published, hadoop);
     LOG.info("Run report: {}", RunSummary.redact(report.toString()));
     model.destroy();
     conf.destroy();
@@ -267,71 +260,10 @@ public final class IncrementalJob {
             decision.as("decision"));
   }
 
-  /** The latest row per path over the partitions before {@code date}; empty when there are none. */
-  Dataset<Row> ledgerBefore(String out, String date, Configuration hadoop) throws IOException {
-    Path labels = new Path(out, LABELS);
-    FileSystem fs = labels.getFileSystem(hadoop);
-    if (!fs.exists(labels) || fs.listStatus(labels, p -> p.getName().startsWith(RUN_DATE + "=")).length == 0) {
-      return spark.createDataFrame(List.of(), OutputSchema.SCHEMA);
-    }
-    Dataset<Row> all = spark.read().option("basePath", labels.toString()).parquet(labels.toString())
-        .withColumn(RUN_DATE, col(RUN_DATE).cast("string"));
-    return latest(all.where(col(RUN_DATE).lt(lit(date)))).drop(RUN_DATE);
-  }
-
-  static Dataset<Row> latest(Dataset<Row> rows) {
+  /** The latest row per path of {@code rows}, which have a {@code run_date} column (later dates win, then later labelling). */
+  public static Dataset<Row> latest(Dataset<Row> rows) {
     return rows.withColumn("_rank", row_number().over(Window.partitionBy(OutputSchema.PATH)
             .orderBy(col(RUN_DATE).desc(), col(OutputSchema.LABELLED_AT).desc())))
         .where(col("_rank").equalTo(1)).drop("_rank");
-  }
-
-  /** One row per listed poster with its latest labels, over every partition (this run's included). */
-  private Dataset<Row> currentTable(String out, Dataset<Row> listing) {
-    String labels = new Path(out, LABELS).toString();
-    Dataset<Row> all = spark.read().option("basePath", labels).parquet(labels).withColumn(RUN_DATE, col(RUN_DATE).cast("string"));
-    return latest(all).join(listing.select(col("path").as("_p")), col(OutputSchema.PATH).equalTo(col("_p")), "left_semi");
-  }
-
-  /**
-   * Moves {@code staged} to {@code target}, first moving an existing target aside to {@code
-   * aside}: readers see the old or the new directory, each complete (renames are atomic on HDFS
-   * and local disks; on S3 a rename is a copy, see the README).
-   */
-  private static void swapInto(Path staged, Path target, Path aside, Configuration conf) throws IOException {
-    FileSystem fs = target.getFileSystem(conf);
-    fs.mkdirs(target.getParent());
-    if (fs.exists(target) && !fs.rename(target, aside)) throw new IOException("cannot move " + target + " aside");
-    if (!fs.rename(staged, target)) throw new IOException("cannot move " + staged + " to " + target);
-  }
-
-  /**
-   * Removes what runs that died left in _staging (the lock says no one else is running). A run that
-   * died between the two renames of a swap left the old copy moved aside and nothing in its place:
-   * that copy is first put back, so a crash never loses {@code current/} or a partition.
-   */
-  static void cleanStaging(String out, Configuration conf) throws IOException {
-    Path staging = new Path(out, STAGING);
-    FileSystem fs = staging.getFileSystem(conf);
-    if (!fs.exists(staging)) return;
-    for (FileStatus run : fs.listStatus(staging)) {
-      if (!run.isDirectory()) continue;
-      for (FileStatus aside : fs.listStatus(run.getPath())) {
-        String name = aside.getPath().getName();
-        if (!name.startsWith(REPLACED)) continue;
-        String target = name.substring(REPLACED.length());
-        Path back = target.equals(CURRENT) ? new Path(out, CURRENT)
-            : target.startsWith(RUN_DATE + "=") ? new Path(new Path(out, LABELS), target) : null;
-        if (back != null && !fs.exists(back)) {
-          LOG.warn("Restoring {} from {}: the run that replaced it died mid-swap", RunSummary.redact(back.toString()),
-              RunSummary.redact(aside.getPath().toString()));
-          fs.mkdirs(back.getParent());
-          if (!fs.rename(aside.getPath(), back)) throw new IOException("cannot restore " + back + " from " + aside.getPath());
-        }
-      }
-    }
-    for (FileStatus st : fs.listStatus(staging)) {
-      LOG.warn("Removing {} left by a run that did not finish", st.getPath());
-      fs.delete(st.getPath(), true);
-    }
   }
 }

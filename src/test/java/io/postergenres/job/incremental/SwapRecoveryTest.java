@@ -25,7 +25,7 @@ class SwapRecoveryTest {
     Files.createDirectories(dead.resolve("replaced-run_date=2026-11-25"));
     Files.writeString(dead.resolve("replaced-run_date=2026-11-25/part-0.parquet"), "stale");
 
-    IncrementalJob.cleanStaging(out.toString(), new Configuration());
+    ParquetNightlyTable.cleanStaging(out.toString(), new Configuration());
 
     assertEquals("old current", Files.readString(out.resolve("current/part-0.parquet")));
     assertEquals("old partition", Files.readString(out.resolve("labels/run_date=2026-11-26/part-0.parquet")));

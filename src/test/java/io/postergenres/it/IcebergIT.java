@@ -1,0 +1,284 @@
+package io.postergenres.it;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import io.postergenres.image.TestImages;
+import io.postergenres.job.LabelOptions;
+import io.postergenres.job.LabelRequest;
+import io.postergenres.job.OutputSchema;
+import io.postergenres.job.RunSummary;
+import io.postergenres.job.WriteMode;
+import io.postergenres.job.iceberg.IcebergCatalog;
+import io.postergenres.job.iceberg.IcebergMaintenance;
+import io.postergenres.job.iceberg.IcebergNightlyTable;
+import io.postergenres.job.incremental.IncrementalJob;
+import io.postergenres.model.ModelCache;
+import io.postergenres.model.TestModels;
+import java.awt.Color;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Nightly runs into Apache Iceberg tables: a Hadoop catalog on local files (runs, re-runs, time
+ * travel, rollback, maintenance), the JDBC catalog on a PostgreSQL of the test's own with the data
+ * on S3 (S3Proxy), two runs that race for one table without a shared lock file (Iceberg's commit
+ * lets one through; two runs on one output meet at the lock first, as RunLockTest shows), and a run
+ * killed with SIGKILL.
+ */
+class IcebergIT {
+  static final LocalDate DAY1 = LocalDate.of(2026, 11, 1);
+  static final LocalDate DAY2 = LocalDate.of(2026, 11, 2);
+  @TempDir static Path tmp;
+  static Path model;
+  static Process s3proxy;
+  static SparkSession spark;
+
+  @BeforeAll
+  static void start() throws Exception {
+    model = TestModels.write(tmp.resolve("model"), 32, 24, 13);
+    int port = LocalSpark.freePort();
+    s3proxy = S3IT.startS3Proxy(tmp, port, "catalogue");
+    spark = S3IT.withS3(SparkSession.builder().master("local[2]").appName("iceberg-it")
+            .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"), port)
+        .getOrCreate();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    S3IT.stop(spark, s3proxy);
+  }
+
+  static void posters(Path dir, int from, int to) throws Exception {
+    Files.createDirectories(dir);
+    for (int i = from; i < to; i++) {
+      Files.write(dir.resolve("p" + i + ".jpg"), TestImages.jpeg(TestImages.solid(60, 90, new Color((i * 37) % 256, 90, 200)), false));
+    }
+  }
+
+  static RunSummary run(String in, String out, LocalDate date, String catalogUri) {
+    LabelRequest request = new LabelRequest(List.of(in), out, model.toString(), "*.jpg", WriteMode.ERROR, 2, 1.0, Map.of(), null, null,
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
+    return new IncrementalJob(spark, IcebergNightlyTable.factory(catalogUri, "poster_genres"))
+        .run(request, new IncrementalJob.Settings(date, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+  }
+
+  static long count(String sql) {
+    return spark.sql(sql).first().getLong(0);
+  }
+
+  @Test
+  void hadoopCatalogOnLocalFiles() throws Exception {
+    Path in = tmp.resolve("local-in");
+    posters(in, 0, 5);
+    Files.write(in.resolve("cut.jpg"), TestImages.truncated(TestImages.jpeg(TestImages.solid(200, 300, Color.RED), false), 0.4));
+    String out = tmp.resolve("local-out").toString();
+    IcebergCatalog catalog = new IcebergCatalog(null, out, "poster_genres");
+    String history = catalog.table("history");
+    String current = catalog.table("current");
+
+    RunSummary day1 = run(in.toString(), out, DAY1, null);
+    assertEquals(6L, day1.incremental().get("new"));
+    assertEquals(1L, day1.failed());
+    assertTrue(Files.isDirectory(Path.of(out, "poster_genres", "history", "metadata")), "a Hadoop catalog in the output");
+    assertFalse(Files.exists(Path.of(out, "current")) || Files.exists(Path.of(out, "_staging")), "no hand-written table");
+    assertEquals(6, count("SELECT count(*) FROM " + current));
+    Row snap1 = spark.sql("SELECT snapshot_id, summary FROM " + current + ".snapshots").first();
+    Map<String, String> summary1 = snap1.getJavaMap(1);
+    assertEquals(day1.runId(), summary1.get("poster-genres.run-id"), "the snapshot says which run committed it");
+    assertEquals("6", summary1.get("poster-genres.new"));
+    assertEquals("1", summary1.get("poster-genres.failed"));
+
+    // Day 2: one poster changed, one new, one gone; the corrupt one is retried.
+    Files.delete(in.resolve("p4.jpg"));
+    Files.write(in.resolve("p0.jpg"), TestImages.jpeg(TestImages.solid(80, 100, Color.GREEN), false));
+    posters(in, 7, 8);
+    RunSummary day2 = run(in.toString(), out, DAY2, null);
+    assertEquals(Map.of("new", 1L, "changed", 1L, "retry", 1L, "unchanged", 3L),
+        Map.of("new", day2.incremental().get("new"), "changed", day2.incremental().get("changed"),
+            "retry", day2.incremental().get("retry"), "unchanged", day2.incremental().get("unchanged")));
+    assertEquals(6, count("SELECT count(*) FROM " + current), "p4 deleted, p7 inserted");
+    assertEquals(0, count("SELECT count(*) FROM " + current + " WHERE path LIKE '%/p4.jpg'"));
+    assertEquals(3, count("SELECT count(*) FROM " + history + " WHERE run_date = DATE '2026-11-02'"));
+    assertEquals(6, count("SELECT count(DISTINCT path) FROM " + current), "one row per poster");
+
+    // Time travel: the current labels as the first run left them.
+    assertEquals(1, count("SELECT count(*) FROM " + current + " VERSION AS OF " + snap1.getLong(0) + " WHERE path LIKE '%/p4.jpg'"));
+
+    // A re-run of day 2 reproduces it: the same decisions, the date's rows replaced, not added.
+    RunSummary again = run(in.toString(), out, DAY2, null);
+    assertEquals(true, again.incremental().get(RunSummary.RERUN));
+    assertEquals(day2.incremental().get("changed"), again.incremental().get("changed"));
+    assertEquals(3, count("SELECT count(*) FROM " + history + " WHERE run_date = DATE '2026-11-02'"));
+    assertEquals(0, count("SELECT count(*) FROM " + history + " WHERE run_id = '" + day2.runId() + "'"));
+    assertEquals(6, count("SELECT count(*) FROM " + current));
+    assertTrue(Files.exists(Path.of(out, "_runs", again.runId() + ".html")), "the run report");
+
+    // Rollback of current to the first run, as docs/nightly.md shows it.
+    spark.sql("CALL " + catalog.sparkName() + ".system.rollback_to_snapshot('poster_genres.current', " + snap1.getLong(0) + ")");
+    assertEquals(1, count("SELECT count(*) FROM " + current + " WHERE path LIKE '%/p4.jpg'"));
+
+    // Maintenance: compaction and expiry leave the rows as they are.
+    long rows = count("SELECT count(*) FROM " + history);
+    List<String> done = IcebergMaintenance.run(spark, catalog, Duration.ZERO, true);
+    assertEquals(4, done.size(), String.valueOf(done));
+    assertEquals(rows, count("SELECT count(*) FROM " + history));
+    assertEquals(1, count("SELECT count(*) FROM " + history + ".snapshots"), "only the latest snapshot is kept");
+  }
+
+  @Test
+  void jdbcCatalogOnPostgresWithDataOnS3() throws Exception {
+    Path bin = Postgres.binaries();
+    assumeTrue(bin != null, "PostgreSQL's server is not installed (/usr/lib/postgresql/<version>/bin): "
+        + "apt-get install postgresql to run the JDBC catalog test (.ci/run does)");
+    try (Postgres pg = Postgres.start(bin)) {
+      Path in = tmp.resolve("s3-in");
+      posters(in, 0, 4);
+      FileSystem s3 = new org.apache.hadoop.fs.Path("s3a://catalogue/").getFileSystem(spark.sparkContext().hadoopConfiguration());
+      S3IT.upload(s3, in, "s3a://catalogue/posters");
+
+      PosterGenresException noCatalog = assertThrows(PosterGenresException.class,
+          () -> run("s3a://catalogue/posters", "s3a://catalogue/labels", DAY1, null));
+      assertEquals(Failure.USAGE, noCatalog.failure());
+      assertTrue(noCatalog.getMessage().contains("--catalog jdbc:postgresql://"), noCatalog.getMessage());
+
+      RunSummary day1 = run("s3a://catalogue/posters", "s3a://catalogue/labels", DAY1, pg.jdbcUrl());
+      assertEquals(4, day1.labelled());
+      IcebergCatalog catalog = new IcebergCatalog(pg.jdbcUrl(), "s3a://catalogue/labels", "poster_genres");
+      assertEquals(4, count("SELECT count(*) FROM " + catalog.table("current")));
+      assertTrue(spark.sql("SELECT file_path FROM " + catalog.table("current") + ".files").first().getString(0)
+          .startsWith("s3a://catalogue/labels/poster_genres/current/"), "data files on S3");
+
+      // Two runs whose outputs differ but whose catalog and namespace are the same: one table, no
+      // shared lock file. Iceberg's commit lets one through; the other stops with exit 6's failure.
+      Path more = tmp.resolve("s3-more");
+      Files.createDirectories(more);
+      Files.write(more.resolve("p9.jpg"), TestImages.jpeg(TestImages.solid(60, 90, Color.BLUE), false));
+      S3IT.upload(s3, more, "s3a://catalogue/posters");
+      List<Object> outcomes = race(List.of(
+          () -> run("s3a://catalogue/posters", "s3a://catalogue/labels", DAY2, pg.jdbcUrl()),
+          () -> run("s3a://catalogue/posters", "s3a://catalogue/labels-b", DAY2, pg.jdbcUrl())));
+      assertRaceOutcome(outcomes);
+      assertEquals(1, outcomes.stream().filter(o -> o instanceof RunSummary).count(),
+          "both read day 1's snapshot behind the barrier, so only the first commit can pass Iceberg's validation: " + outcomes);
+      assertEquals(5, count("SELECT count(*) FROM " + catalog.table("current")), "no lost and no duplicate rows");
+      assertEquals(5, count("SELECT count(DISTINCT path) FROM " + catalog.table("current")));
+      assertEquals(1, count("SELECT count(*) FROM " + catalog.table("history") + " WHERE run_date = DATE '2026-11-02'"));
+    }
+  }
+
+  /** Runs each task at once behind a barrier; a run's summary or the exception it failed with. */
+  static List<Object> race(List<java.util.concurrent.Callable<RunSummary>> runs) throws Exception {
+    CyclicBarrier barrier = new CyclicBarrier(runs.size());
+    ExecutorService pool = Executors.newFixedThreadPool(runs.size());
+    try {
+      List<Future<Object>> futures = new ArrayList<>();
+      for (var r : runs) {
+        futures.add(pool.submit(() -> {
+          barrier.await();
+          try {
+            return r.call();
+          } catch (PosterGenresException e) {
+            return e;
+          }
+        }));
+      }
+      List<Object> outcomes = new ArrayList<>();
+      for (Future<Object> f : futures) outcomes.add(f.get(10, TimeUnit.MINUTES));
+      return outcomes;
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  /** At least one run committed; any other stopped with LOCK_HELD and said why. */
+  static void assertRaceOutcome(List<Object> outcomes) {
+    long committed = outcomes.stream().filter(o -> o instanceof RunSummary).count();
+    assertTrue(committed >= 1, "a run committed: " + outcomes);
+    for (Object o : outcomes) {
+      if (o instanceof PosterGenresException e) {
+        assertEquals(Failure.LOCK_HELD, e.failure(), e.getMessage());
+        assertTrue(e.getMessage().contains("another run"), e.getMessage());
+      }
+    }
+  }
+
+  @Test
+  void runKilledWithSigkill() throws Exception {
+    Path in = tmp.resolve("kill-in");
+    posters(in, 0, 3);
+    Path out = tmp.resolve("kill-out");
+    IcebergCatalog catalog = new IcebergCatalog(null, out.toString(), "poster_genres");
+    run(in.toString(), out.toString(), DAY1, null);
+    long historyBefore = count("SELECT max(snapshot_id) FROM " + catalog.table("history") + ".snapshots");
+    long currentBefore = count("SELECT max(snapshot_id) FROM " + catalog.table("current") + ".snapshots");
+    posters(in, 3, 40);
+    // One data file per labelling partition (not one per date after a shuffle), so the kill below
+    // comes while the run writes day 2's files and before it commits them.
+    spark.sql("ALTER TABLE " + catalog.table("history") + " SET TBLPROPERTIES ('write.distribution-mode'='none')");
+
+    // The same run in a process of its own, killed as soon as it writes a data file of day 2.
+    List<String> cmd = new ArrayList<>(LocalSpark.java("1g"));
+    cmd.addAll(List.of("-cp", "target/classes" + File.pathSeparator + Files.readString(Path.of("target/runtime-classpath.txt")).trim(),
+        "io.postergenres.cli.PosterGenres", "label", "--incremental", "--table-format", "iceberg", "--run-date", DAY2.toString(),
+        "--input", in.toString(), "--output", out.toString(), "--model", model.toString(), "--glob", "*.jpg",
+        "--master", "local[1]", "--partitions", "16", "--lock-ttl-seconds", "1"));
+    Process child = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("killed.log").toFile()).start();
+    Path day2Data = out.resolve("poster_genres/history/data/run_date=2026-11-02");
+    boolean killedWhileWriting = false;
+    while (child.isAlive()) {
+      if (Files.isDirectory(day2Data)) {
+        try (Stream<Path> files = Files.list(day2Data)) {
+          if (files.anyMatch(f -> f.toString().endsWith(".parquet"))) {
+            new ProcessBuilder("kill", "-KILL", Long.toString(child.pid())).start().waitFor();
+            killedWhileWriting = true;
+            break;
+          }
+        }
+      }
+      Thread.sleep(10);
+    }
+    assertTrue(child.waitFor(5, TimeUnit.MINUTES));
+    assertTrue(killedWhileWriting, "the run was killed while writing, not ended by itself: " + Files.readString(tmp.resolve("killed.log")));
+
+    // Each table is at its previous snapshot, or (if the kill came after a commit) at a complete one.
+    long historyAfter = count("SELECT max(snapshot_id) FROM " + catalog.table("history") + ".snapshots");
+    long currentAfter = count("SELECT max(snapshot_id) FROM " + catalog.table("current") + ".snapshots");
+    if (historyAfter == historyBefore) {
+      assertEquals(0, count("SELECT count(*) FROM " + catalog.table("history") + " WHERE run_date = DATE '2026-11-02'"));
+    } else {
+      assertEquals(37, count("SELECT count(*) FROM " + catalog.table("history") + " WHERE run_date = DATE '2026-11-02'"));
+    }
+    assertEquals(currentBefore == currentAfter ? 3 : 40, count("SELECT count(*) FROM " + catalog.table("current")));
+
+    Thread.sleep(2_000); // the killed run's lock lease (1 s) has expired
+    RunSummary next = run(in.toString(), out.toString(), DAY2, null);
+    assertEquals(40, next.filesListed());
+    assertEquals(37, count("SELECT count(*) FROM " + catalog.table("history") + " WHERE run_date = DATE '2026-11-02'"));
+    assertEquals(40, count("SELECT count(*) FROM " + catalog.table("current")));
+    assertEquals(40, count("SELECT count(DISTINCT path) FROM " + catalog.table("current")));
+  }
+}
