@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.spark.SparkFiles;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -95,7 +96,11 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     }
     // 0 means "this executor's cores": one intra-op pool shared by all concurrent tasks' runs.
     ModelCache.Settings threads = options.threads().resolved();
-    PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, () -> modelLoads.add(1));
+    // The temporary copy TensorFlow loads from goes under Spark's own directory for this executor
+    // (the driver's userFiles dir under spark.local.dir in local mode, the executor's working
+    // directory on a cluster), which Spark or the cluster manager removes with the application.
+    java.nio.file.Path scratch = task == null ? null : java.nio.file.Path.of(SparkFiles.getRootDirectory()).toAbsolutePath();
+    PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, scratch, () -> modelLoads.add(1));
     return new Batches(files, loaded);
   }
 
