@@ -50,6 +50,10 @@ public final class ModelPackage implements Serializable {
   /** Reads and checks a model directory; fails with a {@link ModelException} saying what is wrong. */
   public static ModelPackage read(String location, Configuration conf) {
     String dir = Redaction.redact(location); // what messages show
+    if (Redaction.hasUserInfo(location)) { // before Hadoop, which logs the whole URI of a file system it cannot make
+      throw new ModelException("model " + dir + " holds credentials in its URI (user-info before the host); they belong in "
+          + "the Hadoop configuration (fs.s3a.access.key and fs.s3a.secret.key, a credential provider, or the machine's role)");
+    }
     org.apache.hadoop.fs.Path root;
     try {
       root = new org.apache.hadoop.fs.Path(location);
