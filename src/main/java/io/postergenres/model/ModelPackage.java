@@ -138,9 +138,10 @@ public final class ModelPackage implements Serializable {
 
   /** Writes the files under {@code dir} (created if needed). */
   public void writeTo(Path dir) throws IOException {
+    Path root = dir.toAbsolutePath().normalize(); // "x/./y" is inside "x/y"; compare normal forms
     for (Entry e : files) {
-      Path target = dir.resolve(e.path()).normalize();
-      if (!target.startsWith(dir)) throw new IOException("model file escapes its directory: " + e.path());
+      Path target = root.resolve(e.path()).normalize();
+      if (!target.startsWith(root)) throw new IOException("model file escapes its directory: " + e.path());
       Files.createDirectories(target.getParent());
       Files.write(target, e.bytes());
     }

@@ -62,7 +62,9 @@ public class ModelCacheTest {
     ModelPackage pkg = ModelPackage.read(TestModels.write(dir.resolve("good"), 8, 8, 12).toString(), new Configuration());
     Path scratch = Files.createDirectories(dir.resolve("scratch"));
     int[] loads = {0};
-    PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(1, 1), scratch, () -> loads[0]++);
+    // as an executor's SparkFiles root gives it: "." made absolute, not normalised
+    Path unnormalised = Path.of(scratch + "/.");
+    PosterModel model = ModelCache.get(pkg.fingerprint(), () -> pkg, new ModelCache.Settings(1, 1), unnormalised, () -> loads[0]++);
     try {
       assertEquals(1, loads[0]);
       assertEquals(5, model.predict(new float[8 * 8 * 3], 1).length, "the model works after its copy is gone");
