@@ -66,31 +66,9 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     this.modelLoads = modelLoads;
   }
 
-  /**
-   * Fault injection for the cluster tests: with this system property set to {@code true} on the
-   * executors, the first attempt of partition 0 fails after its first batch, so that the test can
-   * check a retried task still gives exactly one row per poster. Never set in production.
-   */
-  static final String FAIL_FIRST_ATTEMPT = "poster-genres.test.fail-first-attempt";
-
   @Override
   public Iterator<Row> call(Iterator<Row> files) {
     TaskContext task = TaskContext.get();
-    boolean failThisAttempt = task != null && task.partitionId() == 0 && task.attemptNumber() == 0
-        && Boolean.getBoolean(FAIL_FIRST_ATTEMPT);
-    if (failThisAttempt) {
-      return new Iterator<>() {
-        @Override
-        public boolean hasNext() {
-          throw new IllegalStateException("injected failure of the first attempt of partition 0 (" + FAIL_FIRST_ATTEMPT + ")");
-        }
-
-        @Override
-        public Row next() {
-          throw new NoSuchElementException();
-        }
-      };
-    }
     if (!files.hasNext()) {
       return Collections.emptyIterator(); // no model load for an empty partition
     }
@@ -99,7 +77,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     // The temporary copy TensorFlow loads from goes under Spark's own directory for this executor
     // (the driver's userFiles dir under spark.local.dir in local mode, the executor's working
     // directory on a cluster), which Spark or the cluster manager removes with the application.
-    java.nio.file.Path scratch = task == null ? null : java.nio.file.Path.of(SparkFiles.getRootDirectory()).toAbsolutePath();
+    java.nio.file.Path scratch = task == null ? null : java.nio.file.Path.of(SparkFiles.getRootDirectory()).toAbsolutePath().normalize();
     PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, scratch, () -> modelLoads.add(1));
     return new Batches(files, loaded);
   }
