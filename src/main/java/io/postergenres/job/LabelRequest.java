@@ -1,5 +1,6 @@
 package io.postergenres.job;
 
+import io.postergenres.errors.Redaction;
 import java.util.List;
 import java.util.Map;
 
@@ -33,8 +34,12 @@ public record LabelRequest(
     LabelOptions options,
     List<String> inputLists) {
 
+  /** @throws io.postergenres.errors.PosterGenresException (usage) for a URI with user-info (credentials) */
   public LabelRequest {
     inputs = List.copyOf(inputs);
+    for (String input : inputs) Redaction.refuseUserInfo("--input", input);
+    Redaction.refuseUserInfo("--output", output);
+    Redaction.refuseUserInfo("--model", model);
     thresholds = thresholds == null ? Map.of() : Map.copyOf(thresholds);
     inputLists = inputLists == null ? List.of() : List.copyOf(inputLists);
   }

@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.apache.spark.SparkFiles;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -92,48 +93,20 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     this.modelLoads = modelLoads;
   }
 
-  /**
-   * Fault injection for the cluster tests: with this system property set to {@code true} on the
-   * executors, the first attempt of partition 0 fails after its first batch, so that the test can
-   * check a retried task still gives exactly one row per poster. Never set in production.
-   */
-  static final String FAIL_FIRST_ATTEMPT = "poster-genres.test.fail-first-attempt";
-
   @Override
   public Iterator<Row> call(Iterator<Row> files) {
     TaskContext task = TaskContext.get();
-    boolean failThisAttempt = task != null && task.partitionId() == 0 && task.attemptNumber() == 0
-        && Boolean.getBoolean(FAIL_FIRST_ATTEMPT);
     if (!files.hasNext()) {
       return Collections.emptyIterator(); // no model load for an empty partition
     }
     // 0 means "this executor's cores": one intra-op pool shared by all concurrent tasks' runs.
     ModelCache.Settings threads = options.threads().resolved();
-    PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, () -> modelLoads.add(1));
-    Iterator<Row> rows = new Batches(files, loaded);
-    return failThisAttempt ? failAfterFirstBatch(rows) : rows;
-  }
-
-  /** {@code rows} up to one batch, then a failure (see {@link #FAIL_FIRST_ATTEMPT}). */
-  private Iterator<Row> failAfterFirstBatch(Iterator<Row> rows) {
-    return new Iterator<>() {
-      private int given;
-
-      @Override
-      public boolean hasNext() {
-        if (given >= options.batchSize() || !rows.hasNext()) {
-          throw new IllegalStateException("injected failure of the first attempt of partition 0 (" + FAIL_FIRST_ATTEMPT + ")");
-        }
-        return true;
-      }
-
-      @Override
-      public Row next() {
-        if (!hasNext()) throw new NoSuchElementException();
-        given++;
-        return rows.next();
-      }
-    };
+    // The temporary copy TensorFlow loads from goes under Spark's own directory for this executor
+    // (the driver's userFiles dir under spark.local.dir in local mode, the executor's working
+    // directory on a cluster), which Spark or the cluster manager removes with the application.
+    java.nio.file.Path scratch = task == null ? null : java.nio.file.Path.of(SparkFiles.getRootDirectory()).toAbsolutePath().normalize();
+    PosterModel loaded = ModelCache.get(fingerprint, model::value, threads, scratch, () -> modelLoads.add(1));
+    return new Batches(files, loaded);
   }
 
   /**

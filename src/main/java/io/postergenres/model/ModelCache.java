@@ -68,6 +68,19 @@ public final class ModelCache {
    * @param onLoad runs once per actual load, in the loading thread (for a Spark accumulator)
    */
   public static PosterModel get(String fingerprint, Supplier<ModelPackage> bytes, Settings threads, Runnable onLoad) {
+    return get(fingerprint, bytes, threads, null, onLoad);
+  }
+
+  /**
+   * As {@link #get(String, Supplier, Settings, Runnable)}, with the temporary copy TensorFlow loads
+   * from under {@code scratch}: on executors the directory Spark cleans up (its local dirs), so
+   * that not even a JVM killed mid-load leaves a copy behind in the machine's {@code /tmp}. The copy
+   * is deleted once the load succeeded or failed; a failed load is retried by the next task.
+   *
+   * @param scratch an existing directory for the temporary copy; null for {@code java.io.tmpdir}
+   */
+  public static PosterModel get(String fingerprint, Supplier<ModelPackage> bytes, Settings threads, Path scratch,
+      Runnable onLoad) {
     // One session per configuration: a model asked for with other thread pools or precision is
     // another session (tasks of one job all ask with the same settings, so still one per JVM).
     String key = fingerprint + "|" + threads.intraOp() + "|" + threads.interOp() + (threads.bf16() ? "|bf16" : "");
@@ -76,7 +89,7 @@ public final class ModelCache {
       return model;
     }
     return MODELS.computeIfAbsent(key, k -> {
-      PosterModel loaded = load(bytes.get(), threads);
+      PosterModel loaded = load(bytes.get(), threads, scratch);
       onLoad.run();
       return loaded;
     });
@@ -87,12 +100,16 @@ public final class ModelCache {
     return LOADS.get();
   }
 
-  private static PosterModel load(ModelPackage pkg, Settings threads) {
+  /** Prefix of the temporary copies of models (tests look for leftovers by it). */
+  public static final String COPY_PREFIX = "poster-genres-model-";
+
+  private static PosterModel load(ModelPackage pkg, Settings threads, Path scratch) {
     long start = System.nanoTime();
     installShutdownHook();
     Path dir = null;
     try {
-      dir = Files.createTempDirectory("poster-genres-model-" + pkg.fingerprint().substring(0, 12) + "-");
+      String prefix = COPY_PREFIX + pkg.fingerprint().substring(0, 12) + "-";
+      dir = scratch == null ? Files.createTempDirectory(prefix) : Files.createTempDirectory(scratch, prefix);
       pkg.writeTo(dir);
       PosterModel model = PosterModel.load(dir, pkg.spec(), threads.intraOp(), threads.interOp(), false);
       if (threads.bf16()) model = withBf16IfItKeepsTheGenres(dir, pkg.spec(), threads, model);
@@ -144,8 +161,8 @@ public final class ModelCache {
   private static void deleteQuietly(Path dir) {
     try (var paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      LOG.debug("could not delete {}", dir, e);
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("could not delete the temporary model copy {}: {}", dir, e.toString());
     }
   }
 

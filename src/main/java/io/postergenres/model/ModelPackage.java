@@ -50,6 +50,10 @@ public final class ModelPackage implements Serializable {
   /** Reads and checks a model directory; fails with a {@link ModelException} saying what is wrong. */
   public static ModelPackage read(String location, Configuration conf) {
     String dir = Redaction.redact(location); // what messages show
+    if (Redaction.hasUserInfo(location)) { // before Hadoop, which logs the whole URI of a file system it cannot make
+      throw new ModelException("model " + dir + " holds credentials in its URI (user-info before the host); they belong in "
+          + "the Hadoop configuration (fs.s3a.access.key and fs.s3a.secret.key, a credential provider, or the machine's role)");
+    }
     org.apache.hadoop.fs.Path root;
     try {
       root = new org.apache.hadoop.fs.Path(location);
@@ -134,9 +138,10 @@ public final class ModelPackage implements Serializable {
 
   /** Writes the files under {@code dir} (created if needed). */
   public void writeTo(Path dir) throws IOException {
+    Path root = dir.toAbsolutePath().normalize(); // "x/./y" is inside "x/y"; compare normal forms
     for (Entry e : files) {
-      Path target = dir.resolve(e.path()).normalize();
-      if (!target.startsWith(dir)) throw new IOException("model file escapes its directory: " + e.path());
+      Path target = root.resolve(e.path()).normalize();
+      if (!target.startsWith(root)) throw new IOException("model file escapes its directory: " + e.path());
       Files.createDirectories(target.getParent());
       Files.write(target, e.bytes());
     }

@@ -27,6 +27,22 @@ class RedactionTest {
   }
 
   @Test
+  void urisWithUserInfoAreRefusedBeforeAnyFileSystemSeesThem() {
+    assertTrue(Redaction.hasUserInfo("s3a://AKIAKEY:s3cr3t@bucket/posters"));
+    assertTrue(Redaction.hasUserInfo("s3a://AKIAKEY@bucket/posters"));
+    assertFalse(Redaction.hasUserInfo("s3a://bucket/posters/a@b.jpg"));
+    assertFalse(Redaction.hasUserInfo("/local/a@b"));
+    PosterGenresException e = assertThrows(PosterGenresException.class, () -> new io.postergenres.job.LabelRequest(
+        List.of("s3a://AKIAKEY:s3cr3t@bucket/posters"), "/tmp/out", "models/x", "*.jpg", io.postergenres.job.WriteMode.ERROR,
+        0, 1.0, null, null, null, null));
+    assertEquals(Failure.USAGE, e.failure());
+    assertTrue(e.getMessage().contains("--input s3a://bucket/posters"), e.getMessage());
+    assertFalse(e.getMessage().contains("s3cr3t") || e.getMessage().contains("AKIAKEY"), e.getMessage());
+    assertThrows(PosterGenresException.class, () -> new io.postergenres.job.LabelRequest(List.of("/in"), "s3a://k:s@b/out",
+        "models/x", "*.jpg", io.postergenres.job.WriteMode.ERROR, 0, 1.0, null, null, null, null));
+  }
+
+  @Test
   void modelMessagesDoNotCarryCredentials() {
     ModelException e = assertThrows(ModelException.class,
         () -> ModelPackage.read("file://user:s3cr3t@localhost/definitely/not/here", new org.apache.hadoop.conf.Configuration()));

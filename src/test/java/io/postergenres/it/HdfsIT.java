@@ -44,7 +44,8 @@ class HdfsIT {
     conf.set("dfs.namenode.http-address", "127.0.0.1:0");
     // On a loaded 2-core machine the one datanode can report a finished block late; the client's
     // close then gives up after 5 short retries ("does not have enough number of replicas"). Give
-    // it the time a real cluster would.
+    // the test's own client (copying posters in) the time a real cluster would. The lock test
+    // below does not use it: RunLock gives its own client the retries it needs (RunLock.lockConf).
     conf.setInt("dfs.client.block.write.locateFollowingBlock.retries", 12);
     conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 200);
     cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
@@ -101,7 +102,10 @@ class HdfsIT {
   void theNightlyLockHasExactlyOneHolderOnHdfs() throws Exception {
     String hdfs = "hdfs://127.0.0.1:" + cluster.getNameNodePort();
     FileSystem fs = cluster.getFileSystem();
-    Configuration conf = fs.getConf();
+    // A plain client configuration, HDFS's defaults, as a nightly job's would be (not the retries
+    // the test's own client gets above): the lock must hold up without settings from its caller.
+    Configuration conf = new Configuration();
+    assertEquals(5, conf.getInt("dfs.client.block.write.locateFollowingBlock.retries", 5), "HDFS's default retries");
     java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(RunLockTest.CONTENDERS);
     try {
       for (int i = 0; i < 40; i++) {

@@ -2,6 +2,9 @@ package io.postergenres.it;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import io.postergenres.errors.Redaction;
 import io.postergenres.image.TestImages;
 import io.postergenres.job.LabelJob;
 import io.postergenres.job.LabelOptions;
@@ -9,10 +12,14 @@ import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
 import io.postergenres.job.WriteMode;
 import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelException;
+import io.postergenres.model.ModelPackage;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URLEncoder;
@@ -25,6 +32,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPOutputStream;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.WriterAppender;
+import org.apache.logging.log4j.core.config.LoggerConfig;
+import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -139,6 +153,58 @@ class S3IT {
     return local;
   }
 
+  /**
+   * Everything the log system writes (every logger, INFO and up, with stack traces) while it is
+   * open: Spark's, Hadoop's and the AWS SDK's log lines as well as ours.
+   */
+  static final class LogCapture implements AutoCloseable {
+    private final StringWriter out = new StringWriter();
+    private final LoggerContext context = (LoggerContext) LogManager.getContext(false);
+    private final Appender appender;
+    private final Level rootLevel;
+
+    LogCapture() {
+      appender = WriterAppender.newBuilder().setName("s3it-capture").setTarget(out)
+          .setLayout(PatternLayout.newBuilder().withPattern("%p %c: %m%n%ex").build()).build();
+      appender.start();
+      LoggerConfig root = context.getConfiguration().getRootLogger();
+      rootLevel = root.getLevel();
+      context.getConfiguration().addAppender(appender);
+      root.addAppender(appender, Level.ALL, null);
+      root.setLevel(Level.INFO);
+      context.updateLoggers();
+    }
+
+    String text() {
+      synchronized (out) {
+        return out.toString();
+      }
+    }
+
+    @Override
+    public void close() {
+      LoggerConfig root = context.getConfiguration().getRootLogger();
+      root.removeAppender(appender.getName());
+      root.setLevel(rootLevel);
+      context.updateLoggers();
+      appender.stop();
+    }
+  }
+
+  /** Fails when {@code text} holds the secret key, or the access key next to any part of it. */
+  static void assertNoCredential(String where, String text) {
+    for (String line : text.split("\n")) {
+      String shown = line.replace(SECRET, "<SECRET>").replace(KEY, "<KEY>");
+      assertFalse(line.contains(SECRET), "the secret key appears in " + where + ": " + shown);
+      assertFalse(line.contains(KEY), "the access key appears in " + where + ": " + shown);
+    }
+  }
+
+  /** {@code s3a://bucket/path} with the keys as the URI's user-info, as someone might paste it. */
+  static String withUserInfo(String uri) {
+    return uri.replace("s3a://", "s3a://" + KEY + ":" + SECRET + "@");
+  }
+
   @Test
   void postersModelAndOutputOnS3() throws Exception {
     Path local = posters(tmp.resolve("posters"), 5, i -> "2014/s" + i + ".JPG");
@@ -148,22 +214,78 @@ class S3IT {
     upload(s3, local, "s3a://catalogue/posters");
     upload(s3, model, "s3a://catalogue/models/test");
 
-    LabelRequest request = new LabelRequest(List.of("s3a://catalogue/posters"), "s3a://catalogue/labels", "s3a://catalogue/models/test",
-        "*.jpg", WriteMode.ERROR, 0, 1.0, Map.of(), null, null,
-        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
-    RunSummary summary = new LabelJob(spark).run(request);
+    // The keys are in the Hadoop configuration the job runs with (spark.hadoop.fs.s3a.*, above).
+    assertEquals(SECRET, spark.sparkContext().hadoopConfiguration().get("fs.s3a.secret.key"));
+    RunSummary summary;
+    String log;
+    try (LogCapture capture = new LogCapture()) {
+      summary = new LabelJob(spark).run(request("s3a://catalogue/posters", "s3a://catalogue/labels", "s3a://catalogue/models/test"));
+      log = capture.text();
+    }
     assertEquals(6, summary.filesListed());
     assertEquals(5, summary.labelled());
     assertEquals(Map.of("corrupt", 1L), summary.failedByKind());
     assertEquals(6, spark.read().parquet("s3a://catalogue/labels").count());
 
-    org.apache.hadoop.fs.Path json = new org.apache.hadoop.fs.Path("s3a://catalogue/labels/_runs/" + summary.runId() + ".json");
-    String text;
-    try (InputStream in = s3.open(json)) {
-      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    String json = read(s3, "s3a://catalogue/labels/_runs/" + summary.runId() + ".json");
+    String html = read(s3, "s3a://catalogue/labels/_runs/" + summary.runId() + ".html");
+    assertTrue(json.contains("s3a://catalogue/posters"), json);
+    assertTrue(html.contains(summary.runId()), "the report is the run's");
+    assertTrue(log.contains("poster files matching"), "the log was captured: " + log.length() + " chars");
+    assertNoCredential("the run summary", json);
+    assertNoCredential("the run report", html);
+    assertNoCredential("the summary printed", summary.toText());
+    assertNoCredential("the log", log);
+  }
+
+  /**
+   * Keys pasted into the URIs ({@code s3a://key:secret@bucket/...}): S3A refuses such URIs, and
+   * neither the failure nor anything logged on the way repeats them, wherever the URI was given.
+   */
+  @Test
+  void keysInTheUrisAppearNowhere() throws Exception {
+    String posters = "s3a://catalogue/posters-userinfo";
+    FileSystem s3 = new org.apache.hadoop.fs.Path("s3a://catalogue/").getFileSystem(spark.sparkContext().hadoopConfiguration());
+    try (var out = s3.create(new org.apache.hadoop.fs.Path(posters + "/a.jpg"), true)) {
+      out.write(TestImages.jpeg(TestImages.solid(60, 90, Color.BLUE), false));
     }
-    assertTrue(text.contains("s3a://catalogue/posters"), text);
-    assertFalse(text.contains(SECRET) || text.contains(KEY), "no credential in the run summary");
+    Path model = TestModels.write(tmp.resolve("model-userinfo"), 32, 24, 9);
+    upload(s3, model, "s3a://catalogue/models/userinfo");
+    List<List<String>> requests = List.of(
+        List.of(withUserInfo(posters), "s3a://catalogue/labels-userinfo-1", "s3a://catalogue/models/userinfo"),
+        List.of(posters, "s3a://catalogue/labels-userinfo-2", withUserInfo("s3a://catalogue/models/userinfo")),
+        List.of(posters, withUserInfo("s3a://catalogue/labels-userinfo-3"), "s3a://catalogue/models/userinfo"));
+    for (List<String> r : requests) {
+      String log;
+      PosterGenresException failure;
+      try (LogCapture capture = new LogCapture()) {
+        failure = assertThrows(PosterGenresException.class, () -> new LabelJob(spark).run(request(r.get(0), r.get(1), r.get(2))));
+        log = capture.text();
+      }
+      assertEquals(Failure.USAGE, failure.failure(), failure.getMessage());
+      assertTrue(failure.getMessage().contains("user-info"), failure.getMessage());
+      StringWriter trace = new StringWriter();
+      failure.printStackTrace(new PrintWriter(trace));
+      assertNoCredential("the failure of " + Redaction.redact(r), trace.toString());
+      assertNoCredential("the log of " + Redaction.redact(r), log);
+    }
+    // The model on its own (serve, evaluate, convert read it without a LabelRequest): refused as well.
+    ModelException refused = assertThrows(ModelException.class,
+        () -> ModelPackage.read(withUserInfo("s3a://catalogue/models/userinfo"), spark.sparkContext().hadoopConfiguration()));
+    assertNoCredential("the model's failure", refused.getMessage());
+    assertFalse(s3.exists(new org.apache.hadoop.fs.Path("s3a://catalogue/labels-userinfo-1")), "nothing was written");
+  }
+
+  static LabelRequest request(String input, String output, String model) {
+    return new LabelRequest(List.of(input), output, model,
+        "*.jpg", WriteMode.ERROR, 0, 1.0, Map.of(), null, null,
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
+  }
+
+  static String read(FileSystem s3, String path) throws IOException {
+    try (InputStream in = s3.open(new org.apache.hadoop.fs.Path(path))) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   /**

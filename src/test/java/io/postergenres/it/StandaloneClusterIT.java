@@ -33,9 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A Spark standalone cluster on loopback: a master and two workers, each its own JVM, launched
  * from a SPARK_HOME laid out from Maven Central's jars. The application jar goes through Spark's
- * own SparkSubmit in client and cluster deploy modes; a task fails once, an executor is killed
- * mid-run, and the output still has exactly one row per poster. The DataFrame API and the ML
- * Transformer run from a driver in this JVM with the application jar, as in {@code spark-shell --jars}.
+ * own SparkSubmit in client and cluster deploy modes; a task fails once (a fault of the file
+ * system the test installs), one of its own executors is killed mid-run, and the output still has
+ * exactly one row per poster. The DataFrame API and the ML Transformer run from a driver in this
+ * JVM with the application jar, as in {@code spark-shell --jars}.
  */
 class StandaloneClusterIT {
   @TempDir static Path tmp;
@@ -79,7 +80,8 @@ class StandaloneClusterIT {
           "spark://127.0.0.1:" + masterPort));
     }
     HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240); // a hang guard: a loaded 2-core machine starts JVMs slowly
+    // Three JVMs starting at once on a shared 2-core machine: the master alone can take a minute.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(240);
     while (true) {
       try {
         String json = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + masterUi + "/json/")).build(),
@@ -112,9 +114,30 @@ class StandaloneClusterIT {
     }
   }
 
+  /**
+   * A class path holding {@link FlakyLocalFileSystem} alone (not the other test classes), for the
+   * client-mode driver and the executors.
+   */
+  static Path faultClasspath() throws IOException {
+    Path dir = tmp.resolve("faults");
+    String name = FlakyLocalFileSystem.class.getName().replace('.', '/') + ".class";
+    Path file = dir.resolve(name);
+    Files.createDirectories(file.getParent());
+    try (var in = StandaloneClusterIT.class.getClassLoader().getResourceAsStream(name)) {
+      Files.write(file, in.readAllBytes());
+    }
+    return dir;
+  }
+
   static Process submit(String mode, Path output, String... extraConf) throws IOException {
+    return submit(mode, output, null, extraConf);
+  }
+
+  /** @param driverClasspath more class path for a client-mode driver (the SparkSubmit JVM), or null */
+  static Process submit(String mode, Path output, Path driverClasspath, String... extraConf) throws IOException {
     List<String> cmd = new ArrayList<>(LocalSpark.java("1g"));
-    cmd.addAll(List.of("-cp", home.resolve("jars") + "/*", "org.apache.spark.deploy.SparkSubmit",
+    String cp = home.resolve("jars") + "/*" + (driverClasspath == null ? "" : java.io.File.pathSeparator + driverClasspath);
+    cmd.addAll(List.of("-cp", cp, "org.apache.spark.deploy.SparkSubmit",
         "--master", "spark://127.0.0.1:" + masterPort, "--deploy-mode", mode,
         "--conf", "spark.executor.cores=1", "--conf", "spark.cores.max=2", "--conf", "spark.executor.memory=1g",
         "--conf", "spark.driver.memory=1g", "--conf", "spark.ui.enabled=false",
@@ -161,12 +184,15 @@ class StandaloneClusterIT {
   @Test
   void clientModeWithATaskThatFailsOnce() throws Exception {
     Path out = tmp.resolve("labels-client");
-    Process p = submit("client", out, "spark.executor.extraJavaOptions=-Dposter-genres.test.fail-first-attempt=true");
+    // The fault is in the file system the test installs (test classes only), not in the job.
+    Path faults = faultClasspath();
+    Process p = submit("client", out, faults, "spark.hadoop.fs.file.impl=" + FlakyLocalFileSystem.class.getName(),
+        "spark.hadoop.fs.file.impl.disable.cache=true", "spark.executor.extraClassPath=" + faults);
     assertTrue(p.waitFor(8, TimeUnit.MINUTES), "client-mode run timed out");
     String log = Files.readString(tmp.resolve("submit-client.log"));
     assertEquals(0, p.exitValue(), log);
     assertTrue(log.contains(POSTERS + " files listed, " + POSTERS + " labelled, 0 failed"), log);
-    assertTrue(log.contains("injected failure"), "the injected task failure happened and was retried");
+    assertTrue(log.contains(FlakyLocalFileSystem.MESSAGE + ": first attempt"), "the injected task failure happened and was retried");
     assertOneRowPerPoster(out);
     List<Long> loads = loadsPerExecutor();
     assertFalse(loads.isEmpty(), "executor logs found");
@@ -182,12 +208,17 @@ class StandaloneClusterIT {
     boolean killed = false;
     while (!killed && p.isAlive() && System.nanoTime() < deadline) {
       if (Files.exists(out.resolve("_temporary"))) {
-        // Only an executor of this test's own workers (their child processes), never another job's.
+        // By PID, one of this test's own executors: a child process of one of its workers, never
+        // another executor that happens to run on the machine.
         ProcessHandle executor = daemons.stream().flatMap(d -> d.toHandle().descendants())
             .filter(h -> h.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
             .findFirst().orElse(null);
         if (executor != null) {
+          long pid = executor.pid();
+          assertTrue(daemons.stream().anyMatch(d -> d.toHandle().descendants().anyMatch(h -> h.pid() == pid)),
+              "executor " + pid + " is a child of this test's workers");
           executor.destroyForcibly();
+          executor.onExit().get(30, TimeUnit.SECONDS);
           killed = true;
         }
       }

@@ -87,8 +87,10 @@ public final class RunLock implements AutoCloseable {
   public static RunLock acquire(String outputDir, String runId, Duration ttl, Configuration conf) {
     Path path = new Path(outputDir, "_lock");
     String shown = RunSummary.redact(path.toString());
+    FileSystem fs = null;
+    boolean taken = false;
     try {
-      FileSystem fs = path.getFileSystem(conf);
+      fs = FileSystem.newInstance(path.toUri(), lockConf(conf)); // its own client: see lockConf; closed with the lock
       fs.mkdirs(path.getParent());
       for (int attempt = 0; attempt < 2; attempt++) {
         String lockId = UUID.randomUUID().toString();
@@ -98,6 +100,7 @@ public final class RunLock implements AutoCloseable {
           lock.verify(); // read back: the file names this run
           LOG.info("Took the lock {} for run {}", shown, runId);
           lock.removeOldMarkers();
+          taken = true;
           return lock;
         }
         JsonNode holder = read(fs, path);
@@ -120,6 +123,37 @@ public final class RunLock implements AutoCloseable {
       throw new PosterGenresException(Failure.LOCK_HELD, "another run took the lock " + shown + " at the same moment");
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, "cannot create the lock " + shown + ": " + e.getMessage(), e);
+    } finally {
+      if (!taken && fs != null) closeQuietly(fs);
+    }
+  }
+
+  /** HDFS client setting: how often a close (or a new block) is retried while the NameNode waits for block reports. */
+  static final String CLOSE_RETRIES = "dfs.client.block.write.locateFollowingBlock.retries";
+  /** At least this many retries for the lock's files (HDFS's default is 5, about 12 s in all). */
+  static final int LOCK_CLOSE_RETRIES = 8;
+
+  /**
+   * The configuration of the lock's own file system client. The lock files are tiny and created and
+   * closed one after another; a close completes only once the DataNodes have reported the block,
+   * and on a busy NameNode (or a loaded small cluster: HdfsIT on a 2-core machine) that can take
+   * longer than HDFS's default 5 retries (0.4 s doubling, about 12 s), after which the client gives
+   * up: the run fails and leaves an unfinished {@code _lock} that blocks the next runs until it
+   * expires. So the lock's client retries at least {@value #LOCK_CLOSE_RETRIES} times (about 100 s
+   * at most, well inside the lock's lifetime); the job's data files keep the cluster's settings.
+   * A higher value set by the cluster is kept.
+   */
+  static Configuration lockConf(Configuration conf) {
+    Configuration lockConf = new Configuration(conf);
+    lockConf.setInt(CLOSE_RETRIES, Math.max(conf.getInt(CLOSE_RETRIES, 5), LOCK_CLOSE_RETRIES));
+    return lockConf;
+  }
+
+  private static void closeQuietly(FileSystem fs) {
+    try {
+      fs.close();
+    } catch (IOException e) {
+      LOG.debug("closing the lock's file system: {}", e.toString());
     }
   }
 
@@ -284,6 +318,11 @@ public final class RunLock implements AutoCloseable {
   public void close() {
     renewer.shutdownNow();
     try {
+      renewer.awaitTermination(10, TimeUnit.SECONDS); // a renewal under way finishes before the client closes
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    try {
       JsonNode holder = read(fs, path);
       if (holder != null && lockId.equals(holder.path("lock_id").asText())) {
         fs.delete(path, false);
@@ -291,6 +330,8 @@ public final class RunLock implements AutoCloseable {
       fs.delete(marker(path, lockId, "lease"), false);
     } catch (IOException e) {
       LOG.warn("Could not release lock {}: {}", RunSummary.redact(path.toString()), e.toString());
+    } finally {
+      closeQuietly(fs);
     }
   }
 }

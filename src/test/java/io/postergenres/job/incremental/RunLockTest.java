@@ -116,6 +116,17 @@ public class RunLockTest {
   }
 
   @Test
+  void theLocksClientWaitsLongerForBlockReportsThanHdfsDefault() {
+    Configuration plain = new Configuration();
+    int before = plain.getInt(RunLock.CLOSE_RETRIES, 5); // HDFS's default, 5, once hdfs-default.xml is loaded
+    assertEquals(RunLock.LOCK_CLOSE_RETRIES, RunLock.lockConf(plain).getInt(RunLock.CLOSE_RETRIES, -1));
+    assertEquals(before, plain.getInt(RunLock.CLOSE_RETRIES, 5), "the caller's configuration is left alone");
+    Configuration generous = new Configuration();
+    generous.setInt(RunLock.CLOSE_RETRIES, 20);
+    assertEquals(20, RunLock.lockConf(generous).getInt(RunLock.CLOSE_RETRIES, -1), "a cluster's higher setting is kept");
+  }
+
+  @Test
   void aLiveLockIsRefusedWithItsHolder(@TempDir Path tmp) throws Exception {
     String out = tmp.resolve("out").toString();
     try (RunLock held = RunLock.acquire(out, "first", Duration.ofMinutes(5), new Configuration())) {

@@ -55,7 +55,8 @@ class BackboneTrainerTest {
   }
 
   private static Trainer.Config config(String arch, int size, long seed) {
-    return new Trainer.Config(size, 3, 8, 1e-2f, 0.25, seed, 0.3f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", arch, true);
+    // 20 epochs at 3e-2: enough for the head and the member to learn the colours (TrainerTest.assertLearned)
+    return new Trainer.Config(size, 20, 8, 3e-2f, 0.25, seed, 0.3f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", arch, true);
   }
 
   @Test
@@ -85,6 +86,7 @@ class BackboneTrainerTest {
     double w = ((Number) ensemble.get("w")).doubleValue();
     assertTrue(w >= 0 && w <= 1, "member weight " + w);
     TrainerTest.assertScoresTwoPosters(dir, out, spec);
+    TrainerTest.assertLearned(dir, out, spec);
 
     // Again: the features come from the cache.
     ByteArrayOutputStream again = new ByteArrayOutputStream();

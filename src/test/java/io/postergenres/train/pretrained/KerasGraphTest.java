@@ -191,17 +191,81 @@ class KerasGraphTest {
     assertThrows(IOException.class, () -> new KerasBackbone(dir, KerasBackbone.InputScaling.UNIT, List.of("no_such_layer")));
   }
 
+  /** The npm package whose MobileNetV2 the port is checked on, exactly this version. */
+  static final String NSFWJS = "nsfwjs@4.4.0";
+  /** The registry's integrity (sha512 of the tarball) for {@link #NSFWJS}: another tarball is refused. */
+  static final String NSFWJS_INTEGRITY =
+      "sha512-krC1fgeTLXtZwgdpKJ0jm7hqv0gTSRQQRL+FhOaxaJ9Wj92t42BO3csO2odwgTAgZgf2RvkwPtp0R8Aa7dc+MA==";
+  static final Path NSFWJS_DIR = Path.of("target", "npm", "nsfwjs-4.4.0");
+
   /**
-   * The real nsfwjs 4.4.0 MobileNetV2, when installed: set POSTER_GENRES_NSFWJS (or the system
-   * property poster.genres.nsfwjs) to node_modules/nsfwjs/dist/models/mobilenet_v2. The reference
-   * softmax is what TensorFlow.js 4 (CPU backend, tf.loadLayersModel on the same files) gives for
-   * {@link KerasBackbone#syntheticImage}.
+   * nsfwjs 4.4.0's MobileNetV2 directory: {@code POSTER_GENRES_NSFWJS} (or the system property
+   * {@code poster.genres.nsfwjs}) when set; else the registry's tarball of exactly that version,
+   * fetched once into {@code target/npm} with {@code npm pack} (the package alone, a 25 MB tarball, not its
+   * dependencies) when npm is on the PATH, its sha512 checked against the pinned integrity. The
+   * reason it is unavailable goes into {@code why}.
+   */
+  static Path nsfwjsMobileNetV2(StringBuilder why) throws IOException, InterruptedException {
+    String where = System.getProperty("poster.genres.nsfwjs", System.getenv("POSTER_GENRES_NSFWJS"));
+    if (where != null) return Path.of(where);
+    Path model = NSFWJS_DIR.resolve("package/dist/models/mobilenet_v2");
+    if (Files.isRegularFile(model.resolve("group1-shard1of1.min.js"))) return model;
+    Path npm = null;
+    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
+      Path candidate = Path.of(dir.isEmpty() ? "." : dir, "npm");
+      if (Files.isExecutable(candidate)) {
+        npm = candidate;
+        break;
+      }
+    }
+    if (npm == null) {
+      why.append("npm is not on the PATH to fetch " + NSFWJS + "; install Node.js, or set POSTER_GENRES_NSFWJS to "
+          + "node_modules/nsfwjs/dist/models/mobilenet_v2");
+      return null;
+    }
+    Files.createDirectories(NSFWJS_DIR);
+    Path log = NSFWJS_DIR.resolve("npm-pack.log");
+    Process pack = new ProcessBuilder(npm.toString(), "pack", NSFWJS, "--pack-destination", NSFWJS_DIR.toAbsolutePath().toString(),
+        "--fetch-retries=1", "--fetch-timeout=30000", "--no-audit", "--no-fund", "--loglevel=error")
+        .directory(NSFWJS_DIR.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    if (!pack.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+      pack.destroyForcibly();
+      why.append("npm pack " + NSFWJS + " did not finish in 90 s (no registry?): " + Files.readString(log).strip());
+      return null;
+    }
+    Path tgz = NSFWJS_DIR.resolve("nsfwjs-4.4.0.tgz");
+    if (pack.exitValue() != 0 || !Files.isRegularFile(tgz)) {
+      why.append("npm pack " + NSFWJS + " failed (exit " + pack.exitValue() + ", no registry?): " + Files.readString(log).strip());
+      return null;
+    }
+    String integrity;
+    try {
+      integrity = "sha512-" + java.util.Base64.getEncoder().encodeToString(
+          java.security.MessageDigest.getInstance("SHA-512").digest(Files.readAllBytes(tgz)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    assertEquals(NSFWJS_INTEGRITY, integrity, "the registry's " + NSFWJS + " tarball is not the pinned one");
+    Process tar = new ProcessBuilder("tar", "-xzf", tgz.getFileName().toString(), "package/dist/models/mobilenet_v2")
+        .directory(NSFWJS_DIR.toFile()).redirectErrorStream(true).redirectOutput(NSFWJS_DIR.resolve("tar.log").toFile()).start();
+    assertTrue(tar.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && tar.exitValue() == 0,
+        "unpacking " + tgz + ": " + Files.readString(NSFWJS_DIR.resolve("tar.log")));
+    Files.delete(tgz);
+    return model;
+  }
+
+  /**
+   * The real nsfwjs 4.4.0 MobileNetV2 ({@link #nsfwjsMobileNetV2}: fetched with npm, so it runs in
+   * CI) against TensorFlow.js: the reference softmax and pooled features are what TensorFlow.js
+   * 4.22.0 (CPU backend, nsfwjs's own loader on the same files) gives for {@link
+   * KerasBackbone#syntheticImage}, computed by {@code src/test/tfjs/nsfwjs-reference.mjs}.
    */
   @Test
-  void realNsfwjsMobileNetV2MatchesTensorFlowJs() throws IOException {
-    String where = System.getProperty("poster.genres.nsfwjs", System.getenv("POSTER_GENRES_NSFWJS"));
-    assumeTrue(where != null && Files.isDirectory(Path.of(where)),
-        "nsfwjs not installed: set POSTER_GENRES_NSFWJS to node_modules/nsfwjs/dist/models/mobilenet_v2 (npm install nsfwjs@4.4.0)");
+  void realNsfwjsMobileNetV2MatchesTensorFlowJs() throws Exception {
+    StringBuilder why = new StringBuilder();
+    Path model = nsfwjsMobileNetV2(why);
+    assumeTrue(model != null && Files.isDirectory(model), why::toString);
+    String where = model.toString();
     KerasBackbone b = new KerasBackbone(Path.of(where), KerasBackbone.InputScaling.UNIT);
     assertEquals(224, b.imageSize());
     assertEquals(266, b.weights().weights().size());
