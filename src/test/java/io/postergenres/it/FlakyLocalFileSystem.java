@@ -22,7 +22,8 @@ public class FlakyLocalFileSystem extends LocalFileSystem {
   /**
    * With this Hadoop setting true, the first labelling thread that reaches its third poster read
    * fails there (once per JVM), after its first batch (of two) was labelled and counted, with an
-   * {@link InjectedFault} that no poster reader turns into an error row (for {@code LabelJobRetryTest}).
+   * Error (AssertionError: no nested class to ship with this one), which no poster reader turns
+   * into an error row (for {@code LabelJobRetryTest}).
    */
   public static final String FAIL_THIRD_READ = "poster-genres.test.fail-third-read";
 
@@ -30,18 +31,9 @@ public class FlakyLocalFileSystem extends LocalFileSystem {
   private static final java.util.concurrent.atomic.AtomicBoolean FIRED = new java.util.concurrent.atomic.AtomicBoolean();
   private static final java.util.concurrent.atomic.AtomicInteger FAULTS = new java.util.concurrent.atomic.AtomicInteger();
 
-  /** How many {@link InjectedFault}s this JVM has thrown (local mode: the test's own). */
+  /** How many such faults this JVM has thrown (local mode: the test's own). */
   public static int faultsThrown() {
     return FAULTS.get();
-  }
-
-  /** An Error, so that the labeller's per-poster handling (which makes error rows of exceptions) lets it fail the task. */
-  public static final class InjectedFault extends Error {
-    private static final long serialVersionUID = 1L;
-
-    InjectedFault(String message) {
-      super(message);
-    }
   }
 
   @Override
@@ -51,7 +43,7 @@ public class FlakyLocalFileSystem extends LocalFileSystem {
     if (getConf().getBoolean(FAIL_THIRD_READ, false) && calledBy("PosterReader")
         && READS.merge(Thread.currentThread().getId(), 1, Integer::sum) == 3 && FIRED.compareAndSet(false, true)) {
       FAULTS.incrementAndGet();
-      throw new InjectedFault(MESSAGE + ": third poster read of a labelling task (FlakyLocalFileSystem)");
+      throw new AssertionError(MESSAGE + ": third poster read of a labelling task (FlakyLocalFileSystem)");
     }
     return super.open(f, bufferSize);
   }

@@ -126,6 +126,13 @@ class S3IT {
       proxy.destroy();
       proxy.waitFor(10, TimeUnit.SECONDS);
     }
+    // Hadoop caches file systems by scheme and bucket: the next test's S3Proxy listens on another
+    // port, and a cached s3a://catalogue would still point at this one.
+    try {
+      org.apache.hadoop.fs.FileSystem.closeAll();
+    } catch (IOException e) {
+      // closing cached clients of a stopped proxy: nothing left to save
+    }
   }
 
   /**
