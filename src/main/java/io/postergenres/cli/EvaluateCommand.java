@@ -67,7 +67,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   Path compareWith;
 
   @Option(names = "--rule-study",
-      description = {"With --split out-of-fold: also show how other decision rules (assignment cap 1.1/1.3/1.5, one genre fewer or",
+      description = {"With --split out-of-fold: also show how other decision rules (assignment cap 1.1/1.2/1.3/1.5, one genre fewer or",
           "more per poster, macro-F1 weighted once or twice) would do, each calibrated on all folds but one and scored on that one."})
   boolean ruleStudy;
 

@@ -40,7 +40,7 @@ public final class RuleStudy {
   /** Settings around the shipped rule (cap 1.1, up to {@code shippedMax} genres, weight 1). */
   public static List<Setting> grid(int shippedMax) {
     List<Setting> out = new ArrayList<>();
-    for (double cap : new double[] {1.1, 1.3, 1.5}) {
+    for (double cap : new double[] {1.1, 1.2, 1.3, 1.5}) {
       for (int max : new int[] {Math.max(1, shippedMax - 1), shippedMax, shippedMax + 1}) {
         for (double w : new double[] {1, 2}) out.add(new Setting(cap, max, w));
       }
