@@ -126,6 +126,8 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(1L, inc.get("changed"));
     assertEquals(3L, inc.get("unchanged"));
     assertEquals(2L, inc.get("deleted"), "a2 (renamed away) and a3");
+    assertEquals(List.of("new", "changed", "new_model", "retry", "unchanged", "given_up", "run_date", RunSummary.RERUN, "deleted",
+        "reused_by_content", "labelled_by_model", "listing_seconds", "max_attempts"), List.copyOf(inc.keySet()));
     assertEquals(4L, inc.get("labelled_by_model"), "k + 1 posters went through the model");
     assertEquals(1L, inc.get("reused_by_content"), "the renamed poster reused its labels");
     Map<String, Row> d2 = byName(partition(out, DAY2));
@@ -175,6 +177,7 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(0, day3.rowsWritten());
     assertCountsAreTheOutput(day3, out, DAY3);
     assertEquals(8L, day3.incremental().get("unchanged"));
+    assertEquals(2L, day3.incremental().get("deleted"), "the ledger's paths not listed: a2 and a3, gone since day 2");
     assertEquals(8, current(out).size());
   }
 
