@@ -102,9 +102,15 @@ public final class LabelCommand implements Callable<Integer> {
 
   @Mixin SharedOptions.Bf16 bf16;
 
-  @Option(names = "--decode-ahead", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Decode the next batch on a helper thread while the model scores this one (--no-decode-ahead: one after the other). Default: ${DEFAULT-VALUE}.")
-  boolean decodeAhead;
+  @Option(names = "--decode-ahead", arity = "0..1", paramLabel = "auto|on|off", defaultValue = "auto", fallbackValue = "on",
+      converter = LowerCaseEnums.DecodeAheads.class,
+      description = "Decode the next batch on a helper thread while the model scores this one: on (--decode-ahead alone), "
+          + "off (one after the other; --no-decode-ahead too), or auto: off when TensorFlow has 2 cores or fewer (the "
+          + "helper then slows it), on above. Default: ${DEFAULT-VALUE}.")
+  LabelOptions.DecodeAhead decodeAhead;
+
+  @Option(names = "--no-decode-ahead", hidden = true, description = "The same as --decode-ahead off.")
+  boolean noDecodeAhead;
 
   @Option(names = "--incremental",
       description = "Nightly mode: label only new or changed posters into the history of <output> (by run date) and keep its current labels.")
@@ -225,9 +231,18 @@ public final class LabelCommand implements Callable<Integer> {
       }
     }
     LabelOptions options;
+    LabelOptions.DecodeAhead ahead = decodeAhead;
+    if (noDecodeAhead) {
+      boolean both = commandSpec != null && commandSpec.commandLine() != null && commandSpec.commandLine().getParseResult() != null
+          && commandSpec.commandLine().getParseResult().hasMatchedOption("--decode-ahead");
+      if (both && ahead != LabelOptions.DecodeAhead.OFF) {
+        throw usage("--no-decode-ahead and --decode-ahead " + ahead.spelling() + " contradict each other; pass one of them");
+      }
+      ahead = LabelOptions.DecodeAhead.OFF;
+    }
     try {
       options = new LabelOptions(batchSize.batchSize, maxPixels.maxPixels, maxFileBytes,
-          new ModelCache.Settings(threads.intraOp, threads.interOp, bf16.bf16), decodeAhead);
+          new ModelCache.Settings(threads.intraOp, threads.interOp, bf16.bf16), ahead);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

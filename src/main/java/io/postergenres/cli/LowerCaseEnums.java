@@ -1,5 +1,6 @@
 package io.postergenres.cli;
 
+import io.postergenres.job.LabelOptions;
 import io.postergenres.job.WriteMode;
 import io.postergenres.job.incremental.IncrementalJob;
 import java.util.Arrays;
@@ -41,6 +42,17 @@ final class LowerCaseEnums {
     @Override
     public IncrementalJob.NewModelScope convert(String value) {
       return parse(IncrementalJob.NewModelScope.class, "--new-model-scope", value);
+    }
+  }
+
+  /** auto, on or off; true and false (a defaults file of the boolean option) as on and off. */
+  static final class DecodeAheads implements ITypeConverter<LabelOptions.DecodeAhead> {
+    @Override
+    public LabelOptions.DecodeAhead convert(String value) {
+      String v = value.trim();
+      if (v.equalsIgnoreCase("true")) return LabelOptions.DecodeAhead.ON;
+      if (v.equalsIgnoreCase("false")) return LabelOptions.DecodeAhead.OFF;
+      return parse(LabelOptions.DecodeAhead.class, "--decode-ahead", value);
     }
   }
 

@@ -134,7 +134,8 @@ public final class LabelJob {
         request.sources().stream().map(RunSummary::redact).toList(), RunSummary.redact(request.output()),
         spec.name(), spec.version(), pkg.fingerprint(), listedCount, rows, labelled, failed, byKind, vanished,
         labelSeconds > 0 ? listedCount / labelSeconds : 0, loads.value(), partitions,
-        request.options().batchSize(), request.maxFailureRatio(), exceeded, null);
+        request.options().batchSize(), request.maxFailureRatio(), exceeded, null)
+        .withDecodeAhead(RunSetup.decodeAheadText(request.options(), options));
     if (rows != listedCount) {
       LOG.error("Wrote {} rows for {} listed files; the output does not match the listing", rows, listedCount);
     }

@@ -2,6 +2,7 @@ package io.postergenres.job;
 
 import io.postergenres.model.ModelCache;
 import java.io.Serializable;
+import java.util.Locale;
 
 /**
  * The settings executors need, parsed and checked once on the driver. Immutable and serializable:
@@ -11,19 +12,64 @@ import java.io.Serializable;
  * @param maxPixels largest width x height decoded
  * @param maxFileBytes largest file read
  * @param threads TensorFlow thread pools of each executor's shared session
- * @param decodeAhead decode the next batch on a helper thread while the model scores this one
+ * @param decodeAhead whether to decode the next batch on a helper thread while the model scores
+ *     this one; {@link DecodeAhead#AUTO} is decided by the cores TensorFlow uses ({@link
+ *     RunSetup#withExecutorThreads} on the driver, or the executor itself when the driver cannot
+ *     know them)
  */
-public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, boolean decodeAhead)
+public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, DecodeAhead decodeAhead)
     implements Serializable {
 
-  /** Options with decode-ahead on (the default). */
+  /** Decode-ahead as asked for: on, off, or decided by the cores (auto). */
+  public enum DecodeAhead {
+    AUTO, ON, OFF;
+
+    /**
+     * Cores above which {@link #AUTO} decodes ahead. At 2 or fewer the helper thread competes with
+     * TensorFlow's intra-op threads for the same cores: the job ran at 101.6 posters/s with it and
+     * 106.9 without on a 2-core EPYC (docs/performance.md).
+     */
+    public static final int AUTO_MIN_CORES = 3;
+
+    /** ON or OFF: this, or for AUTO the rule for {@code cores} (AUTO stays when {@code cores} is unknown, 0). */
+    public DecodeAhead forCores(int cores) {
+      if (this != AUTO || cores <= 0) return this;
+      return cores >= AUTO_MIN_CORES ? ON : OFF;
+    }
+
+    /** {@code on}, {@code off} or {@code auto}, as the command line spells it. */
+    public String spelling() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** Options with decode-ahead decided by the cores ({@link DecodeAhead#AUTO}). */
   public LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads) {
-    this(batchSize, maxPixels, maxFileBytes, threads, true);
+    this(batchSize, maxPixels, maxFileBytes, threads, DecodeAhead.AUTO);
+  }
+
+  /** Options with decode-ahead on or off, as {@code decodeAhead} says. */
+  public LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, boolean decodeAhead) {
+    this(batchSize, maxPixels, maxFileBytes, threads, decodeAhead ? DecodeAhead.ON : DecodeAhead.OFF);
   }
 
   public LabelOptions {
     if (batchSize < 1) throw new IllegalArgumentException("batch size must be at least 1, got " + batchSize);
     if (maxPixels < 1) throw new IllegalArgumentException("max pixels must be positive, got " + maxPixels);
     if (maxFileBytes < 1) throw new IllegalArgumentException("max file bytes must be positive, got " + maxFileBytes);
+    if (decodeAhead == null) throw new IllegalArgumentException("decode-ahead must be auto, on or off, not null");
+  }
+
+  /** These options with {@code threads} and {@code decodeAhead}. */
+  public LabelOptions with(ModelCache.Settings threads, DecodeAhead decodeAhead) {
+    return new LabelOptions(batchSize, maxPixels, maxFileBytes, threads, decodeAhead);
+  }
+
+  /**
+   * Whether a task decodes ahead, on the machine it runs on: as decided, or for AUTO left open by
+   * the driver, by the intra-op threads this machine's session uses ({@code threads().resolved()}).
+   */
+  public boolean decodesAhead() {
+    return decodeAhead.forCores(threads.resolved().intraOp()) == DecodeAhead.ON;
   }
 }

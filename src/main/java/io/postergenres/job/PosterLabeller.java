@@ -163,13 +163,13 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       this.reader = new PosterReader(hadoopConf.value().get(), options.maxFileBytes());
       this.rules = GenreRules.of(spec);
       int floats = options.batchSize() * preprocessor.floatsPerImage();
-      this.buffers = options.decodeAhead() ? new float[][] {new float[floats], new float[floats]} : new float[][] {new float[floats]};
+      this.buffers = options.decodesAhead() ? new float[][] {new float[floats], new float[floats]} : new float[][] {new float[floats]};
       try {
         this.sha256 = MessageDigest.getInstance("SHA-256");
       } catch (NoSuchAlgorithmException e) {
         throw new IllegalStateException(e);
       }
-      if (options.decodeAhead()) {
+      if (options.decodesAhead()) {
         decoder = Executors.newSingleThreadExecutor(r -> {
           Thread t = new Thread(r, "poster-genres-decode");
           t.setDaemon(true);

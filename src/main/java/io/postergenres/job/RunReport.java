@@ -12,6 +12,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -92,21 +93,71 @@ public final class RunReport {
     }
   }
 
-  /** The latest run summary started before {@code startedAt}, or null. */
+  /**
+   * The latest run summary started before {@code startedAt}, or null. A summary is named by its run
+   * id, which begins with its start time to the second ({@link RunSetup#newRunId}): summaries are
+   * read newest name first, and reading stops at names a whole second older than the best found so
+   * far, which cannot have started later. A nightly output's hundreds of summaries then cost one
+   * listing and a read or two, not a read each (on an object store, a request each). Names of
+   * another form are all read.
+   */
   static RunSummary previous(FileSystem fs, Path runs, String startedAt) throws IOException {
     if (!fs.exists(runs)) return null;
-    RunSummary best = null;
+    String before = secondOf(startedAt);
+    List<FileStatus> named = new ArrayList<>();
+    List<FileStatus> others = new ArrayList<>();
     for (FileStatus st : fs.listStatus(runs, p -> p.getName().endsWith(".json"))) {
-      RunSummary s;
-      try (InputStream in = fs.open(st.getPath())) {
-        s = RunSummary.fromJson(in.readAllBytes());
-      } catch (IOException e) {
-        continue;
+      String second = nameSecond(st.getPath().getName());
+      if (second == null || before == null) {
+        others.add(st);
+      } else if (second.compareTo(before) <= 0) {
+        named.add(st); // a name of a later second started after startedAt
       }
-      if (s.startedAt().compareTo(startedAt) >= 0) continue;
-      if (best == null || s.startedAt().compareTo(best.startedAt()) > 0) best = s;
+    }
+    named.sort(Comparator.comparing((FileStatus st) -> st.getPath().getName()).reversed());
+    RunSummary best = null;
+    for (FileStatus st : others) best = later(best, read(fs, st), startedAt);
+    for (FileStatus st : named) {
+      if (best != null && secondOf(best.startedAt()) != null
+          && nameSecond(st.getPath().getName()).compareTo(secondOf(best.startedAt())) < 0) {
+        break;
+      }
+      best = later(best, read(fs, st), startedAt);
     }
     return best;
+  }
+
+  private static final java.util.regex.Pattern RUN_ID_NAME = java.util.regex.Pattern.compile("([0-9]{8}T[0-9]{6}Z)-.*\\.json");
+  private static final DateTimeFormatter RUN_ID_SECOND =
+      DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+
+  /** {@code 20261130T022939Z} of a summary named {@code 20261130T022939Z-1a2b3c4d.json}, or null. */
+  private static String nameSecond(String name) {
+    java.util.regex.Matcher m = RUN_ID_NAME.matcher(name);
+    return m.matches() ? m.group(1) : null;
+  }
+
+  /** An instant's second as run ids spell it, or null when {@code instant} is not one. */
+  private static String secondOf(String instant) {
+    try {
+      return RUN_ID_SECOND.format(Instant.parse(instant));
+    } catch (DateTimeParseException e) {
+      return null;
+    }
+  }
+
+  private static RunSummary read(FileSystem fs, FileStatus st) {
+    try (InputStream in = fs.open(st.getPath())) {
+      return RunSummary.fromJson(in.readAllBytes());
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** {@code candidate} if it started before {@code startedAt} and after {@code best}, else {@code best}. */
+  private static RunSummary later(RunSummary best, RunSummary candidate, String startedAt) {
+    if (candidate == null || candidate.startedAt().compareTo(startedAt) >= 0) return best;
+    return best == null || candidate.startedAt().compareTo(best.startedAt()) > 0 ? candidate : best;
   }
 
   static String html(RunSummary s, RunSummary prev, Map<String, Long> genres, List<Row> failures) {

@@ -160,16 +160,38 @@ public final class RunSetup {
   /**
    * Fills in automatic thread counts where the driver knows an executor's cores (local[N], or
    * spark.executor.cores), so that an executor given 4 cores of a 64-core node does not start
-   * 64 TensorFlow threads. Otherwise executors use their own processor count.
+   * 64 TensorFlow threads. Otherwise executors use their own processor count. Decides {@code
+   * --decode-ahead auto} by the same count ({@link LabelOptions.DecodeAhead#forCores}), once, and
+   * logs the decision ({@link #decodeAheadText} says it for the run summary).
    */
   public static LabelOptions withExecutorThreads(SparkSession spark, LabelOptions options) {
+    LabelOptions out = withExecutorThreads(options,
+        executorCores(spark.sparkContext().master(), spark.conf().getOption("spark.executor.cores")));
+    LOG.info("decode-ahead: {}", decodeAheadText(options, out));
+    return out;
+  }
+
+  /** {@code options} for executors of {@code executorCores} cores (0: unknown). */
+  static LabelOptions withExecutorThreads(LabelOptions options, int executorCores) {
     ModelCache.Settings t = options.threads();
-    if (t.intraOp() > 0) return options;
-    int cores = executorCores(spark.sparkContext().master(), spark.conf().getOption("spark.executor.cores"));
-    if (cores <= 0) return options;
-    LOG.info("TensorFlow intra-op threads per executor: {} (its cores)", cores);
-    return new LabelOptions(options.batchSize(), options.maxPixels(), options.maxFileBytes(),
-        new ModelCache.Settings(cores, t.interOp(), t.bf16()), options.decodeAhead());
+    if (t.intraOp() == 0 && executorCores > 0) {
+      LOG.info("TensorFlow intra-op threads per executor: {} (its cores)", executorCores);
+      t = new ModelCache.Settings(executorCores, t.interOp(), t.bf16());
+    }
+    return options.with(t, options.decodeAhead().forCores(t.intraOp()));
+  }
+
+  /**
+   * What became of decode-ahead, for the log and the run summary: {@code off (2 cores)}, {@code on
+   * (4 cores)}, {@code on (asked for)}, or {@code auto (each executor by its cores)} when the driver
+   * does not know them.
+   */
+  public static String decodeAheadText(LabelOptions asked, LabelOptions decided) {
+    LabelOptions.DecodeAhead d = decided.decodeAhead();
+    if (asked.decodeAhead() != LabelOptions.DecodeAhead.AUTO) return d.spelling() + " (asked for)";
+    if (d == LabelOptions.DecodeAhead.AUTO) return "auto (each executor by its cores)";
+    int cores = decided.threads().intraOp();
+    return d.spelling() + " (" + cores + (cores == 1 ? " core)" : " cores)");
   }
 
   /** Cores of one executor from the master URL and spark.executor.cores, or 0 when unknown. */

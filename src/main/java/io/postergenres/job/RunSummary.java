@@ -21,7 +21,8 @@ import org.apache.hadoop.fs.Path;
  * What one run did, written as {@code <output>/_runs/<run_id>.json} and printed at the end. Paths
  * are stored without any user-info part, so credentials in a URI never reach the summary. {@code
  * steps_seconds} is where the run's time went, step by step (absent in summaries of older versions
- * and of runs that do not record it).
+ * and of runs that do not record it). {@code decode_ahead} says whether tasks decoded the next batch
+ * while the model scored one, and why ({@code off (2 cores)}); absent in older summaries.
  */
 public record RunSummary(
     @JsonProperty("run_id") String runId,
@@ -46,7 +47,8 @@ public record RunSummary(
     @JsonProperty("max_failure_ratio") double maxFailureRatio,
     @JsonProperty("failure_ratio_exceeded") boolean failureRatioExceeded,
     @JsonProperty("incremental") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Object> incremental,
-    @JsonProperty("steps_seconds") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Double> stepsSeconds) {
+    @JsonProperty("steps_seconds") @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, Double> stepsSeconds,
+    @JsonProperty("decode_ahead") @JsonInclude(JsonInclude.Include.NON_NULL) String decodeAhead) {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -63,14 +65,21 @@ public record RunSummary(
       double maxFailureRatio, boolean failureRatioExceeded, Map<String, Object> incremental) {
     this(runId, startedAt, finishedAt, durationSeconds, inputs, output, modelName, modelVersion, modelFingerprint, filesListed,
         rowsWritten, labelled, failed, failedByKind, skippedByScan, postersPerSecond, modelLoads, partitions, batchSize,
-        maxFailureRatio, failureRatioExceeded, incremental, null);
+        maxFailureRatio, failureRatioExceeded, incremental, null, null);
   }
 
   /** This summary with {@code steps} as its step timings. */
   public RunSummary withSteps(Map<String, Double> steps) {
     return new RunSummary(runId, startedAt, finishedAt, durationSeconds, inputs, output, modelName, modelVersion, modelFingerprint,
         filesListed, rowsWritten, labelled, failed, failedByKind, skippedByScan, postersPerSecond, modelLoads, partitions, batchSize,
-        maxFailureRatio, failureRatioExceeded, incremental, steps);
+        maxFailureRatio, failureRatioExceeded, incremental, steps, decodeAhead);
+  }
+
+  /** This summary with {@code decision} as what became of decode-ahead ({@code off (2 cores)}). */
+  public RunSummary withDecodeAhead(String decision) {
+    return new RunSummary(runId, startedAt, finishedAt, durationSeconds, inputs, output, modelName, modelVersion, modelFingerprint,
+        filesListed, rowsWritten, labelled, failed, failedByKind, skippedByScan, postersPerSecond, modelLoads, partitions, batchSize,
+        maxFailureRatio, failureRatioExceeded, incremental, stepsSeconds, decision);
   }
 
   public double failureRatio() {
@@ -115,6 +124,7 @@ public record RunSummary(
     }
     b.append(String.format(Locale.ROOT, "  model %s %s, loaded %d time(s) on executors; output %s%n",
         modelName, modelVersion, modelLoads, output));
+    if (decodeAhead != null) b.append(String.format(Locale.ROOT, "  decode-ahead: %s%n", decodeAhead));
     if (stepsSeconds != null && !stepsSeconds.isEmpty()) {
       b.append("  time:");
       String sep = " ";

@@ -2,7 +2,9 @@ package io.postergenres.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import io.postergenres.errors.PosterGenresException;
 import io.postergenres.image.TestImages;
+import io.postergenres.job.LabelOptions;
 import io.postergenres.job.WriteMode;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
@@ -281,6 +283,42 @@ class LabelCommandTest {
     LabelCommand c = parse("label", "--input", "a", "--output", "b");
     assertEquals("models/mobilenet-poster", c.model.model);
     assertEquals(0.1, c.maxFailureRatio, 1e-9);
+  }
+
+  @Test
+  void decodeAheadIsAutoOnOrOff() throws Exception {
+    String m = model.toString();
+    assertEquals(LabelOptions.DecodeAhead.AUTO, decodeAhead("label", "--input", "a", "--output", "b", "--model", m));
+    assertEquals(LabelOptions.DecodeAhead.ON, decodeAhead("label", "--decode-ahead", "--input", "a", "--output", "b", "--model", m),
+        "--decode-ahead alone, before another option");
+    assertEquals(LabelOptions.DecodeAhead.ON, decodeAhead("label", "--input", "a", "--output", "b", "--model", m, "--decode-ahead"),
+        "--decode-ahead alone, last");
+    for (String v : new String[] {"auto", "on", "off", "OFF"}) {
+      assertEquals(LabelOptions.DecodeAhead.valueOf(v.toUpperCase(java.util.Locale.ROOT)),
+          decodeAhead("label", "--input", "a", "--output", "b", "--model", m, "--decode-ahead", v), v);
+      assertEquals(LabelOptions.DecodeAhead.valueOf(v.toUpperCase(java.util.Locale.ROOT)),
+          decodeAhead("label", "--input", "a", "--output", "b", "--model", m, "--decode-ahead=" + v), v);
+    }
+    assertEquals(LabelOptions.DecodeAhead.OFF, decodeAhead("label", "--input", "a", "--output", "b", "--model", m, "--no-decode-ahead"));
+    assertEquals(LabelOptions.DecodeAhead.OFF,
+        decodeAhead("label", "--input", "a", "--output", "b", "--model", m, "--decode-ahead", "off", "--no-decode-ahead"));
+    PosterGenresException both = assertThrows(PosterGenresException.class, () -> parse("label", "--input", "a", "--output", "b",
+        "--model", m, "--decode-ahead", "on", "--no-decode-ahead").request());
+    assertTrue(both.getMessage().contains("contradict"), both.getMessage());
+    Outcome bad = run(label(tmp.resolve("never"), "--decode-ahead", "sometimes"));
+    assertEquals(ExitCode.USAGE.code(), bad.code(), bad.err());
+    assertTrue(bad.err().contains("--decode-ahead must be auto, on or off, not 'sometimes'"), bad.err());
+    assertFalse(Files.exists(tmp.resolve("never")));
+    // a defaults file of the former boolean option still reads
+    Path conf = tmp.resolve("decode-ahead.properties");
+    Files.writeString(conf, "label.decode-ahead = false\n");
+    System.setProperty("poster-genres.conf", conf.toString());
+    assertEquals(LabelOptions.DecodeAhead.OFF, decodeAhead("label", "--input", "a", "--output", "b", "--model", m));
+    assertEquals(LabelOptions.DecodeAhead.ON, decodeAhead("label", "--input", "a", "--output", "b", "--model", m, "--decode-ahead"));
+  }
+
+  private static LabelOptions.DecodeAhead decodeAhead(String... args) {
+    return parse(args).request().options().decodeAhead();
   }
 
   private static LabelCommand parse(String... args) {

@@ -117,6 +117,9 @@ class LabelJobTest extends SparkTestBase {
         List.copyOf(stored.stepsSeconds().keySet()));
     stored.stepsSeconds().values().forEach(v -> assertTrue(v >= 0, stored.stepsSeconds().toString()));
     assertTrue(summary.toText().contains("time: checks "), summary.toText());
+    // decode-ahead auto, decided once for local[2]: off, and the summary says why
+    assertEquals("off (2 cores)", stored.decodeAhead());
+    assertTrue(summary.toText().contains("decode-ahead: off (2 cores)"), summary.toText());
     // The report's genre chart, counted while writing (RowCounts), matches the output read back.
     String report = Files.readString(out.resolve("_runs").resolve(summary.runId() + ".html"));
     for (Row r : spark.read().parquet(out.toString()).where(org.apache.spark.sql.functions.col(OutputSchema.ERROR_KIND).isNull())
@@ -190,6 +193,41 @@ class LabelJobTest extends SparkTestBase {
     org.apache.hadoop.fs.GlobPattern prefix = new org.apache.hadoop.fs.GlobPattern(Listing.caseInsensitiveGlob("poster_1?.bmp"));
     assertTrue(prefix.matches("poster_12.BMP"));
     assertFalse(prefix.matches("poster_123.bmp"));
+  }
+
+  @Test
+  void decodeAheadAutoIsOffAtTwoCoresOrFewerAndOnAbove() {
+    LabelOptions auto = new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0));
+    assertEquals(LabelOptions.DecodeAhead.AUTO, auto.decodeAhead(), "auto is the default");
+    for (int cores : new int[] {1, 2}) {
+      LabelOptions decided = RunSetup.withExecutorThreads(auto, cores);
+      assertEquals(LabelOptions.DecodeAhead.OFF, decided.decodeAhead(), cores + " cores");
+      assertEquals(cores, decided.threads().intraOp());
+      assertFalse(decided.decodesAhead());
+    }
+    LabelOptions four = RunSetup.withExecutorThreads(auto, 4);
+    assertEquals(LabelOptions.DecodeAhead.ON, four.decodeAhead());
+    assertTrue(four.decodesAhead());
+    assertEquals("on (4 cores)", RunSetup.decodeAheadText(auto, four));
+    assertEquals("off (2 cores)", RunSetup.decodeAheadText(auto, RunSetup.withExecutorThreads(auto, 2)));
+    assertEquals("off (1 core)", RunSetup.decodeAheadText(auto, RunSetup.withExecutorThreads(auto, 1)));
+    // explicit intra-op threads count, not the executor's cores
+    LabelOptions threeThreads = new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(3, 0));
+    assertEquals(LabelOptions.DecodeAhead.ON, RunSetup.withExecutorThreads(threeThreads, 2).decodeAhead());
+    // cores unknown on the driver (yarn without spark.executor.cores): left to each executor
+    LabelOptions open = RunSetup.withExecutorThreads(auto, 0);
+    assertEquals(LabelOptions.DecodeAhead.AUTO, open.decodeAhead());
+    assertEquals(Runtime.getRuntime().availableProcessors() > 2, open.decodesAhead());
+    assertEquals("auto (each executor by its cores)", RunSetup.decodeAheadText(auto, open));
+    // asked for explicitly: kept whatever the cores
+    for (boolean on : new boolean[] {true, false}) {
+      LabelOptions asked = new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0), on);
+      for (int cores : new int[] {0, 1, 2, 8}) {
+        LabelOptions decided = RunSetup.withExecutorThreads(asked, cores);
+        assertEquals(on, decided.decodesAhead(), on + " at " + cores + " cores");
+        assertEquals((on ? "on" : "off") + " (asked for)", RunSetup.decodeAheadText(asked, decided));
+      }
+    }
   }
 
   @Test

@@ -111,6 +111,12 @@ public final class IcebergNightlyTable implements NightlyTable {
     return rows.persist(StorageLevel.MEMORY_AND_DISK());
   }
 
+  /** Staged lazily: the job's count of the cached rows is what labels them, before the commit. */
+  @Override
+  public boolean stagesInOneWrite() {
+    return false;
+  }
+
   /**
    * Two atomic commits: history first (the date's rows replaced, validated against the snapshot
    * the ledger came from), then current by {@code MERGE INTO} from that history snapshot. A run that

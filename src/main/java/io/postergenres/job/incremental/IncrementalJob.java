@@ -10,14 +10,17 @@ import io.postergenres.errors.Failure;
 import io.postergenres.errors.PosterGenresException;
 import io.postergenres.job.HadoopConf;
 import io.postergenres.job.Inventory;
+import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.Listing;
 import io.postergenres.job.OutputRows;
 import io.postergenres.job.OutputSchema;
 import io.postergenres.job.PosterLabeller;
+import io.postergenres.job.RowCounts;
 import io.postergenres.job.RunReport;
 import io.postergenres.job.RunSetup;
 import io.postergenres.job.RunSummary;
+import io.postergenres.job.StepClock;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import java.io.IOException;
@@ -91,24 +94,28 @@ public final class IncrementalJob {
   public RunSummary run(LabelRequest request, Settings settings) {
     Instant started = Instant.now();
     long t0 = System.nanoTime();
+    StepClock clock = new StepClock();
     String runId = RunSetup.newRunId(started);
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     if (!request.fromInventory()) RunSetup.checkInputsExist(request.inputs(), hadoop);
+    clock.lap("checks");
     ModelPackage pkg = RunSetup.readModel(request.model(), hadoop);
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
+    clock.lap("model_read");
     String out = request.output();
     try (RunLock lock = RunLock.acquire(out, runId, settings.lockTtl(), hadoop)) {
       lock.verify();
       NightlyTable table = tables.open(spark, out, hadoop);
       table.recover();
-      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0, lock, table);
+      clock.lap("lock_and_recover");
+      return runLocked(request, settings, runId, pkg, spec, hadoop, started, t0, lock, table, clock);
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, "cannot write under " + RunSummary.redact(out) + ": " + e.getMessage(), e);
     }
   }
 
   private RunSummary runLocked(LabelRequest request, Settings settings, String runId, ModelPackage pkg, ModelSpec spec,
-      Configuration hadoop, Instant started, long t0, RunLock lock, NightlyTable table) throws IOException {
+      Configuration hadoop, Instant started, long t0, RunLock lock, NightlyTable table, StepClock clock) throws IOException {
     String out = request.output();
     String date = settings.runDate().toString();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -135,6 +142,7 @@ public final class IncrementalJob {
       listing = scan.unionByName(leftovers).persist();
     }
     double listSeconds = (System.nanoTime() - tList) / 1e9;
+    clock.lap("listing");
 
     // 2. What the runs before this date knew: the latest row per path.
     Dataset<Row> ledger = table.ledgerBefore(date);
@@ -148,6 +156,7 @@ public final class IncrementalJob {
     Dataset<Row> todo = plan.where(col("decision").isin("new", "changed", "new_model", "retry"))
         .select("path", "modificationTime", "length", "prior_attempts");
     long todoCount = decisions.get("new") + decisions.get("changed") + decisions.get("new_model") + decisions.get("retry");
+    clock.lap("plan");
 
     // 4. Posters with the content of a labelled poster whose path is gone (a rename) take its labels.
     Dataset<Row> vanished = ledger.join(listing, ledger.col(OutputSchema.PATH).equalTo(listing.col("path")), "left_anti");
@@ -155,30 +164,48 @@ public final class IncrementalJob {
     Dataset<Row> reusing = deleted == 0 ? null : ContentReuse.reusedRows(todo, vanished, spec,
         new OutputRows(spec.name(), spec.version(), runId), conf, request.options().maxFileBytes()).persist();
     Dataset<Row> toLabel = todo;
+    long reused = 0;
     if (reusing != null) {
       spark.sparkContext().setJobDescription("poster-genres: find renamed posters by content");
-      long n = reusing.count();
-      if (n > 0) LOG.info("{} posters have the content of a labelled poster that is gone; they reuse its labels", n);
+      reused = reusing.count();
+      if (reused > 0) LOG.info("{} posters have the content of a labelled poster that is gone; they reuse its labels", reused);
       toLabel = todo.join(reusing.select(col(OutputSchema.PATH).as("_reused")), col("path").equalTo(col("_reused")), "left_anti");
     }
+    clock.lap("reuse");
 
     // 5. Label what needs it, into the table's staging.
     int partitions = RunSetup.partitions(spark, request.partitions(), todoCount);
     Broadcast<ModelPackage> model = jsc.broadcast(pkg); // executors fetch it only if they load
     LongAccumulator loads = spark.sparkContext().longAccumulator("poster-genres.model.loads");
-    PosterLabeller labeller = new PosterLabeller(model, pkg.fingerprint(), spec, conf,
-        RunSetup.withExecutorThreads(spark, request.options()), runId, loads);
+    RowCounts counts = RowCounts.register(spark.sparkContext());
+    LabelOptions options = RunSetup.withExecutorThreads(spark, request.options());
+    PosterLabeller labeller = new PosterLabeller(model, pkg.fingerprint(), spec, conf, options, runId, loads, counts);
     spark.sparkContext().setJobDescription("poster-genres: label " + todoCount + " new or changed posters");
     long tLabel = System.nanoTime();
     Dataset<Row> byModel = toLabel.repartition(partitions, col("path"))
         .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA));
     Dataset<Row> staged = table.stage(runId, date, reusing == null ? byModel : byModel.union(reusing));
+    clock.lap("label_and_write");
 
-    Map<String, Long> byKind = new HashMap<>();
-    long reused = 0;
-    for (Row r : staged.groupBy(col(OutputSchema.ERROR_KIND), col(OutputSchema.REUSED_FROM).isNotNull()).count().collectAsList()) {
-      byKind.merge(r.isNullAt(0) ? "" : r.getString(0), r.getLong(2), Long::sum);
-      if (r.isNullAt(0) && r.getBoolean(1)) reused += r.getLong(2);
+    Map<String, Long> byKind;
+    Map<String, Long> byGenre = null; // null: the report counts them from the published rows
+    if (table.stagesInOneWrite()) {
+      // Counted by the labeller as the write committed its rows (RowCounts), plus the reused rows
+      // (labelled, counted above from the same cached rows the write took), not by reading them again.
+      byKind = counts.byKind().value();
+      byKind.merge("", reused, Long::sum);
+      if (reusing == null) byGenre = counts.byGenre().value();
+    } else {
+      // The table staged lazily (cached): this count is the action that labels, before the commit needs the figures.
+      spark.sparkContext().setJobDescription("poster-genres: count the labelled rows");
+      byKind = new HashMap<>();
+      long reusedRows = 0;
+      for (Row r : staged.groupBy(col(OutputSchema.ERROR_KIND), col(OutputSchema.REUSED_FROM).isNotNull()).count().collectAsList()) {
+        byKind.merge(r.isNullAt(0) ? "" : r.getString(0), r.getLong(2), Long::sum);
+        if (r.isNullAt(0) && r.getBoolean(1)) reusedRows += r.getLong(2);
+      }
+      reused = reusedRows;
+      clock.lap("count");
     }
     double labelSeconds = (System.nanoTime() - tLabel) / 1e9;
     if (reusing != null) reusing.unpersist();
@@ -210,16 +237,27 @@ public final class IncrementalJob {
     Dataset<Row> published = table.publish(runId, date, staged, listing, lock, properties);
     listing.unpersist();
     plan.unpersist();
+    clock.lap("publish");
     double seconds = (System.nanoTime() - t0) / 1e9;
     boolean exceeded = todoCount > 0 && (double) failedCount / todoCount > request.maxFailureRatio();
     RunSummary summary = new RunSummary(runId, started.toString(), Instant.now().toString(), seconds,
         request.sources().stream().map(RunSummary::redact).toList(), RunSummary.redact(out), spec.name(), spec.version(),
         pkg.fingerprint(), listedCount, rows, labelled, failedCount, byKind, 0,
         labelSeconds > 0 ? todoCount / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
-        request.maxFailureRatio(), exceeded, incremental);
-    summary.write(out, hadoop);
-    Path report = RunReport.write(out, summary, published, hadoop);
-    LOG.info("Run report: {}", RunSummary.redact(report.toString()));
+        request.maxFailureRatio(), exceeded, incremental)
+        .withDecodeAhead(RunSetup.decodeAheadText(request.options(), options));
+    // The report first, so that the summary can say what the report cost; the summary is written
+    // whatever becomes of the report.
+    try {
+      RunSummary previous = RunReport.previous(out, summary.startedAt(), hadoop);
+      Path report = byGenre == null ? RunReport.write(out, summary, previous, published, hadoop)
+          : RunReport.write(out, summary, previous, byGenre, () -> published, hadoop);
+      LOG.info("Run report: {}", RunSummary.redact(report.toString()));
+    } finally {
+      clock.lap("report");
+      summary = summary.withSteps(clock.seconds());
+      summary.write(out, hadoop);
+    }
     model.destroy();
     conf.destroy();
     return summary;

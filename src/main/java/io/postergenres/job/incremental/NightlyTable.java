@@ -36,6 +36,14 @@ public interface NightlyTable {
   Dataset<Row> stage(String runId, String date, Dataset<Row> rows) throws IOException;
 
   /**
+   * Whether {@link #stage} computed the rows in one write, as that write's last stage: a {@code
+   * RowCounts} the labeller filled then equals the staged rows (Spark applies a result task's
+   * accumulator updates once, from the attempt that committed), and the job need not count them
+   * again. False for a table that stages lazily (cached), where the first count is what labels.
+   */
+  boolean stagesInOneWrite();
+
+  /**
    * Publishes the staged rows as {@code date}'s history (replacing what that date had) and makes the
    * current labels one row per path of {@code listing}. {@code properties} describe the run (run id,
    * model, counts) for tables that record them.

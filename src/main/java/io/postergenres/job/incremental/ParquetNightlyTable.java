@@ -74,6 +74,12 @@ final class ParquetNightlyTable implements NightlyTable {
     return spark.read().parquet(staged);
   }
 
+  /** The staged partition is written by one Parquet write, in whose last stage the labeller runs. */
+  @Override
+  public boolean stagesInOneWrite() {
+    return true;
+  }
+
   /** The partition, then the current table, each moved into place whole. */
   @Override
   public Dataset<Row> publish(String runId, String date, Dataset<Row> staged, Dataset<Row> listing, RunLock lock,

@@ -64,6 +64,41 @@ class IncrementalJobTest extends SparkTestBase {
     return spark.read().parquet(out.resolve("labels").resolve("run_date=" + date).toString()).collectAsList();
   }
 
+  /**
+   * The summary's counts are the rows the run wrote, read back: rows, labelled, failed by kind,
+   * reused by content, and the report's genre chart (the job counts them as it writes, RowCounts).
+   */
+  static void assertCountsAreTheOutput(RunSummary s, Path out, LocalDate date) throws Exception {
+    Path part = out.resolve("labels").resolve("run_date=" + date);
+    boolean anyFile;
+    try (var files = Files.list(part)) {
+      anyFile = files.anyMatch(f -> f.getFileName().toString().endsWith(".parquet"));
+    }
+    List<Row> rows = !anyFile ? List.of() : spark.read().parquet(part.toString())
+        .where(org.apache.spark.sql.functions.col("run_id").equalTo(s.runId())).collectAsList();
+    assertEquals(rows.size(), s.rowsWritten(), "rows written");
+    assertEquals(rows.stream().filter(r -> r.isNullAt(r.fieldIndex("error_kind"))).count(), s.labelled(), "labelled");
+    Map<String, Long> kinds = new HashMap<>();
+    Map<String, Long> genres = new HashMap<>();
+    long reused = 0;
+    for (Row r : rows) {
+      if (!r.isNullAt(r.fieldIndex("error_kind"))) {
+        kinds.merge(r.getAs("error_kind"), 1L, Long::sum);
+        continue;
+      }
+      if (!r.isNullAt(r.fieldIndex("reused_from"))) reused++;
+      for (Object g : r.getList(r.fieldIndex("genres"))) genres.merge((String) g, 1L, Long::sum);
+    }
+    assertEquals(kinds, s.failedByKind(), "failed by kind");
+    assertEquals(rows.size() - s.labelled(), s.failed());
+    assertEquals(reused, s.incremental().get("reused_by_content"), "reused by content");
+    assertEquals(s.labelled() - reused, s.incremental().get("labelled_by_model"));
+    String report = Files.readString(out.resolve("_runs").resolve(s.runId() + ".html"));
+    genres.forEach((g, n) -> assertTrue(report.contains("<title>" + g + ": " + n + "</title>"), g + ": " + n + " in " + report));
+    assertEquals(genres.size() + kinds.size(), report.split("<title>", -1).length - 2,
+        "one bar per genre and per failure kind (plus the page's title): " + report);
+  }
+
   static List<Row> current(Path out) {
     return spark.read().parquet(out.resolve("current").toString()).collectAsList();
   }
@@ -77,6 +112,7 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(6, day1.labelled());
     assertEquals(6L, day1.incremental().get("new"));
     assertEquals(6, partition(out, DAY1).size());
+    assertCountsAreTheOutput(day1, out, DAY1);
 
     // Day 2: k = 3 new, a1 changed, a2 renamed to moved.jpg, a3 deleted.
     for (int i = 0; i < 3; i++) poster(in.resolve("new" + i + ".jpg"), 200 + i);
@@ -90,6 +126,8 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(1L, inc.get("changed"));
     assertEquals(3L, inc.get("unchanged"));
     assertEquals(2L, inc.get("deleted"), "a2 (renamed away) and a3");
+    assertEquals(List.of("new", "changed", "new_model", "retry", "unchanged", "given_up", "run_date", RunSummary.RERUN, "deleted",
+        "reused_by_content", "labelled_by_model", "listing_seconds", "max_attempts"), List.copyOf(inc.keySet()));
     assertEquals(4L, inc.get("labelled_by_model"), "k + 1 posters went through the model");
     assertEquals(1L, inc.get("reused_by_content"), "the renamed poster reused its labels");
     Map<String, Row> d2 = byName(partition(out, DAY2));
@@ -98,6 +136,13 @@ class IncrementalJobTest extends SparkTestBase {
     assertTrue(moved.<String>getAs("reused_from").endsWith("/a2.jpg"));
     Map<String, Row> d1 = byName(partition(out, DAY1));
     assertEquals(d1.get("a2.jpg").<Object>getAs("scores"), moved.<Object>getAs("scores"));
+    assertCountsAreTheOutput(day2, out, DAY2);
+    // the steps of a day-2 run, timed, in the order they ran; decode-ahead decided for local[2]
+    assertEquals(List.of("checks", "model_read", "lock_and_recover", "listing", "plan", "reuse", "label_and_write", "publish", "report"),
+        List.copyOf(day2.stepsSeconds().keySet()));
+    RunSummary stored = RunSummary.fromJson(Files.readAllBytes(out.resolve("_runs").resolve(day2.runId() + ".json")));
+    assertEquals(day2.stepsSeconds(), stored.stepsSeconds());
+    assertEquals("off (2 cores)", stored.decodeAhead());
 
     String report = Files.readString(out.resolve("_runs").resolve(day2.runId() + ".html"));
     assertTrue(report.contains("<svg") && report.contains("Genres assigned in this run"), "genre chart");
@@ -117,6 +162,7 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(Boolean.TRUE, again.incremental().get(RunSummary.RERUN));
     assertTrue(again.toText().contains("a re-run of " + DAY2 + ": that date's partition was replaced"), again.toText());
     assertEquals(day2.incremental().get("labelled_by_model"), again.incremental().get("labelled_by_model"));
+    assertCountsAreTheOutput(again, out, DAY2);
     Map<String, Row> d2again = byName(partition(out, DAY2));
     assertEquals(d2.keySet(), d2again.keySet());
     for (String k : d2.keySet()) {
@@ -129,7 +175,9 @@ class IncrementalJobTest extends SparkTestBase {
     // Day 3 with nothing new labels nothing and keeps the state.
     RunSummary day3 = run(in, out, DAY3, 3);
     assertEquals(0, day3.rowsWritten());
+    assertCountsAreTheOutput(day3, out, DAY3);
     assertEquals(8L, day3.incremental().get("unchanged"));
+    assertEquals(2L, day3.incremental().get("deleted"), "the ledger's paths not listed: a2 and a3, gone since day 2");
     assertEquals(8, current(out).size());
   }
 
@@ -185,6 +233,7 @@ class IncrementalJobTest extends SparkTestBase {
     Map<String, Row> d3 = byName(partition(out, DAY3));
     assertEquals("not_found", d3.get("later.jpg").getAs("error_kind"), "a row whose file is missing gets a not_found row");
     assertNull(d3.get("i0.jpg").getAs("error_kind"), "the changed file is labelled again");
+    assertCountsAreTheOutput(day3, out, DAY3);
     assertEquals(Set.of("i0.jpg", "i1.jpg", "i2.jpg", "later.jpg"), byName(current(out)).keySet());
   }
 
@@ -198,6 +247,7 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(1, d1.failed());
     RunSummary d2 = run(in, out, DAY2, 2);
     assertEquals(1L, d2.incremental().get("retry"));
+    assertCountsAreTheOutput(d2, out, DAY2);
     Row retried = byName(partition(out, DAY2)).get("bad.jpg");
     assertEquals(2, retried.<Integer>getAs("attempts"));
     assertEquals("unsupported_format", retried.getAs("error_kind"));
