@@ -10,11 +10,11 @@
 #                in cluster deploy mode, where this checkout's path means nothing: use hdfs:// or s3a://)
 #   RUN_DATE     the date this run stands for, YYYY-MM-DD (default: today, UTC)
 #   EXTRA_ARGS   more `label` options, e.g. "--max-attempts 5 --batch-size 64"
-#   TABLE_FORMAT parquet (default) or iceberg: keep the labels as Apache Iceberg tables (docs/nightly.md)
+#   TABLE_FORMAT parquet (default) or iceberg: keep the labels as an Apache Iceberg table (docs/nightly.md)
 #   CATALOG      with iceberg: the Iceberg catalog, jdbc:postgresql://HOST:PORT/DB?user=... (required for s3a://)
 #                or a REST catalog's http(s):// URL (default: a Hadoop catalog in LABELS, local disk or HDFS)
 #   EXPIRE_DAYS  with iceberg: expire snapshots older than this many days after the run (default 30; 0 keeps all)
-#   COMPACT      with iceberg: 1 compacts the tables' data files after the run, 0 does not (default: 1 on Sundays)
+#   COMPACT      with iceberg: 1 compacts the table's data files after the run, 0 does not (default: 1 on Sundays)
 #   MASTER       run on a cluster through scripts/submit.sh (spark://..., yarn, k8s://...), which builds
 #                the application jar and passes conf/spark-defaults.conf and, for s3a://, hadoop-aws;
 #                unset: this machine, through scripts/poster-genres

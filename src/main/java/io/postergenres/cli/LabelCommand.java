@@ -136,8 +136,8 @@ public final class LabelCommand implements Callable<Integer> {
   enum TableFormat { PARQUET, ICEBERG }
 
   @Option(names = "--table-format", paramLabel = "FORMAT", defaultValue = "parquet", converter = LowerCaseEnums.TableFormats.class,
-      description = "With --incremental: parquet (labels/ and current/ as Parquet directories) or iceberg (two Apache Iceberg "
-          + "tables, history and current: atomic commits, time travel, rollback). Default: ${DEFAULT-VALUE}.")
+      description = "With --incremental: parquet (labels/ and current/ as Parquet directories) or iceberg (one Apache Iceberg "
+          + "table, labels, whose rows with replaced_on NULL are the current labels: one atomic commit per run, time travel, rollback). Default: ${DEFAULT-VALUE}.")
   TableFormat tableFormat;
 
   @Option(names = "--catalog", paramLabel = "URI",
@@ -146,7 +146,7 @@ public final class LabelCommand implements Callable<Integer> {
   String catalog;
 
   @Option(names = "--namespace", paramLabel = "NAME", defaultValue = "poster_genres",
-      description = "With --table-format iceberg: the namespace of the history and current tables. Default: ${DEFAULT-VALUE}.")
+      description = "With --table-format iceberg: the namespace of the labels table. Default: ${DEFAULT-VALUE}.")
   String namespace;
 
   @Option(names = "--expire-snapshots-days", paramLabel = "D", defaultValue = "0",

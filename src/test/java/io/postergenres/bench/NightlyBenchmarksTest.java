@@ -49,7 +49,7 @@ class NightlyBenchmarksTest extends SparkTestBase {
     assertTrue(out.startsWith("posters=" + n + " "), out);
     // Day 2 of the synthetic catalogue: 1% new and 1% changed; 0.5% deleted leaves current at n + 1% - 0.5%.
     assertTrue(out.contains("new_or_changed=" + (n / 50) + " current_rows=" + (n + n / 100 - n / 200)), out);
-    assertTrue(out.contains("commit (history overwrite + MERGE INTO current)"), out);
+    assertTrue(out.contains("commit (one MERGE INTO labels)"), out);
   }
 
   private static String capture(Consumer<PrintStream> run) {

@@ -8,12 +8,17 @@ import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.RunSummary;
 import io.postergenres.job.WriteMode;
+import io.postergenres.job.iceberg.IcebergCatalog;
+import io.postergenres.job.iceberg.IcebergNightlyTable;
+import io.postergenres.job.incremental.IncrementalJob;
 import io.postergenres.job.incremental.RunLockTest;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +56,8 @@ class HdfsIT {
     cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
     cluster.waitActive();
     spark = SparkSession.builder().master("local[2]").appName("hdfs-it")
-        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1").getOrCreate();
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.sql.extensions", "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions").getOrCreate();
   }
 
   @AfterAll
@@ -94,6 +100,31 @@ class HdfsIT {
     assertEquals("empty", kinds.get("empty.jpg"));
     assertEquals("unsupported_format", kinds.get("notes.jpg"));
     assertTrue(fs.exists(new org.apache.hadoop.fs.Path("/labels/_runs/" + summary.runId() + ".json")), "summary on HDFS");
+  }
+
+  /** A nightly run into an Iceberg table whose Hadoop catalog is on HDFS: the commit is an HDFS rename. */
+  @Test
+  void icebergTableOnHdfs() throws Exception {
+    String hdfs = "hdfs://127.0.0.1:" + cluster.getNameNodePort();
+    FileSystem fs = cluster.getFileSystem();
+    Path local = tmp.resolve("iceberg-posters");
+    Files.createDirectories(local);
+    for (int i = 0; i < 3; i++) {
+      Files.write(local.resolve("p" + i + ".jpg"), TestImages.jpeg(TestImages.solid(60, 90, new Color(70 * i, 40, 160)), false));
+    }
+    Path model = TestModels.write(tmp.resolve("iceberg-model"), 32, 24, 8);
+    fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(local.toUri()), new org.apache.hadoop.fs.Path("/iceberg/posters"));
+    LabelRequest request = new LabelRequest(List.of(hdfs + "/iceberg/posters"), hdfs + "/iceberg/labels", model.toString(),
+        "*.jpg", WriteMode.ERROR, 0, 1.0, Map.of(), null, null,
+        new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
+    RunSummary summary = new IncrementalJob(spark, IcebergNightlyTable.factory(null, "poster_genres"))
+        .run(request, new IncrementalJob.Settings(LocalDate.of(2026, 11, 1), 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+    assertEquals(3, summary.labelled());
+    assertTrue(fs.exists(new org.apache.hadoop.fs.Path("/iceberg/labels/poster_genres/labels/metadata")), "the table on HDFS");
+    String labels = new IcebergCatalog(null, hdfs + "/iceberg/labels", "poster_genres").table("labels");
+    assertEquals(3, spark.sql("SELECT count(DISTINCT path) FROM " + labels + " WHERE replaced_on IS NULL").first().getLong(0));
+    assertEquals(summary.runId(), spark.sql("SELECT summary['poster-genres.run-id'] FROM " + labels + ".snapshots ORDER BY committed_at DESC")
+        .first().getString(0));
   }
 
   /** Issue #13 item 3 on HDFS: concurrent contenders, with no lock and with an expired one; one holder each time. */

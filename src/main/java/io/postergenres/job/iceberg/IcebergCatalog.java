@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The Iceberg catalog that holds a nightly output's two tables, {@code <namespace>.history} and
- * {@code <namespace>.current}, registered with Spark as an Iceberg {@code SparkCatalog}:
+ * The Iceberg catalog that holds a nightly output's table, {@code <namespace>.labels}, registered
+ * with Spark as an Iceberg {@code SparkCatalog}:
  *
  * <ul>
  *   <li>no URI: a Hadoop catalog whose warehouse is the output directory (local disk, HDFS: commits
@@ -25,7 +25,7 @@ import org.apache.spark.sql.SparkSession;
  *
  * @param uri the catalog's URI, or null for a Hadoop catalog in {@code warehouse}
  * @param warehouse where new tables' files go: the run's output directory
- * @param namespace the namespace of the two tables
+ * @param namespace the namespace of the table
  */
 public record IcebergCatalog(String uri, String warehouse, String namespace) {
   private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
