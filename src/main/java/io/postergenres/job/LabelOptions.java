@@ -25,9 +25,10 @@ public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, Mod
     AUTO, ON, OFF;
 
     /**
-     * Cores above which {@link #AUTO} decodes ahead. At 2 or fewer the helper thread competes with
-     * TensorFlow's intra-op threads for the same cores: the job ran at 101.6 posters/s with it and
-     * 106.9 without on a 2-core EPYC (docs/performance.md).
+     * Cores from which {@link #AUTO} decodes ahead. At 2 or fewer the helper thread competes with
+     * TensorFlow's intra-op threads for the same cores, and two idle-machine benches on a 2-core
+     * EPYC put the job with and without it within each other's spread (5% either way,
+     * docs/performance.md): off there saves a thread and a batch buffer per task.
      */
     public static final int AUTO_MIN_CORES = 3;
 
