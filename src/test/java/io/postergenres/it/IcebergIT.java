@@ -9,6 +9,7 @@ import io.postergenres.image.TestImages;
 import io.postergenres.job.LabelOptions;
 import io.postergenres.job.LabelRequest;
 import io.postergenres.job.OutputSchema;
+import io.postergenres.job.RunReport;
 import io.postergenres.job.RunSummary;
 import io.postergenres.job.WriteMode;
 import io.postergenres.job.iceberg.IcebergCatalog;
@@ -190,6 +191,8 @@ class IcebergIT {
     assertEquals(6, count("SELECT count(*) FROM " + current));
     assertEquals(3, count("SELECT count(*) FROM " + labels + " WHERE replaced_on = DATE '2026-11-02'"));
     assertTrue(Files.exists(Path.of(out, "_runs", again.runId() + ".html")), "the run report");
+    assertEquals(day2.runId(), RunReport.previous(out, again.startedAt(), new org.apache.hadoop.conf.Configuration()).runId(),
+        "the re-run's report shows it beside day 2's run");
 
     // Day 3: p4 is back as it was (unchanged: its day 1 row is current again), p1 gone.
     Files.move(aside.resolve("p4.jpg"), in.resolve("p4.jpg"));
