@@ -80,6 +80,12 @@ public final class TrainCommand implements Callable<Integer> {
           "(node_modules/nsfwjs/dist/models/mobilenet_v2 or .../inception_v3), converted here at training time."})
   Path backbone;
 
+  @Option(names = "--second-backbone", paramLabel = "MODEL_JSON",
+      description = {"--arch pretrained --folds K: a TensorFlow.js graph model fed the same poster, whose pooled layers follow the",
+          "backbone's in the head's input: models/centernet.json of the npm package @vladmandic/human 3.3.6 (an object",
+          "detector's MobileNetV3, trained on COCO)."})
+  Path secondBackbone;
+
   @Option(names = "--feature-layers", paramLabel = "LAYER[,LAYER...]", split = ",",
       description = {"--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input;",
           "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10)."})
@@ -201,6 +207,7 @@ public final class TrainCommand implements Callable<Integer> {
       int[] hw = inputSize();
       outcome = pretrained(config.arch()) && folds > 0
           ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, mirrorAverage, heads, crops, out)
+              .withSecondBackbone(secondBackbone)
               .train(data, output)
           : pretrained(config.arch())
           ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
@@ -238,15 +245,19 @@ public final class TrainCommand implements Callable<Integer> {
       if (folds > 0 && ensembleWith != null) {
         throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
       }
-      if (folds == 0 && (inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops)) {
-        throw usage("--input-size, --model-name, --mirror-average, --heads and --crops need --folds K");
+      if (folds == 0 && (inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null)) {
+        throw usage("--input-size, --model-name, --mirror-average, --heads, --crops and --second-backbone need --folds K");
+      }
+      if (secondBackbone != null && !Files.isRegularFile(secondBackbone)) {
+        throw new PosterGenresException(Failure.INPUT, "--second-backbone " + secondBackbone + " is not a file (a TensorFlow.js graph model's JSON, e.g. "
+            + "node_modules/@vladmandic/human/models/centernet.json)");
       }
       if (heads < 1 || heads > 16) throw usage("--heads must be 1 to 16, got " + heads);
       inputSize();
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
-    } else if (folds != 0 || inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops) {
-      throw usage("--folds, --input-size, --model-name, --mirror-average, --heads and --crops are only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null) {
+      throw usage("--folds, --input-size, --model-name, --mirror-average, --heads, --crops and --second-backbone are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }

@@ -50,18 +50,29 @@ public final class GraphInliner {
     }
     if (meta == null) throw new ModelException(pb + ": no meta graph tagged '" + ModelContract.TAG + "'");
     ModelContract.Endpoints ends = ModelContract.check(meta, spec, dir.toString());
-    GraphDef def = meta.getGraphDef();
+    String outputNode = nodeName(ends.outputTensor());
+    List<Output<?>> out = inline(tf, meta.getGraphDef(), nodeName(ends.inputTensor()), image, List.of(outputNode), prefix, pb.toString());
+    @SuppressWarnings("unchecked")
+    Output<TFloat32> scores = (Output<TFloat32>) graphOutput(out.get(0), outputIndex(ends.outputTensor()));
+    return scores;
+  }
+
+  /**
+   * Copies into {@code tf}'s graph, under {@code prefix}, the ops of {@code def} that {@code outputs}
+   * (node names) are computed from, with node {@code inputNode} replaced by {@code input}; returns
+   * the first output of each of {@code outputs}' ops. {@code where} names the graph in errors.
+   */
+  public static List<Output<?>> inline(Ops tf, GraphDef def, String inputNode, Operand<?> input, List<String> outputs, String prefix,
+      String where) {
     Map<String, NodeDef> nodes = new HashMap<>();
     for (NodeDef n : def.getNodeList()) nodes.put(n.getName(), n);
     ExecutionEnvironment env = tf.scope().env();
     if (!(env instanceof Graph graph)) throw new IllegalArgumentException("inlining needs a graph, not " + env);
 
     Map<String, GraphOperation> built = new HashMap<>();
-    String inputNode = nodeName(ends.inputTensor());
-    String outputNode = nodeName(ends.outputTensor());
     // Depth-first, iteratively: a node is built once all its inputs are.
     Deque<String> stack = new ArrayDeque<>();
-    stack.push(outputNode);
+    for (String o : outputs) stack.push(o);
     while (!stack.isEmpty()) {
       String name = stack.peek();
       if (built.containsKey(name) || name.equals(inputNode)) {
@@ -69,12 +80,13 @@ public final class GraphInliner {
         continue;
       }
       NodeDef n = nodes.get(name);
-      if (n == null) throw new ModelException(pb + ": node " + name + " is referenced but not defined");
+      if (n == null) throw new ModelException(where + ": node " + name + " is referenced but not defined");
       if (STATEFUL.contains(n.getOp())) {
-        throw new ModelException(pb + ": node " + name + " (" + n.getOp() + ") holds variables; only frozen models (all weights constants) can be inlined");
+        throw new ModelException(where + ": node " + name + " (" + n.getOp() + ") holds variables; only frozen models (all weights constants) can be inlined");
       }
       boolean ready = true;
       for (String in : n.getInputList()) {
+        if (in.startsWith("^")) continue; // control edges: nothing in a frozen inference graph needs them
         String src = nodeName(in);
         if (!built.containsKey(src) && !src.equals(inputNode)) {
           stack.push(src);
@@ -86,9 +98,9 @@ public final class GraphInliner {
       OperationBuilder b = graph.opBuilder(n.getOp(), prefix + "/" + name, tf.scope());
       List<Output<?>> ins = new java.util.ArrayList<>();
       for (String in : n.getInputList()) {
-        if (in.startsWith("^")) continue; // control edges: nothing in a frozen inference graph needs them
+        if (in.startsWith("^")) continue;
         String src = nodeName(in);
-        ins.add(src.equals(inputNode) ? image.asOutput() : built.get(src).output(outputIndex(in)));
+        ins.add(src.equals(inputNode) ? input.asOutput() : built.get(src).output(outputIndex(in)));
       }
       // A NodeDef lists its inputs flat; ops whose first argument is a list take those as one list.
       int listed = LIST_FIRST.contains(n.getOp()) ? (int) n.getAttrOrThrow("N").getI() : 0;
@@ -99,8 +111,13 @@ public final class GraphInliner {
       }
       built.put(name, (GraphOperation) b.build());
     }
-    Output<TFloat32> out = built.get(outputNode).output(outputIndex(ends.outputTensor()));
-    return out;
+    List<Output<?>> result = new java.util.ArrayList<>();
+    for (String o : outputs) result.add(o.equals(inputNode) ? input.asOutput() : built.get(o).output(0));
+    return result;
+  }
+
+  private static Output<?> graphOutput(Output<?> first, int index) {
+    return index == 0 ? first : ((GraphOperation) first.op()).output(index);
   }
 
   /** The number of ops {@link #scores} copies is what it needs; listed for tests. */

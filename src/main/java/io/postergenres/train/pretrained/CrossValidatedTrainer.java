@@ -95,6 +95,7 @@ public final class CrossValidatedTrainer {
   private final int heads;
   private final boolean crops;
   private final TrainingLog log;
+  private Path secondBackbone;
 
   /**
    * @param height input height (0 with width 0: the backbone's own square size)
@@ -126,6 +127,12 @@ public final class CrossValidatedTrainer {
    * Features of the readable posters: [n, f] as fed, mirrored, and of each crop (training views
    * only), and which dataset rows they are.
    */
+  /** Appends the pooled layers of the TF.js graph model {@code modelJson} (a {@link GraphBackbone}) to the features; null: none. */
+  public CrossValidatedTrainer withSecondBackbone(Path modelJson) {
+    this.secondBackbone = modelJson;
+    return this;
+  }
+
   record Features(float[] plain, float[] mirrored, float[][] crops, int[] rows, int f, int unreadable) {}
 
   /**
@@ -147,6 +154,15 @@ public final class CrossValidatedTrainer {
       backbone = new KerasBackbone(backboneDir, scaling, featureLayers, height, width);
     } catch (IOException e) {
       throw new IllegalArgumentException("--backbone/--feature-layers/--input-size: " + e.getMessage(), e);
+    }
+    if (secondBackbone != null) {
+      try {
+        backbone.withSecond(GraphBackbone.read(secondBackbone));
+      } catch (IOException e) {
+        throw new IllegalArgumentException("--second-backbone: " + e.getMessage(), e);
+      }
+      log.log("second backbone: %s from %s, pooled %d layers", backbone.second().preset().title(), secondBackbone,
+          backbone.second().preset().featureNodes().size());
     }
     int h = backbone.height();
     int w = backbone.width();
@@ -432,6 +448,9 @@ public final class CrossValidatedTrainer {
           .append(backbone.featureLayers()).append('|').append(scaling).append('|').append(cfg.maxPixels()).append('|')
           .append(backbone.height()).append('x').append(backbone.width()).append('|');
       if (crops) k.append("crops ").append(java.util.Arrays.deepToString(CROP_BOXES)).append('|');
+      if (backbone.second() != null) {
+        k.append("second ").append(backbone.second().source().toAbsolutePath()).append(backbone.second().preset()).append('|');
+      }
       for (CcuDataset.Example e : data.examples()) k.append(e.path()).append(',');
       byte[] digest = md.digest(k.toString().getBytes(StandardCharsets.UTF_8));
       return backbone.kind().name().toLowerCase(Locale.ROOT) + "-all-" + HexFormat.of().formatHex(digest, 0, 8);

@@ -82,6 +82,8 @@ public final class KerasBackbone {
   private final List<String> featureLayers;
   private final int height;
   private final int width;
+  /** A second network whose pooled layers follow this one's in the features; null: none. */
+  private GraphBackbone second;
 
   /** The backbone in {@code dir} with its default feature layer. */
   public KerasBackbone(Path dir, InputScaling scaling) throws IOException {
@@ -129,6 +131,17 @@ public final class KerasBackbone {
 
   public Path dir() {
     return dir;
+  }
+
+  /** Appends {@code other}'s pooled layers to the features (null: this backbone's alone). */
+  public KerasBackbone withSecond(GraphBackbone other) {
+    this.second = other;
+    return this;
+  }
+
+  /** The second network, or null. */
+  public GraphBackbone second() {
+    return second;
   }
 
   public TfjsWeights weights() {
@@ -201,6 +214,7 @@ public final class KerasBackbone {
         }
       }
     }
+    if (second != null) parts.add(second.features(tf, image));
     return parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(1));
   }
 
@@ -262,6 +276,7 @@ public final class KerasBackbone {
     m.put("feature_layers", featureLayers);
     m.put("input_scaling", scaling == InputScaling.UNIT ? "[0,1] as fed (what nsfwjs feeds)" : "2x-1 inside the graph ([-1,1])");
     m.put("trainable", false);
+    if (second != null) m.put("second_backbone", second.describe());
     return m;
   }
 

@@ -99,10 +99,30 @@ public final class TfjsWeights {
     } else {
       throw new IOException(dir + " holds neither model.json nor model.min.js (a TensorFlow.js layers model)");
     }
+    return read(dir, root, format);
+  }
+
+  /**
+   * Reads the TF.js model whose JSON is {@code modelJson} (a layers or a graph model: both keep their
+   * weights the same way), its shards beside it.
+   */
+  public static TfjsWeights readJson(Path modelJson) throws IOException {
+    if (!Files.isRegularFile(modelJson)) throw new IOException(modelJson + " is not a file (a TensorFlow.js model.json)");
+    JsonNode root;
+    try {
+      root = JSON.readTree(modelJson.toFile());
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new IOException(modelJson + " is not JSON: " + e.getOriginalMessage(), e);
+    }
+    Path dir = modelJson.toAbsolutePath().getParent();
+    return read(dir, root, modelJson.getFileName().toString());
+  }
+
+  private static TfjsWeights read(Path dir, JsonNode root, String format) throws IOException {
     JsonNode topology = root.path("modelTopology");
     JsonNode manifest = root.path("weightsManifest");
     if (topology.isMissingNode() || !manifest.isArray()) {
-      throw new IOException(dir + ": not a TF.js layers model (needs modelTopology and weightsManifest)");
+      throw new IOException(dir + "/" + format + ": not a TF.js model (needs modelTopology and weightsManifest)");
     }
     Map<String, Tensor> weights = new LinkedHashMap<>();
     for (JsonNode group : manifest) {

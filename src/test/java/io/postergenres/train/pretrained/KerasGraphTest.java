@@ -208,49 +208,8 @@ class KerasGraphTest {
   static Path nsfwjsMobileNetV2(StringBuilder why) throws IOException, InterruptedException {
     String where = System.getProperty("poster.genres.nsfwjs", System.getenv("POSTER_GENRES_NSFWJS"));
     if (where != null) return Path.of(where);
-    Path model = NSFWJS_DIR.resolve("package/dist/models/mobilenet_v2");
-    if (Files.isRegularFile(model.resolve("group1-shard1of1.min.js"))) return model;
-    Path npm = null;
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-      Path candidate = Path.of(dir.isEmpty() ? "." : dir, "npm");
-      if (Files.isExecutable(candidate)) {
-        npm = candidate;
-        break;
-      }
-    }
-    if (npm == null) {
-      why.append("npm is not on the PATH to fetch " + NSFWJS + "; install Node.js, or set POSTER_GENRES_NSFWJS to "
-          + "node_modules/nsfwjs/dist/models/mobilenet_v2");
-      return null;
-    }
-    Files.createDirectories(NSFWJS_DIR);
-    Path log = NSFWJS_DIR.resolve("npm-pack.log");
-    Process pack = new ProcessBuilder(npm.toString(), "pack", NSFWJS, "--pack-destination", NSFWJS_DIR.toAbsolutePath().toString(),
-        "--fetch-retries=1", "--fetch-timeout=30000", "--no-audit", "--no-fund", "--loglevel=error")
-        .directory(NSFWJS_DIR.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    if (!pack.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
-      pack.destroyForcibly();
-      why.append("npm pack " + NSFWJS + " did not finish in 90 s (no registry?): " + Files.readString(log).strip());
-      return null;
-    }
-    Path tgz = NSFWJS_DIR.resolve("nsfwjs-4.4.0.tgz");
-    if (pack.exitValue() != 0 || !Files.isRegularFile(tgz)) {
-      why.append("npm pack " + NSFWJS + " failed (exit " + pack.exitValue() + ", no registry?): " + Files.readString(log).strip());
-      return null;
-    }
-    String integrity;
-    try {
-      integrity = "sha512-" + java.util.Base64.getEncoder().encodeToString(
-          java.security.MessageDigest.getInstance("SHA-512").digest(Files.readAllBytes(tgz)));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    assertEquals(NSFWJS_INTEGRITY, integrity, "the registry's " + NSFWJS + " tarball is not the pinned one");
-    Process tar = new ProcessBuilder("tar", "-xzf", tgz.getFileName().toString(), "package/dist/models/mobilenet_v2")
-        .directory(NSFWJS_DIR.toFile()).redirectErrorStream(true).redirectOutput(NSFWJS_DIR.resolve("tar.log").toFile()).start();
-    assertTrue(tar.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) && tar.exitValue() == 0,
-        "unpacking " + tgz + ": " + Files.readString(NSFWJS_DIR.resolve("tar.log")));
-    Files.delete(tgz);
+    Path model = NpmTarball.fetch(NSFWJS, NSFWJS_INTEGRITY, NSFWJS_DIR, "package/dist/models/mobilenet_v2", why);
+    if (model == null) why.append("; or set POSTER_GENRES_NSFWJS to node_modules/nsfwjs/dist/models/mobilenet_v2");
     return model;
   }
 
