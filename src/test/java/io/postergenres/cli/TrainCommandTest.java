@@ -119,4 +119,21 @@ class TrainCommandTest {
     Trainer.Config old = configOf("--dataset", dir.toString(), "--output", out, "--arch", "mobilenet", "--backbone", dir.toString());
     assertEquals(java.util.List.of("mobilenet", 60, 64), java.util.List.of(old.arch(), old.epochs(), old.batchSize()));
   }
+
+  @Test
+  void secondBackboneIsCheckedWithAMessageSayingWhatToChange() throws Exception {
+    String out = dir.resolve("m").toString();
+    Path json = Files.writeString(dir.resolve("centernet.json"), "{}");
+    Run r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(),
+        "--second-backbone", json.toString());
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--second-backbone need --folds K"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
+        "--second-backbone", dir.resolve("absent.json").toString());
+    assertEquals(ExitCode.INPUT.code(), r.code());
+    assertTrue(r.err().contains("absent.json is not a file") && r.err().contains("centernet.json"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--second-backbone", json.toString());
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--second-backbone are only for --arch pretrained"), r.err());
+  }
 }
