@@ -86,6 +86,11 @@ public final class TrainCommand implements Callable<Integer> {
           "detector's MobileNetV3, trained on COCO)."})
   Path secondBackbone;
 
+  @Option(names = "--assignment-cap", paramLabel = "X",
+      description = {"--arch pretrained --folds K: calibrate the thresholds so that no genre is given to more than X times the",
+          "posters that have it (on out-of-fold scores; 1 to 3). Default: " + CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP + "."})
+  Double assignmentCap;
+
   @Option(names = "--feature-layers", paramLabel = "LAYER[,LAYER...]", split = ",",
       description = {"--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input;",
           "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10)."})
@@ -208,6 +213,7 @@ public final class TrainCommand implements Callable<Integer> {
       outcome = pretrained(config.arch()) && folds > 0
           ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, mirrorAverage, heads, crops, out)
               .withSecondBackbone(secondBackbone)
+              .withAssignmentCap(assignmentCap != null ? assignmentCap : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP)
               .train(data, output)
           : pretrained(config.arch())
           ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
@@ -245,8 +251,8 @@ public final class TrainCommand implements Callable<Integer> {
       if (folds > 0 && ensembleWith != null) {
         throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
       }
-      if (folds == 0 && (inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null)) {
-        throw usage("--input-size, --model-name, --mirror-average, --heads, --crops and --second-backbone need --folds K");
+      if (folds == 0 && (inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null)) {
+        throw usage("--input-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap need --folds K");
       }
       if (secondBackbone != null && !Files.isRegularFile(secondBackbone)) {
         throw new PosterGenresException(Failure.INPUT, "--second-backbone " + secondBackbone + " is not a file (a TensorFlow.js graph model's JSON, e.g. "
@@ -256,8 +262,8 @@ public final class TrainCommand implements Callable<Integer> {
       inputSize();
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
-    } else if (folds != 0 || inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null) {
-      throw usage("--folds, --input-size, --model-name, --mirror-average, --heads, --crops and --second-backbone are only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null) {
+      throw usage("--folds, --input-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }

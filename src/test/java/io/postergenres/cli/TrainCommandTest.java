@@ -127,13 +127,18 @@ class TrainCommandTest {
     Run r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(),
         "--second-backbone", json.toString());
     assertEquals(ExitCode.USAGE.code(), r.code());
-    assertTrue(r.err().contains("--second-backbone need --folds K"), r.err());
+    assertTrue(r.err().contains("--second-backbone and --assignment-cap need --folds K"), r.err());
     r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
         "--second-backbone", dir.resolve("absent.json").toString());
     assertEquals(ExitCode.INPUT.code(), r.code());
     assertTrue(r.err().contains("absent.json is not a file") && r.err().contains("centernet.json"), r.err());
     r = run("--dataset", dir.toString(), "--output", out, "--second-backbone", json.toString());
     assertEquals(ExitCode.USAGE.code(), r.code());
-    assertTrue(r.err().contains("--second-backbone are only for --arch pretrained"), r.err());
+    assertTrue(r.err().contains("--second-backbone and --assignment-cap are only for --arch pretrained"), r.err());
+    Path manifest = TrainerTest.writeManifest(Files.createDirectories(dir.resolve("posters")));
+    r = run("--manifest", manifest.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
+        "--assignment-cap", "5");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--assignment-cap must be 1 to 3, got 5.0"), r.err());
   }
 }
