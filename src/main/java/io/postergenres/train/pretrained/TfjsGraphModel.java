@@ -75,7 +75,7 @@ public final class TfjsGraphModel {
     if (!"graph-model".equals(root.path("format").asText("graph-model")) || !nodes.isArray()) {
       throw new IOException(modelJson + ": not a TensorFlow.js graph model (needs format graph-model and modelTopology.node)");
     }
-    TfjsWeights weights = TfjsWeights.readJson(modelJson);
+    TfjsWeights weights = TfjsWeights.read(modelJson.toAbsolutePath().getParent(), root, modelJson.getFileName().toString());
     GraphDef.Builder g = GraphDef.newBuilder();
     long parameters = 0;
     for (JsonNode n : nodes) {

@@ -103,22 +103,10 @@ public final class TfjsWeights {
   }
 
   /**
-   * Reads the TF.js model whose JSON is {@code modelJson} (a layers or a graph model: both keep their
-   * weights the same way), its shards beside it.
+   * The weights of a TF.js model (layers or graph: both keep them the same way) whose JSON, already
+   * parsed, is {@code root}; its shards in {@code dir}. {@code format} names it in messages.
    */
-  public static TfjsWeights readJson(Path modelJson) throws IOException {
-    if (!Files.isRegularFile(modelJson)) throw new IOException(modelJson + " is not a file (a TensorFlow.js model.json)");
-    JsonNode root;
-    try {
-      root = JSON.readTree(modelJson.toFile());
-    } catch (com.fasterxml.jackson.core.JacksonException e) {
-      throw new IOException(modelJson + " is not JSON: " + e.getOriginalMessage(), e);
-    }
-    Path dir = modelJson.toAbsolutePath().getParent();
-    return read(dir, root, modelJson.getFileName().toString());
-  }
-
-  private static TfjsWeights read(Path dir, JsonNode root, String format) throws IOException {
+  static TfjsWeights read(Path dir, JsonNode root, String format) throws IOException {
     JsonNode topology = root.path("modelTopology");
     JsonNode manifest = root.path("weightsManifest");
     if (topology.isMissingNode() || !manifest.isArray()) {
