@@ -142,12 +142,26 @@ public final class RunLock implements AutoCloseable {
    * expires. So the lock's client retries at least {@value #LOCK_CLOSE_RETRIES} times (about 100 s
    * at most, well inside the lock's lifetime); the job's data files keep the cluster's settings.
    * A higher value set by the cluster is kept.
+   *
+   * <p>Reads go the other way: a contender may read a lock file that another one is deleting (a
+   * takeover). HDFS's client then looks for the vanished block 3 times with waits from a 3 s window
+   * (about 30 s in all: one such wait made HdfsIT's contender miss its 30 s deadline), where the lock
+   * only needs to learn that the file changed: an unreadable lock is judged by its age and the race
+   * starts again. So the lock's client gives up on a missing block after one retry, 0.3 s apart; a
+   * lower value set by the cluster is kept.
    */
   static Configuration lockConf(Configuration conf) {
     Configuration lockConf = new Configuration(conf);
     lockConf.setInt(CLOSE_RETRIES, Math.max(conf.getInt(CLOSE_RETRIES, 5), LOCK_CLOSE_RETRIES));
+    lockConf.setInt(BLOCK_ACQUIRE_FAILURES, Math.min(conf.getInt(BLOCK_ACQUIRE_FAILURES, 3), 1));
+    lockConf.setInt(RETRY_WINDOW_MS, Math.min(conf.getInt(RETRY_WINDOW_MS, 3000), 300));
     return lockConf;
   }
+
+  /** HDFS client setting: how often a read looks again for a block no DataNode has. */
+  static final String BLOCK_ACQUIRE_FAILURES = "dfs.client.max.block.acquire.failures";
+  /** HDFS client setting: the base of the random wait between those looks, in ms. */
+  static final String RETRY_WINDOW_MS = "dfs.client.retry.window.base";
 
   private static void closeQuietly(FileSystem fs) {
     try {

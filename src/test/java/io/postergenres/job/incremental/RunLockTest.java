@@ -127,6 +127,21 @@ public class RunLockTest {
   }
 
   @Test
+  void theLocksClientGivesUpSoonOnAVanishedBlock() {
+    Configuration plain = new Configuration();
+    int before = plain.getInt(RunLock.BLOCK_ACQUIRE_FAILURES, 3); // HDFS's default, 3, once hdfs-default.xml is loaded
+    Configuration lock = RunLock.lockConf(plain);
+    assertEquals(1, lock.getInt(RunLock.BLOCK_ACQUIRE_FAILURES, -1));
+    assertEquals(300, lock.getInt(RunLock.RETRY_WINDOW_MS, -1));
+    assertEquals(before, plain.getInt(RunLock.BLOCK_ACQUIRE_FAILURES, 3), "the caller's configuration is left alone");
+    Configuration strict = new Configuration();
+    strict.setInt(RunLock.BLOCK_ACQUIRE_FAILURES, 0);
+    strict.setInt(RunLock.RETRY_WINDOW_MS, 100);
+    assertEquals(0, RunLock.lockConf(strict).getInt(RunLock.BLOCK_ACQUIRE_FAILURES, -1), "a cluster's lower setting is kept");
+    assertEquals(100, RunLock.lockConf(strict).getInt(RunLock.RETRY_WINDOW_MS, -1), "a cluster's lower setting is kept");
+  }
+
+  @Test
   void aLiveLockIsRefusedWithItsHolder(@TempDir Path tmp) throws Exception {
     String out = tmp.resolve("out").toString();
     try (RunLock held = RunLock.acquire(out, "first", Duration.ofMinutes(5), new Configuration())) {
