@@ -129,7 +129,8 @@ public final class GraphInliner {
     return types;
   }
 
-  private static String nodeName(String tensor) {
+  /** The node of a tensor name or control input: {@code ^n}, {@code n:1} and {@code n} are node {@code n}. */
+  public static String nodeName(String tensor) {
     String t = tensor.startsWith("^") ? tensor.substring(1) : tensor;
     int colon = t.indexOf(':');
     return colon < 0 ? t : t.substring(0, colon);

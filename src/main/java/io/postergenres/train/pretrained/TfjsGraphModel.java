@@ -1,7 +1,11 @@
 package io.postergenres.train.pretrained;
 
+import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.protobuf.ByteString;
+import io.postergenres.train.GraphInliner;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -62,13 +66,12 @@ public final class TfjsGraphModel {
 
   /** The model whose JSON is {@code modelJson}, its weight shards beside it. */
   public static TfjsGraphModel read(Path modelJson) throws IOException {
-    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
     JsonNode root;
     try {
-      root = json.readTree(modelJson.toFile());
-    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      root = new ObjectMapper().readTree(modelJson.toFile());
+    } catch (JacksonException e) {
       throw new IOException(modelJson + " is not JSON: " + e.getOriginalMessage(), e);
-    } catch (java.io.FileNotFoundException e) {
+    } catch (FileNotFoundException e) {
       throw new IOException(modelJson + " is not a file (a TensorFlow.js graph model's JSON)", e);
     }
     JsonNode nodes = root.path("modelTopology").path("node");
@@ -141,7 +144,7 @@ public final class TfjsGraphModel {
       if (!keep.add(name)) continue;
       NodeDef n = byName.get(name);
       if (n == null) throw new IllegalArgumentException("the graph has no node " + name);
-      for (String in : n.getInputList()) if (!in.startsWith("^")) todo.push(nodeName(in));
+      for (String in : n.getInputList()) if (!in.startsWith("^")) todo.push(GraphInliner.nodeName(in));
     }
     GraphDef.Builder b = GraphDef.newBuilder();
     for (NodeDef n : graph.getNodeList()) {
@@ -151,12 +154,6 @@ public final class TfjsGraphModel {
       b.addNode(nb);
     }
     return b.build();
-  }
-
-  static String nodeName(String tensor) {
-    String t = tensor.startsWith("^") ? tensor.substring(1) : tensor;
-    int colon = t.indexOf(':');
-    return colon < 0 ? t : t.substring(0, colon);
   }
 
   /** A fused op as its plain op, then a BiasAdd and an activation as fused; the last keeps the name. */
