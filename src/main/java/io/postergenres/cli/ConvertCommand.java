@@ -22,12 +22,10 @@ import picocli.CommandLine.Spec;
     name = "convert",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Writes a copy of a frozen model whose stored weights take half the bytes (fp16: large float constants stored",
-      "as IEEE half and cast back to float32 in the graph). It loads like any other model (float32 in and out).",
-      "Prints both sizes and compares the two models on real posters: top-3 genre agreement and largest score difference.",
-      "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 output exists or posters missing; 4 model unusable."
-    })
+    description = {"Writes a copy of a frozen model whose stored weights take half the bytes (fp16: large float constants stored "
+            + "as IEEE half and cast back to float32 in the graph). It loads like any other model (float32 in and out).",
+        "Prints both sizes and compares the two models on real posters: top-3 genre agreement and largest score difference.",
+        "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 output exists or posters missing; 4 model unusable."})
 public final class ConvertCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;

@@ -29,13 +29,11 @@ import picocli.CommandLine.Spec;
     header = "Scores labelled posters with a model and reports per-genre and overall quality beside two baselines.",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Scores labelled posters with a model and reports, per genre, support, ROC-AUC, average precision and",
-      "F1 at the model's thresholds (with its min/max genres rules); overall micro and macro F1, mAP, macro",
-      "ROC-AUC and binary accuracy; and the same figures for two baselines on the same posters: all negative,",
-      "and the frequency prior (training frequency as the score, the two most frequent genres as labels).",
-      "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing; 4 model unusable."
-    })
+    description = {"Scores labelled posters with a model and reports, per genre, support, ROC-AUC, average precision and "
+            + "F1 at the model's thresholds (with its min/max genres rules); overall micro and macro F1, mAP, macro "
+            + "ROC-AUC and binary accuracy; and the same figures for two baselines on the same posters: all negative, "
+            + "and the frequency prior (training frequency as the score, the two most frequent genres as labels).",
+        "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing; 4 model unusable."})
 public final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandLine.Model.CommandSpec commandSpec;
   @Mixin Verbosity verbosity;
@@ -56,19 +54,19 @@ public final class EvaluateCommand implements Callable<Integer> {
   }
 
   @Option(names = "--split", paramLabel = "SPLIT",
-      description = {"validation: the posters of the model's validation.txt (held out in training); out-of-fold: a model",
-          "trained with --folds, each poster with the scores of the fold head that never saw it (no scoring); all: every",
-          "labelled poster. Default: what the model held out (validation, else out-of-fold)."})
+      description = "validation: the posters of the model's validation.txt (held out in training); out-of-fold: a model "
+              + "trained with --folds, each poster with the scores of the fold head that never saw it (no scoring); all: every "
+              + "labelled poster. Default: what the model held out (validation, else out-of-fold).")
   String split;
 
   @Option(names = "--compare-with", paramLabel = "DIR",
-      description = {"Another model (e.g. the previous default) evaluated on the same dataset: both are shown side by side on",
-          "the posters that both held out (its validation.txt or out-of-fold scores), with bootstrap spreads."})
+      description = "Another model (e.g. the previous default) evaluated on the same dataset: both are shown side by side on "
+              + "the posters that both held out (its validation.txt or out-of-fold scores), with bootstrap spreads.")
   Path compareWith;
 
   @Option(names = "--rule-study",
-      description = {"With --split out-of-fold: also show how other decision rules (assignment cap 1.1/1.2/1.3/1.5, one genre fewer or",
-          "more per poster, macro-F1 weighted once or twice) would do, each calibrated on all folds but one and scored on that one."})
+      description = "With --split out-of-fold: also show how other decision rules (assignment cap 1.1/1.2/1.3/1.5, one genre fewer or "
+              + "more per poster, macro-F1 weighted once or twice) would do, each calibrated on all folds but one and scored on that one.")
   boolean ruleStudy;
 
   @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure as JSON to FILE.")

@@ -22,10 +22,8 @@ import picocli.CommandLine.Option;
     name = "serve",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Serves the model over HTTP: POST /analysis/ (the original API), POST /api/v1/classify,",
-      "GET /health, GET /metrics, and a web page at / to classify one poster in the browser."
-    })
+    description = "Serves the model over HTTP: POST /analysis/ (the original API), POST /api/v1/classify, "
+            + "GET /health, GET /metrics, and a web page at / to classify one poster in the browser.")
 public final class ServeCommand implements Callable<Integer> {
   @Mixin Verbosity verbosity;
 

@@ -34,12 +34,10 @@ import picocli.CommandLine.Spec;
     name = "train",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {
-      "Trains a genre model on labelled posters and writes a model directory for 'label'",
-      "(SavedModel + model.json with thresholds calibrated on the validation posters,",
-      "training-history.csv, validation.txt, training-log.txt).",
-      "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing or output exists."
-    })
+    description = {"Trains a genre model on labelled posters and writes a model directory for 'label' "
+            + "(SavedModel + model.json with thresholds calibrated on the validation posters, "
+            + "training-history.csv, validation.txt, training-log.txt).",
+        "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing or output exists."})
 public final class TrainCommand implements Callable<Integer> {
   /** Architectures this command can train. */
   public static final List<String> ARCHITECTURES = Architecture.names();
@@ -68,32 +66,32 @@ public final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--arch", paramLabel = "NAME", defaultValue = PosterCnn.ARCH,
       description = {"Architecture. Choices: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
-          "seed is the original Keras network (350x350 input, 27,660,664 parameters) and takes the original recipe's",
-          "defaults: 5 epochs, plain binary cross-entropy, no augmentation (other options still override).",
-          "pretrained is a head trained on a frozen network of the nsfwjs npm package, MobileNetV2 or InceptionV3",
-          "(needs --backbone; its input size, 60 epochs, batch 64, dropout 0.5). mobilenet is its old name."},
+          "seed is the original Keras network (350x350 input, 27,660,664 parameters) and takes the original recipe's "
+              + "defaults: 5 epochs, plain binary cross-entropy, no augmentation (other options still override).",
+          "pretrained is a head trained on a frozen network of the nsfwjs npm package, MobileNetV2 or InceptionV3 "
+              + "(needs --backbone; its input size, 60 epochs, batch 64, dropout 0.5). mobilenet is its old name."},
       completionCandidates = Architectures.class)
   String arch;
 
   @Option(names = "--backbone", paramLabel = "DIR",
-      description = {"--arch pretrained: a model folder of an installed nsfwjs 4.4.0 npm package",
-          "(node_modules/nsfwjs/dist/models/mobilenet_v2 or .../inception_v3), converted here at training time."})
+      description = "--arch pretrained: a model folder of an installed nsfwjs 4.4.0 npm package "
+              + "(node_modules/nsfwjs/dist/models/mobilenet_v2 or .../inception_v3), converted here at training time.")
   Path backbone;
 
   @Option(names = "--second-backbone", paramLabel = "MODEL_JSON",
-      description = {"--arch pretrained --folds K: a TensorFlow.js graph model fed the same poster, whose pooled layers follow the",
-          "backbone's in the head's input: models/centernet.json of the npm package @vladmandic/human 3.3.6 (an object",
-          "detector's MobileNetV3, trained on COCO)."})
+      description = "--arch pretrained --folds K: a TensorFlow.js graph model fed the same poster, whose pooled layers follow the "
+              + "backbone's in the head's input: models/centernet.json of the npm package @vladmandic/human 3.3.6 (an object "
+              + "detector's MobileNetV3, trained on COCO).")
   Path secondBackbone;
 
   @Option(names = "--assignment-cap", paramLabel = "X",
-      description = {"--arch pretrained --folds K: calibrate the thresholds so that no genre is given to more than X times the",
-          "posters that have it (on out-of-fold scores; 1 to 3). Default: " + CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP + "."})
+      description = "--arch pretrained --folds K: calibrate the thresholds so that no genre is given to more than X times the "
+              + "posters that have it (on out-of-fold scores; 1 to 3). Default: " + CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP + ".")
   Double assignmentCap;
 
   @Option(names = "--feature-layers", paramLabel = "LAYER[,LAYER...]", split = ",",
-      description = {"--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input;",
-          "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10)."})
+      description = "--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input; "
+              + "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10).")
   List<String> featureLayers = new ArrayList<>();
 
   @Option(names = "--feature-cache", paramLabel = "DIR",
@@ -101,19 +99,19 @@ public final class TrainCommand implements Callable<Integer> {
   Path featureCache;
 
   @Option(names = "--ensemble-with", paramLabel = "MODEL_DIR",
-      description = {"--arch pretrained: one of our trained models (e.g. models/postercnn), validated on the same posters, to average",
-          "with inside the exported model (weight chosen on validation); the result is one SavedModel like any other."})
+      description = "--arch pretrained: one of our trained models (e.g. models/postercnn), validated on the same posters, to average "
+              + "with inside the exported model (weight chosen on validation); the result is one SavedModel like any other.")
   Path ensembleWith;
 
   @Option(names = "--folds", paramLabel = "K", defaultValue = "0",
-      description = {"--arch pretrained: choose epochs, the mirror average and the thresholds by K-fold cross-validation over",
-          "all posters, report each figure with its spread over folds, and train the shipped head on all posters",
-          "(5 is usual). 0: one seeded validation split (--validation-fraction). Default: ${DEFAULT-VALUE}."})
+      description = "--arch pretrained: choose epochs, the mirror average and the thresholds by K-fold cross-validation over "
+              + "all posters, report each figure with its spread over folds, and train the shipped head on all posters "
+              + "(5 is usual). 0: one seeded validation split (--validation-fraction). Default: ${DEFAULT-VALUE}.")
   int folds;
 
   @Option(names = "--input-size", paramLabel = "HxW",
-      description = {"--arch pretrained --folds K: feed the backbone HxW images (height x width, e.g. 320x224 for the",
-          "poster's own 2:3 shape) instead of its square input."})
+      description = "--arch pretrained --folds K: feed the backbone HxW images (height x width, e.g. 320x224 for the "
+              + "poster's own 2:3 shape) instead of its square input.")
   String inputSize;
 
   @Option(names = "--model-name", paramLabel = "NAME",
@@ -121,18 +119,18 @@ public final class TrainCommand implements Callable<Integer> {
   String modelName;
 
   @Option(names = "--mirror-average",
-      description = {"--arch pretrained --folds K: label each poster by the mean of its and its mirror image's logits (twice the",
-          "work per poster) when cross-validation finds that it helps."})
+      description = "--arch pretrained --folds K: label each poster by the mean of its and its mirror image's logits (twice the "
+              + "work per poster) when cross-validation finds that it helps.")
   boolean mirrorAverage;
 
   @Option(names = "--heads", paramLabel = "N", defaultValue = "1",
-      description = {"--arch pretrained --folds K: train N heads that differ only in their seed and average their logits",
-          "(cross-validated like one head; each adds a fraction of the backbone's work). Default: ${DEFAULT-VALUE}."})
+      description = "--arch pretrained --folds K: train N heads that differ only in their seed and average their logits "
+              + "(cross-validated like one head; each adds a fraction of the backbone's work). Default: ${DEFAULT-VALUE}.")
   int heads;
 
   @Option(names = "--crops",
-      description = {"--arch pretrained --folds K: also train on the features of 4 corner crops (90% of height and width) of",
-          "each poster, besides the poster and its mirror image (features extracted once; labelling is unchanged)."})
+      description = "--arch pretrained --folds K: also train on the features of 4 corner crops (90%% of height and width) of "
+              + "each poster, besides the poster and its mirror image (features extracted once; labelling is unchanged).")
   boolean crops;
 
   @Option(names = "--hidden", paramLabel = "N", defaultValue = "256",
