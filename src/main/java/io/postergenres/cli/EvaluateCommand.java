@@ -12,6 +12,8 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -123,7 +125,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     }
-    List<RuleStudy.Row> study = null;
+    Evaluator.RuleStudyResult study = null;
     if (ruleStudy) {
       if (!options.split().equals(Evaluator.OUT_OF_FOLD)) {
         throw new PosterGenresException(Failure.USAGE, "--rule-study needs --split out-of-fold (a model trained with --folds); the split is " + options.split());
@@ -133,7 +135,8 @@ public final class EvaluateCommand implements Callable<Integer> {
       } catch (IOException e) {
         throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
       }
-      result.report().put("rule_study", RuleStudy.toMaps(study));
+      result.report().put("rule_study", RuleStudy.toMaps(study.rows()));
+      if (study.shares() != null) result.report().put("held_out_shares", sharesMap(result.genres(), study.shares()));
     }
     Evaluator.Comparison comparison = null;
     if (compareWith != null) {
@@ -169,7 +172,16 @@ public final class EvaluateCommand implements Callable<Integer> {
       out.println();
       out.println("Decision rules, each calibrated on all folds but one and scored on that one (mean ± sd over the folds;");
       out.println("most over-assigned: posters given a genre / posters that have it, genres with 10+ in the fold):");
-      out.print(RuleStudy.table(study));
+      out.print(RuleStudy.table(study.rows()));
+      out.println();
+      if (study.shares() == null) {
+        out.println("(This model's model.json does not name the cap its thresholds were calibrated under, so its own rule's");
+        out.println("held-out shares per genre are not shown.)");
+      } else {
+        out.printf(Locale.ROOT, "The model's own rule (%s) per genre: posters given the genre in each held-out fold over%n", study.modelRule().describe());
+        out.println("the posters expected to have it there; rare genres swing most, so read their counts with this spread:");
+        out.print(RuleStudy.sharesTable(result.genres(), study.labels(), study.shares()));
+      }
     }
     if (json != null) {
       Path parent = json.toAbsolutePath().getParent();
@@ -185,5 +197,16 @@ public final class EvaluateCommand implements Callable<Integer> {
     }
     out.flush();
     return ExitCode.OK.code();
+  }
+
+  /** Per genre, its share on each held-out fold, for the JSON report. */
+  private static Map<String, List<Double>> sharesMap(List<String> genres, double[][] shares) {
+    Map<String, List<Double>> out = new LinkedHashMap<>();
+    for (int j = 0; j < genres.size(); j++) {
+      List<Double> perFold = new ArrayList<>();
+      for (double[] f : shares) perFold.add(Double.isNaN(f[j]) ? null : Math.round(f[j] * 1000) / 1000.0);
+      out.put(genres.get(j), perFold);
+    }
+    return out;
   }
 }

@@ -245,7 +245,7 @@ public final class Evaluator {
    * Decision rules around the model's own, each calibrated on all folds but one and scored on that
    * one ({@link RuleStudy}), from an out-of-fold evaluation and the model's {@code folds.txt}.
    */
-  public static List<RuleStudy.Row> ruleStudy(Result result, Path modelDir, Path datasetRoot) throws IOException {
+  public static RuleStudyResult ruleStudy(Result result, Path modelDir, Path datasetRoot) throws IOException {
     Path file = modelDir.resolve(FOLD_LIST);
     if (!Files.isRegularFile(file)) {
       throw new FileNotFoundException(file + " does not exist: a rule study needs a model trained with --folds");
@@ -266,8 +266,24 @@ public final class Evaluator {
       fold[i] = k;
     }
     float[] labels = labels(result.scored(), result.genres(), new HashSet<>());
-    return RuleStudy.run(result.scores(), labels, fold, result.genres().size(), result.spec().ranking(),
-        RuleStudy.grid(result.spec().maxGenres()), 10);
+    int g = result.genres().size();
+    List<RuleStudy.Row> rows = RuleStudy.run(result.scores(), labels, fold, g, result.spec().ranking(), RuleStudy.grid(result.spec().maxGenres()), 10);
+    Double cap = modelCap(result.spec());
+    if (cap == null) return new RuleStudyResult(rows, null, null, labels);
+    RuleStudy.Setting own = new RuleStudy.Setting(cap, result.spec().maxGenres(), 1);
+    return new RuleStudyResult(rows, own, RuleStudy.heldOutShares(result.scores(), labels, fold, g, result.spec().ranking(), own), labels);
+  }
+
+  /**
+   * A rule study's rows, and for the model's own rule (where its model.json names the cap) each
+   * genre's share of assignments on every held-out fold ({@link RuleStudy#heldOutShares}).
+   */
+  public record RuleStudyResult(List<RuleStudy.Row> rows, RuleStudy.Setting modelRule, double[][] shares, float[] labels) {}
+
+  /** The cap model.json says its thresholds were calibrated under, or null (models before 3.0.0 do not say). */
+  static Double modelCap(ModelSpec spec) {
+    if (spec.source() == null || !(spec.source().get("decision_rule") instanceof Map<?, ?> rule)) return null;
+    return rule.get(RuleStudy.CAP_KEY) instanceof Number cap ? cap.doubleValue() : null;
   }
 
   /**

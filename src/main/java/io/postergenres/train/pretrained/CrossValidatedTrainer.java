@@ -8,6 +8,7 @@ import io.postergenres.model.PosterModel;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.metrics.Metrics;
 import io.postergenres.metrics.RuleCalibration;
+import io.postergenres.metrics.RuleStudy;
 import io.postergenres.train.Trainer;
 import io.postergenres.train.TrainingCharts;
 import io.postergenres.train.TrainingLog;
@@ -99,6 +100,7 @@ public final class CrossValidatedTrainer {
   private final TrainingLog log;
   private Path secondBackbone;
   private double assignmentCap = DEFAULT_ASSIGNMENT_CAP;
+
 
   /**
    * @param height input height (0 with width 0: the backbone's own square size)
@@ -333,6 +335,7 @@ public final class CrossValidatedTrainer {
     source.put("training", training);
     Map<String, Object> rule = new LinkedHashMap<>();
     rule.put("rank_by", ranking.jsonName());
+    rule.put(RuleStudy.CAP_KEY, assignmentCap);
     rule.put("thresholds_chosen_by", "micro-F1 + macro-F1 of the rule's decisions on all out-of-fold scores, no genre given to more than "
         + assignmentCap + " times the posters that have it");
     source.put("decision_rule", rule);
