@@ -114,6 +114,11 @@ public final class TrainCommand implements Callable<Integer> {
               + "poster's own 2:3 shape) instead of its square input.")
   String inputSize;
 
+  @Option(names = "--backbone-size", paramLabel = "HxW",
+      description = "--arch pretrained --folds K: feed the backbone (not the second backbone) a HxW copy of the input, "
+              + "resized inside the model's graph: less arithmetic where its features hold at a smaller size. Default: the input size.")
+  String backboneSize;
+
   @Option(names = "--model-name", paramLabel = "NAME",
       description = "--arch pretrained --folds K: the name written into model.json. Default: postergenres-mobilenet.")
   String modelName;
@@ -208,10 +213,12 @@ public final class TrainCommand implements Callable<Integer> {
     Trainer.Outcome outcome;
     try {
       int[] hw = inputSize();
+      int[] seen = size(backboneSize, "--backbone-size");
       outcome = pretrained(config.arch()) && folds > 0
           ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, mirrorAverage, heads, crops, out)
               .withSecondBackbone(secondBackbone)
               .withAssignmentCap(assignmentCap != null ? assignmentCap : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP)
+              .withBackboneSize(seen[0], seen[1])
               .train(data, output)
           : pretrained(config.arch())
           ? new BackboneTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, ensembleWith, out).train(data, output)
@@ -249,8 +256,8 @@ public final class TrainCommand implements Callable<Integer> {
       if (folds > 0 && ensembleWith != null) {
         throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
       }
-      if (folds == 0 && (inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null)) {
-        throw usage("--input-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap need --folds K");
+      if (folds == 0 && (inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null)) {
+        throw usage("--input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap need --folds K");
       }
       if (secondBackbone != null && !Files.isRegularFile(secondBackbone)) {
         throw new PosterGenresException(Failure.INPUT, "--second-backbone " + secondBackbone + " is not a file (a TensorFlow.js graph model's JSON, e.g. "
@@ -258,10 +265,11 @@ public final class TrainCommand implements Callable<Integer> {
       }
       if (heads < 1 || heads > 16) throw usage("--heads must be 1 to 16, got " + heads);
       inputSize();
+      size(backboneSize, "--backbone-size");
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
-    } else if (folds != 0 || inputSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null) {
-      throw usage("--folds, --input-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap are only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null) {
+      throw usage("--folds, --input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }
@@ -278,12 +286,17 @@ public final class TrainCommand implements Callable<Integer> {
 
   /** --input-size as {height, width}; {0, 0} when not given (the backbone's own square). */
   private int[] inputSize() {
-    if (inputSize == null) return new int[] {0, 0};
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{2,4})x(\\d{2,4})").matcher(inputSize.trim());
-    if (!m.matches()) throw usage("--input-size must be HEIGHTxWIDTH in pixels, e.g. 320x224; got '" + inputSize + "'");
+    return size(inputSize, "--input-size");
+  }
+
+  /** An HxW option as {height, width}; {0, 0} when not given. */
+  private int[] size(String value, String option) {
+    if (value == null) return new int[] {0, 0};
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{2,4})x(\\d{2,4})").matcher(value.trim());
+    if (!m.matches()) throw usage(option + " must be HEIGHTxWIDTH in pixels, e.g. 320x224; got '" + value + "'");
     int h = Integer.parseInt(m.group(1));
     int w = Integer.parseInt(m.group(2));
-    if (h < 32 || w < 32 || h > 1024 || w > 1024) throw usage("--input-size must be 32 to 1024 pixels each way, got " + inputSize);
+    if (h < 32 || w < 32 || h > 1024 || w > 1024) throw usage(option + " must be 32 to 1024 pixels each way, got " + value);
     return new int[] {h, w};
   }
 

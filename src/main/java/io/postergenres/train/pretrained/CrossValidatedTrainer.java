@@ -100,6 +100,7 @@ public final class CrossValidatedTrainer {
   private final TrainingLog log;
   private Path secondBackbone;
   private double assignmentCap = DEFAULT_ASSIGNMENT_CAP;
+  private int[] backboneSize = {0, 0};
 
 
   /**
@@ -138,6 +139,12 @@ public final class CrossValidatedTrainer {
     return this;
   }
 
+  /** Feeds the first backbone a {@code height x width} copy of the input, resized in the graph; 0, 0: the input as is. */
+  public CrossValidatedTrainer withBackboneSize(int height, int width) {
+    this.backboneSize = new int[] {height, width};
+    return this;
+  }
+
   /** The decision rule's cap: no genre given to more than {@code cap} times the posters that have it (1 to 3). */
   public CrossValidatedTrainer withAssignmentCap(double cap) {
     if (!(cap >= 1 && cap <= 3)) throw new IllegalArgumentException("--assignment-cap must be 1 to 3, got " + cap);
@@ -163,7 +170,7 @@ public final class CrossValidatedTrainer {
     log.log("dataset stats: %s", data.stats().toMap());
     KerasBackbone backbone;
     try {
-      backbone = new KerasBackbone(backboneDir, scaling, featureLayers, height, width);
+      backbone = new KerasBackbone(backboneDir, scaling, featureLayers, height, width).withNetworkSize(backboneSize[0], backboneSize[1]);
     } catch (IOException e) {
       throw new IllegalArgumentException("--backbone/--feature-layers/--input-size: " + e.getMessage(), e);
     }
@@ -460,6 +467,8 @@ public final class CrossValidatedTrainer {
       k.append(backbone.dir().toAbsolutePath()).append('|').append(backbone.weights().format()).append('|')
           .append(backbone.featureLayers()).append('|').append(scaling).append('|').append(cfg.maxPixels()).append('|')
           .append(backbone.height()).append('x').append(backbone.width()).append('|');
+      int[] seen = backbone.networkSize();
+      if (seen[0] != backbone.height() || seen[1] != backbone.width()) k.append("network ").append(seen[0]).append('x').append(seen[1]).append('|');
       if (crops) k.append("crops ").append(java.util.Arrays.deepToString(CROP_BOXES)).append('|');
       if (backbone.second() != null) {
         k.append("second ").append(backbone.second().source().toAbsolutePath()).append(backbone.second().preset()).append('|');

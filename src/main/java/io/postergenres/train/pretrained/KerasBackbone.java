@@ -14,6 +14,7 @@ import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.image.ResizeBilinear;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
 
@@ -84,6 +85,9 @@ public final class KerasBackbone {
   private final int width;
   /** A second network whose pooled layers follow this one's in the features; null: none. */
   private GraphBackbone second;
+  /** The size this network sees: the fed image resized in the graph; 0, 0: as fed. */
+  private int networkHeight;
+  private int networkWidth;
 
   /** The backbone in {@code dir} with its default feature layer. */
   public KerasBackbone(Path dir, InputScaling scaling) throws IOException {
@@ -139,6 +143,26 @@ public final class KerasBackbone {
     return this;
   }
 
+  /**
+   * Feeds this network (not the second, nor the {@code pixels} grid) a {@code height x width} copy
+   * of the image, resized inside the graph (bilinear): a network whose features hold at a smaller
+   * size costs less there while the second keeps the full input. 0, 0: the image as fed.
+   */
+  public KerasBackbone withNetworkSize(int height, int width) {
+    if (height < 0 || width < 0 || (height == 0) != (width == 0) || (height > 0 && (height < 8 || width < 8))) {
+      throw new IllegalArgumentException("the backbone's own size must be 8x8 or more, got " + height + "x" + width);
+    }
+    boolean same = height == this.height && width == this.width;
+    this.networkHeight = same ? 0 : height;
+    this.networkWidth = same ? 0 : width;
+    return this;
+  }
+
+  /** {height, width} this network sees: its own size when set, else the fed image's. */
+  public int[] networkSize() {
+    return networkHeight > 0 ? new int[] {networkHeight, networkWidth} : new int[] {height, width};
+  }
+
   /** The second network, or null. */
   public GraphBackbone second() {
     return second;
@@ -192,7 +216,9 @@ public final class KerasBackbone {
    * concatenated in the order given. Only the layers needed are built.
    */
   public Operand<TFloat32> features(Ops tf, Operand<TFloat32> image) {
-    Operand<TFloat32> in = scaled(tf, image);
+    Operand<TFloat32> seen = networkHeight == 0 ? image
+        : tf.image.resizeBilinear(image, tf.constant(new int[] {networkHeight, networkWidth}), ResizeBilinear.halfPixelCenters(true));
+    Operand<TFloat32> in = scaled(tf, seen);
     List<Operand<TFloat32>> parts = new ArrayList<>();
     Map<String, Operand<TFloat32>> built = new HashMap<>();
     for (String layer : featureLayers) {
@@ -264,8 +290,9 @@ public final class KerasBackbone {
   /** Where the weights came from, for model.json. */
   public Map<String, Object> describe() {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("name", kind.title + " (" + height + "x" + width + " input, height x width), feature extractor: global average pools of "
-        + featureLayers + " concatenated");
+    String size = networkHeight == 0 ? height + "x" + width + " input, height x width"
+        : height + "x" + width + " input resized to " + networkHeight + "x" + networkWidth + " in the graph (bilinear), height x width";
+    m.put("name", kind.title + " (" + size + "), feature extractor: global average pools of " + featureLayers + " concatenated");
     m.put("weights_origin", "npm package nsfwjs 4.4.0 (MIT licence, https://github.com/infinitered/nsfwjs), " + dir.getFileName()
         + " (TensorFlow.js layers model, weights stored quantized as uint8 with min/scale): " + kind.origin);
     m.put("conversion", "read and dequantized by io.postergenres.train.pretrained.TfjsWeights, built as frozen TensorFlow "

@@ -191,6 +191,42 @@ class KerasGraphTest {
     assertThrows(IOException.class, () -> new KerasBackbone(dir, KerasBackbone.InputScaling.UNIT, List.of("no_such_layer")));
   }
 
+  @Test
+  void aNetworkSizeFeedsTheNetworkAResizedCopyAndLeavesThePixelsAlone(@TempDir Path dir) throws IOException {
+    int c = 3;
+    int n = 8; // the network's own size; the image fed is twice that
+    Random r = new Random(12);
+    List<Object[]> ws = List.of(
+        new Object[] {"conv/kernel", new int[] {1, 1, c, K}, rand(r, c * K, 1)},
+        new Object[] {"bn/beta", new int[] {K}, rand(r, K, 1)},
+        new Object[] {"bn/moving_mean", new int[] {K}, rand(r, K, 1)},
+        new Object[] {"bn/moving_variance", new int[] {K}, rand(r, K, 0.5f, 2f)});
+    String layers = "["
+        + layer("in", "InputLayer", "\"batch_input_shape\":[null," + n + "," + n + "," + c + "]")
+        + "," + layer("conv", "Conv2D", "\"filters\":3,\"kernel_size\":[1,1],\"strides\":[1,1],\"padding\":\"valid\",\"use_bias\":false,\"activation\":\"linear\"", "in")
+        + "," + layer("bn", "BatchNormalization", "\"axis\":3,\"epsilon\":0.001,\"scale\":false", "conv")
+        + "," + layer("mixed10", "Activation", "\"activation\":\"relu\"", "bn")
+        + "]";
+    writeModel(dir, layers, ws);
+    List<String> features = List.of("mixed10", KerasBackbone.PIXELS);
+    // A 16x16 image made of 2x2 blocks: halved bilinearly (half-pixel centres) it is exactly the 8x8 image of the blocks;
+    // the pixel grid (4x4 cells) is taken from the image as fed, and its cells average the same blocks.
+    float[] small = new float[n * n * c];
+    for (int i = 0; i < small.length; i++) small[i] = r.nextFloat();
+    float[] large = new float[4 * n * n * c];
+    for (int y = 0; y < 2 * n; y++) {
+      for (int x = 0; x < 2 * n; x++) System.arraycopy(small, ((y / 2) * n + x / 2) * c, large, (y * 2 * n + x) * c, c);
+    }
+    KerasBackbone direct = new KerasBackbone(dir, KerasBackbone.InputScaling.UNIT, features, n, n);
+    KerasBackbone resized = new KerasBackbone(dir, KerasBackbone.InputScaling.UNIT, features, 2 * n, 2 * n).withNetworkSize(n, n);
+    int width = K + 48;
+    assertArrayEquals(direct.run(false, small, 1, width), resized.run(false, large, 1, width), 1e-5f);
+    assertArrayEquals(new int[] {n, n}, resized.networkSize());
+    assertTrue(resized.describe().get("name").toString().contains("16x16 input resized to 8x8 in the graph"), resized.describe().toString());
+    assertArrayEquals(new int[] {n, n}, direct.withNetworkSize(n, n).networkSize(), "its own input size is no resize");
+    assertThrows(IllegalArgumentException.class, () -> direct.withNetworkSize(4, 0));
+  }
+
   /** The npm package whose MobileNetV2 the port is checked on, exactly this version. */
   static final String NSFWJS = "nsfwjs@4.4.0";
   /** The registry's integrity (sha512 of the tarball) for {@link #NSFWJS}: another tarball is refused. */
