@@ -141,4 +141,20 @@ class TrainCommandTest {
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("--assignment-cap must be 1 to 3, got 5.0"), r.err());
   }
+
+  @Test
+  void backboneSizeIsCheckedWithAMessageSayingWhatToChange() {
+    String out = dir.resolve("m").toString();
+    Run r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--backbone-size", "256x176");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--backbone-size") && r.err().contains("need --folds K"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
+        "--backbone-size", "256 by 176");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--backbone-size must be HEIGHTxWIDTH in pixels, e.g. 320x224; got '256 by 176'"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
+        "--backbone-size", "16x16");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--backbone-size must be 32 to 1024 pixels each way, got 16x16"), r.err());
+  }
 }
