@@ -243,8 +243,8 @@ public final class Fp16Converter {
     conversion.put("saved_model_bytes_before", c.stats().bytesBefore());
     conversion.put("saved_model_bytes_after", c.stats().bytesAfter());
     source.put("conversion", conversion);
-    ModelSpec out = new ModelSpec(spec.name(), spec.version() + "-fp16", spec.inputHeight(), spec.inputWidth(), spec.genres(),
-        spec.thresholds(), spec.minGenres(), spec.maxGenres(), source);
+    // Everything else of model.json as it was: the genres, thresholds and the rule that uses them (rank_by).
+    ModelSpec out = spec.withVersion(spec.version() + "-fp16").withSource(source);
     Files.write(dst.resolve(ModelSpec.FILE_NAME), out.toJson());
     ModelPackage check = ModelPackage.read(dst.toAbsolutePath().toString(), new Configuration());
     LOG.info("Wrote {} ({} float constants as fp16, {} kept float32)", dst, c.stats().constsConverted(), c.stats().constsKept());

@@ -114,7 +114,14 @@ public record ModelSpec(
       p.add("\"max_genres\" must be between 1 and " + genres.size() + ", got " + maxGenres);
     }
     try {
-      GenreRules.Ranking.parse(rankBy);
+      GenreRules.Ranking ranking = GenreRules.Ranking.parse(rankBy);
+      // Training records the ranking its thresholds were calibrated for; another gives other genres.
+      if (source != null && source.get("decision_rule") instanceof Map<?, ?> rule && rule.get("rank_by") instanceof String calibrated
+          && !calibrated.equals(ranking.jsonName())) {
+        p.add("the thresholds were calibrated for \"rank_by\": \"" + calibrated + "\" (source.decision_rule) but the model ranks by "
+            + (rankBy == null ? "score (no top-level \"rank_by\")" : "\"" + rankBy + "\"") + "; set the top-level \"rank_by\" to \""
+            + calibrated + "\"");
+      }
     } catch (IllegalArgumentException e) {
       p.add("\"rank_by\" must be \"score\" or \"threshold_ratio\", got \"" + rankBy + "\"");
     }
@@ -135,6 +142,10 @@ public record ModelSpec(
   }
 
   /** The same spec with other thresholds (genre to threshold), for overrides from the command line. */
+  public ModelSpec withVersion(String newVersion) {
+    return new ModelSpec(name, newVersion, inputHeight, inputWidth, genres, thresholds, minGenres, maxGenres, source, rankBy);
+  }
+
   public ModelSpec withThresholds(Map<String, Double> newThresholds) {
     return new ModelSpec(name, version, inputHeight, inputWidth, genres, newThresholds, minGenres, maxGenres, source, rankBy);
   }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.postergenres.model.ModelContract;
 import io.postergenres.model.ModelPackage;
+import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
 import java.io.IOException;
@@ -94,7 +95,7 @@ class Fp16ConverterTest {
     }
     Map<String, Double> thresholds = new LinkedHashMap<>();
     for (String g : GENRES) thresholds.put(g, 0.5);
-    ModelSpec spec = new ModelSpec("dense-test", "2.0.0", 32, 32, GENRES, thresholds, 1, 3, Map.of("note", "test"));
+    ModelSpec spec = new ModelSpec("dense-test", "2.0.0", 32, 32, GENRES, thresholds, 1, 3, Map.of("note", "test"), "threshold_ratio");
     Files.write(model.resolve(ModelSpec.FILE_NAME), spec.toJson());
     Files.write(model.resolve("validation.txt"), List.of("# none"));
     return model;
@@ -114,6 +115,11 @@ class Fp16ConverterTest {
     ModelPackage pkg = ModelPackage.read(dst.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
     assertEquals("2.0.0-fp16", pkg.spec().version());
     assertTrue(pkg.spec().source().containsKey("conversion"));
+    // Everything else of model.json carries over: the decision rule above all (a copy ranking by score
+    // would give other genres than the thresholds were calibrated for).
+    ModelSpec original = ModelPackage.read(src.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
+    assertEquals(original.withVersion(pkg.spec().version()).withSource(pkg.spec().source()), pkg.spec());
+    assertEquals(GenreRules.Ranking.THRESHOLD_RATIO, pkg.spec().ranking());
     assertTrue(Files.isRegularFile(dst.resolve("validation.txt")));
 
     // the large constants are DT_HALF now, each read through a Cast that kept the original name

@@ -89,6 +89,19 @@ class GenreRulesTest {
   }
 
   @Test
+  void aModelJsonRankingOtherwiseThanItsThresholdsWereCalibratedForIsRefusedSayingWhatToSet() {
+    String calibrated = "{\"name\":\"m\",\"version\":\"1\",\"input_height\":8,\"input_width\":8,"
+        + "\"genres\":[\"A\",\"B\"],\"thresholds\":{\"A\":0.5,\"B\":0.1},\"min_genres\":1,\"max_genres\":1,"
+        + "\"source\":{\"decision_rule\":{\"rank_by\":\"threshold_ratio\"}}";
+    assertEquals(GenreRules.Ranking.THRESHOLD_RATIO, ModelSpec.parse((calibrated + ",\"rank_by\":\"threshold_ratio\"}").getBytes(), "ok").ranking());
+    // What the fp16 conversion of 3.0.0 wrote: the top-level rank_by lost, so the job ranked by score.
+    ModelException lost = assertThrows(ModelException.class, () -> ModelSpec.parse((calibrated + "}").getBytes(), "lost"));
+    assertTrue(lost.getMessage().contains("calibrated for \"rank_by\": \"threshold_ratio\"")
+        && lost.getMessage().contains("set the top-level \"rank_by\" to \"threshold_ratio\""), lost.getMessage());
+    assertThrows(ModelException.class, () -> ModelSpec.parse((calibrated + ",\"rank_by\":\"score\"}").getBytes(), "other"));
+  }
+
+  @Test
   void rejectsInconsistentSettings() {
     assertThrows(IllegalArgumentException.class, () -> new GenreRules(G, new float[3], 0, 2));
     assertThrows(IllegalArgumentException.class, () -> new GenreRules(G, new float[4], 3, 2));
