@@ -267,11 +267,14 @@ public final class Evaluator {
     }
     float[] labels = labels(result.scored(), result.genres(), new HashSet<>());
     int g = result.genres().size();
-    List<RuleStudy.Row> rows = RuleStudy.run(result.scores(), labels, fold, g, result.spec().ranking(), RuleStudy.grid(result.spec().maxGenres()), 10);
+    List<RuleStudy.Setting> settings = new ArrayList<>(RuleStudy.grid(result.spec().maxGenres()));
     Double cap = modelCap(result.spec());
-    if (cap == null) return new RuleStudyResult(rows, null, null, labels);
-    RuleStudy.Setting own = new RuleStudy.Setting(cap, result.spec().maxGenres(), 1);
-    return new RuleStudyResult(rows, own, RuleStudy.heldOutShares(result.scores(), labels, fold, g, result.spec().ranking(), own), labels);
+    RuleStudy.Setting own = cap == null ? null : new RuleStudy.Setting(cap, result.spec().maxGenres(), 1);
+    if (own != null && !settings.contains(own)) settings.add(own);
+    List<RuleStudy.Row> rows = RuleStudy.run(result.scores(), labels, fold, g, result.spec().ranking(), settings, 10);
+    if (own == null) return new RuleStudyResult(rows, null, null, labels);
+    RuleStudy.Row ownRow = rows.stream().filter(r -> r.setting().equals(own)).findFirst().orElseThrow();
+    return new RuleStudyResult(rows, own, RuleStudy.heldOutShares(ownRow, labels, g), labels);
   }
 
   /**

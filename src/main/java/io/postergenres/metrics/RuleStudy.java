@@ -32,7 +32,10 @@ public final class RuleStudy {
   }
 
   /** A setting's figures over the held-out folds: mean and standard deviation of each of {@link #FIGURES}. */
-  public record Row(Setting setting, double[] mean, double[] sd) {}
+  public record Row(Setting setting, double[] mean, double[] sd, FoldCounts folds) {}
+
+  /** The rule's decisions on each held-out fold, in ascending fold order, and each fold's posters. */
+  public record FoldCounts(RuleCalibration.Counts[] counts, long[] posters) {}
 
   /** Where model.json keeps the cap its thresholds were calibrated under: {@code source.decision_rule.assignment_cap}. */
   public static final String CAP_KEY = "assignment_cap";
@@ -66,18 +69,16 @@ public final class RuleStudy {
     List<Row> rows = new ArrayList<>();
     for (Setting s : settings) {
       double[][] per = new double[folds.length][FIGURES.size()];
-      RuleCalibration.Counts[] byFold = heldOutCounts(scores, labels, fold, g, ranking, s);
+      FoldCounts byFold = heldOutCounts(scores, labels, fold, g, ranking, s);
       for (int k = 0; k < folds.length; k++) {
-        RuleCalibration.Counts c = byFold[k];
-        long posters = 0;
-        for (int i : fold) if (i == folds[k]) posters++;
+        RuleCalibration.Counts c = byFold.counts()[k];
         double over = 0;
         long assigned = 0;
         for (int j = 0; j < g; j++) {
           assigned += c.tp()[j] + c.fp()[j];
           if (c.tp()[j] + c.fn()[j] >= minSupport) over = Math.max(over, c.assignedOverTrue(j));
         }
-        per[k] = new double[] {c.microF1(), c.macroF1(), over, (double) assigned / posters};
+        per[k] = new double[] {c.microF1(), c.macroF1(), over, (double) assigned / byFold.posters()[k]};
       }
       double[] mean = new double[FIGURES.size()];
       double[] sd = new double[FIGURES.size()];
@@ -87,7 +88,7 @@ public final class RuleStudy {
         for (double[] r : per) var += (r[q] - mean[q]) * (r[q] - mean[q]);
         sd[q] = Math.sqrt(var / (per.length - 1));
       }
-      rows.add(new Row(s, mean, sd));
+      rows.add(new Row(s, mean, sd, byFold));
     }
     return rows;
   }
@@ -96,47 +97,45 @@ public final class RuleStudy {
    * The rule's decisions on each held-out fold (folds in ascending order), with thresholds
    * calibrated under {@code s} on all the other folds.
    */
-  private static RuleCalibration.Counts[] heldOutCounts(float[] scores, float[] labels, int[] fold, int g, GenreRules.Ranking ranking,
-      Setting s) {
+  private static FoldCounts heldOutCounts(float[] scores, float[] labels, int[] fold, int g, GenreRules.Ranking ranking, Setting s) {
     int[] folds = java.util.Arrays.stream(fold).distinct().sorted().toArray();
     RuleCalibration.Counts[] out = new RuleCalibration.Counts[folds.length];
+    long[] posters = new long[folds.length];
     for (int k = 0; k < folds.length; k++) {
       int held = folds[k];
       float[][] rest = gather(scores, labels, fold, g, i -> fold[i] != held);
       float[][] test = gather(scores, labels, fold, g, i -> fold[i] == held);
       float[] t = RuleCalibration.calibrate(rest[0], rest[1], g, 1, s.maxGenres(), ranking, s.cap(), s.macroWeight());
       out[k] = RuleCalibration.count(test[0], test[1], g, t, 1, s.maxGenres(), ranking);
+      posters[k] = test[0].length / g;
     }
-    return out;
+    return new FoldCounts(out, posters);
   }
 
   /**
    * How steady each genre's share of the rule's assignments is from one set of posters to the
-   * next: for each held-out fold, thresholds calibrated under {@code s} on the other folds, the
+   * next: for each held-out fold of {@code row} (its rule's thresholds calibrated on the other folds), the
    * posters given genre j in the fold over the posters expected to have it there (the fold's size x
    * j's share of all the posters; the fold's own count of a small genre is too noisy a yardstick).
    * [fold][genre]; NaN for a genre no poster has. Rare genres' thresholds sit far in their scores'
    * tails, where one fold head's scale differs from the next, so their shares swing most; a
    * catalogue should read their counts with that spread in mind.
    */
-  public static double[][] heldOutShares(float[] scores, float[] labels, int[] fold, int g, GenreRules.Ranking ranking, Setting s) {
-    int[] folds = java.util.Arrays.stream(fold).distinct().sorted().toArray();
-    if (folds.length < 2) throw new IllegalArgumentException("held-out shares need at least two folds, got " + folds.length);
-    int n = fold.length;
+  public static double[][] heldOutShares(Row row, float[] labels, int g) {
+    FoldCounts byFold = row.folds();
+    int n = labels.length / g;
     double[] share = new double[g];
     for (int i = 0; i < n; i++) for (int j = 0; j < g; j++) if (labels[i * g + j] > 0.5f) share[j] += 1.0 / n;
-    RuleCalibration.Counts[] byFold = heldOutCounts(scores, labels, fold, g, ranking, s);
-    double[][] out = new double[folds.length][g];
-    for (int k = 0; k < folds.length; k++) {
-      long posters = 0;
-      for (int i : fold) if (i == folds[k]) posters++;
+    double[][] out = new double[byFold.counts().length][g];
+    for (int k = 0; k < out.length; k++) {
       for (int j = 0; j < g; j++) {
-        long given = byFold[k].tp()[j] + byFold[k].fp()[j];
-        out[k][j] = share[j] == 0 ? Double.NaN : given / (posters * share[j]);
+        long given = byFold.counts()[k].tp()[j] + byFold.counts()[k].fp()[j];
+        out[k][j] = share[j] == 0 ? Double.NaN : given / (byFold.posters()[k] * share[j]);
       }
     }
     return out;
   }
+
 
   /** A Markdown table of {@link #heldOutShares}: per genre its posters, the smallest and largest share, and the folds over 1.5. */
   public static String sharesTable(List<String> genres, float[] labels, double[][] shares) {

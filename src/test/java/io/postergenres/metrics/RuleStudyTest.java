@@ -62,12 +62,12 @@ class RuleStudyTest {
     float[][] d = data(600, 0.7, 4);
     int[] fold = folds(600, 4);
     RuleStudy.Setting rule = new RuleStudy.Setting(1.1, 1, 1);
-    double[][] steady = RuleStudy.heldOutShares(d[0], d[1], fold, G, GenreRules.Ranking.SCORE, rule);
+    double[][] steady = RuleStudy.heldOutShares(RuleStudy.run(d[0], d[1], fold, G, GenreRules.Ranking.SCORE, List.of(rule), 10).get(0), d[1], G);
     for (double[] f : steady) for (double v : f) assertTrue(v > 0.6 && v < 1.4, "alike folds give alike shares: " + v);
     // Fold 3's head scores genre 0 higher on every poster (another head's scale): the others' threshold lets more through.
     float[] shifted = d[0].clone();
     for (int i = 0; i < 600; i++) if (fold[i] == 3) shifted[i * G] = Math.min(1f, shifted[i * G] + 0.3f);
-    double[][] swung = RuleStudy.heldOutShares(shifted, d[1], fold, G, GenreRules.Ranking.SCORE, rule);
+    double[][] swung = RuleStudy.heldOutShares(RuleStudy.run(shifted, d[1], fold, G, GenreRules.Ranking.SCORE, List.of(rule), 10).get(0), d[1], G);
     assertTrue(swung[3][0] > 1.5 && swung[3][0] > steady[3][0] + 0.4, "genre 0 over-given on fold 3: " + swung[3][0]);
     assertTrue(swung[3][1] < steady[3][1], "at one genre per poster, genre 1 gives way on fold 3: " + swung[3][1]);
     String table = RuleStudy.sharesTable(List.of("a", "b", "c"), d[1], swung);
