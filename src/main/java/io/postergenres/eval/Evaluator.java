@@ -285,8 +285,7 @@ public final class Evaluator {
 
   /** The cap model.json says its thresholds were calibrated under, or null (models before 3.0.0 do not say). */
   static Double modelCap(ModelSpec spec) {
-    if (spec.source() == null || !(spec.source().get("decision_rule") instanceof Map<?, ?> rule)) return null;
-    return rule.get(RuleStudy.CAP_KEY) instanceof Number cap ? cap.doubleValue() : null;
+    return spec.decisionRule().get(RuleStudy.CAP_KEY) instanceof Number cap ? cap.doubleValue() : null;
   }
 
   /**

@@ -116,7 +116,7 @@ public record ModelSpec(
     try {
       GenreRules.Ranking ranking = GenreRules.Ranking.parse(rankBy);
       // Training records the ranking its thresholds were calibrated for; another gives other genres.
-      if (source != null && source.get("decision_rule") instanceof Map<?, ?> rule && rule.get("rank_by") instanceof String calibrated
+      if (decisionRule().get("rank_by") instanceof String calibrated
           && !calibrated.equals(ranking.jsonName())) {
         p.add("the thresholds were calibrated for \"rank_by\": \"" + calibrated + "\" (source.decision_rule) but the model ranks by "
             + (rankBy == null ? "score (no top-level \"rank_by\")" : "\"" + rankBy + "\"") + "; set the top-level \"rank_by\" to \""
@@ -127,6 +127,14 @@ public record ModelSpec(
     }
     if (minGenres > maxGenres) p.add("\"min_genres\" (" + minGenres + ") is over \"max_genres\" (" + maxGenres + ")");
     return p;
+  }
+
+  /** Where in {@code source} training records how the thresholds were calibrated. */
+  public static final String DECISION_RULE = "decision_rule";
+
+  /** {@code source.decision_rule} as training wrote it (rank_by, assignment_cap, ...); empty for models that do not say. */
+  public Map<?, ?> decisionRule() {
+    return source != null && source.get(DECISION_RULE) instanceof Map<?, ?> rule ? rule : Map.of();
   }
 
   /** How genres over their thresholds are ranked for the {@code max_genres} cut. */

@@ -345,7 +345,7 @@ public final class CrossValidatedTrainer {
     rule.put(RuleStudy.CAP_KEY, assignmentCap);
     rule.put("thresholds_chosen_by", "micro-F1 + macro-F1 of the rule's decisions on all out-of-fold scores, no genre given to more than "
         + assignmentCap + " times the posters that have it");
-    source.put("decision_rule", rule);
+    source.put(ModelSpec.DECISION_RULE, rule);
     source.put("cross_validation", cv);
     source.put("per_genre", perGenre(oofScores, labels, g, genres, thresholds, maxGenres, ranking));
     source.put("history", "training-history.csv");
