@@ -7,6 +7,8 @@ import io.postergenres.train.CcuDataset;
 import io.postergenres.train.PosterCnn;
 import io.postergenres.train.SeedCnn;
 import io.postergenres.train.Trainer;
+import io.postergenres.train.TrainingConfig;
+import io.postergenres.train.TrainingOutcome;
 import io.postergenres.train.pretrained.BackboneTrainer;
 import io.postergenres.train.pretrained.CrossValidatedTrainer;
 import io.postergenres.train.pretrained.KerasBackbone;
@@ -202,7 +204,7 @@ public final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     verbosity.apply();
-    Trainer.Config config = config();
+    TrainingConfig config = config();
     checkOutput();
     CcuDataset.Loaded data = load();
     if (data.examples().size() < 4) {
@@ -210,7 +212,7 @@ public final class TrainCommand implements Callable<Integer> {
           + " labelled posters with a readable file; training needs more (" + data.stats().toMap() + ")");
     }
     PrintStream out = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
-    Trainer.Outcome outcome;
+    TrainingOutcome outcome;
     try {
       int[] hw = inputSize();
       int[] seen = size(backboneSize, "--backbone-size");
@@ -232,7 +234,7 @@ public final class TrainCommand implements Callable<Integer> {
     return ExitCode.OK.code();
   }
 
-  Trainer.Config config() {
+  TrainingConfig config() {
     if (!isArchitecture(arch)) {
       throw usage("--arch " + arch + " is not an architecture this version can train; choices: " + String.join(", ", ARCHITECTURES));
     }
@@ -273,9 +275,9 @@ public final class TrainCommand implements Callable<Integer> {
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }
-    Trainer.Config base = seedArch ? Trainer.Config.seedDefaults() : mobilenet ? Trainer.Config.pretrainedDefaults() : Trainer.Config.defaults();
+    TrainingConfig base = seedArch ? TrainingConfig.seedDefaults() : mobilenet ? TrainingConfig.pretrainedDefaults() : TrainingConfig.defaults();
     try {
-      return new Trainer.Config(imageSize != null ? imageSize : base.imageSize(), epochs != null ? epochs : base.epochs(),
+      return new TrainingConfig(imageSize != null ? imageSize : base.imageSize(), epochs != null ? epochs : base.epochs(),
           batchSize != null ? batchSize : base.batchSize(), learningRate, validationFraction, seed, dropout != null ? dropout : base.dropout(),
           positiveWeighting != null ? positiveWeighting : base.positiveWeighting(), threads, maxPixels, timeLimitMinutes,
           modelVersion, arch, augment != null ? augment : base.augment());

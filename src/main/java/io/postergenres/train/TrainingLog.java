@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /** A training run's progress lines: printed as they come, and kept to be written beside the model. */
-public final class TrainingLog implements Trainer.Log {
+public final class TrainingLog implements TrainingData.Log {
   private final PrintStream out;
   private final StringBuilder text = new StringBuilder();
 

@@ -1,11 +1,11 @@
 package io.postergenres.cli;
 
+import io.postergenres.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.postergenres.cli.ExitCode;
 import io.postergenres.cli.PosterGenres;
-import io.postergenres.train.Trainer;
 import io.postergenres.train.TrainerTest;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -65,27 +65,27 @@ class TrainCommandTest {
 
   @Test
   void seedArchitectureTakesTheOriginalRecipeUnlessOverridden() throws Exception {
-    Trainer.Config seed = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "seed");
+    TrainingConfig seed = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "seed");
     assertEquals(java.util.List.of("seed", 350, 5, 32, "none", false, 0.15),
         java.util.List.of(seed.arch(), seed.imageSize(), seed.epochs(), seed.batchSize(), seed.positiveWeighting(),
             seed.augment(), seed.validationFraction()));
     assertEquals(1e-3f, seed.learningRate());
-    Trainer.Config overridden = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "seed",
+    TrainingConfig overridden = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "seed",
         "--epochs", "2", "--augment", "--positive-weighting", "sqrt");
     assertEquals(2, overridden.epochs());
     assertTrue(overridden.augment());
     assertEquals("sqrt", overridden.positiveWeighting());
-    Trainer.Config plain = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString());
+    TrainingConfig plain = configOf("--dataset", dir.toString(), "--output", dir.resolve("m").toString());
     assertEquals(java.util.List.of("postercnn", 128, 12, "sqrt", true),
         java.util.List.of(plain.arch(), plain.imageSize(), plain.epochs(), plain.positiveWeighting(), plain.augment()));
   }
 
-  private static Trainer.Config configOf(String... args) throws Exception {
+  private static TrainingConfig configOf(String... args) throws Exception {
     TrainCommand command = new TrainCommand();
     new CommandLine(command).parseArgs(args);
     java.lang.reflect.Method m = TrainCommand.class.getDeclaredMethod("config");
     m.setAccessible(true);
-    return (Trainer.Config) m.invoke(command);
+    return (TrainingConfig) m.invoke(command);
   }
 
   @Test
@@ -116,7 +116,7 @@ class TrainCommandTest {
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("--backbone") && r.err().contains("model.json"), r.err());
     // The old name still works and takes the pretrained defaults.
-    Trainer.Config old = configOf("--dataset", dir.toString(), "--output", out, "--arch", "mobilenet", "--backbone", dir.toString());
+    TrainingConfig old = configOf("--dataset", dir.toString(), "--output", out, "--arch", "mobilenet", "--backbone", dir.toString());
     assertEquals(java.util.List.of("mobilenet", 60, 64), java.util.List.of(old.arch(), old.epochs(), old.batchSize()));
   }
 

@@ -1,11 +1,11 @@
 package io.postergenres.metrics;
 
+import io.postergenres.train.TrainingReport;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.postergenres.model.GenreRules;
-import io.postergenres.train.Trainer;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -61,7 +61,7 @@ class RuleCalibrationTest {
     assertTrue(rareF1 > 0.5, "the rare genre is assigned where it is: F1 " + rareF1);
 
     // The old calibration (best F1 per genre, then micro-F1 of the rule by score) serves the rare genre worse.
-    float[] old = Trainer.calibrate(d[0], d[1], G, 3);
+    float[] old = TrainingReport.calibrate(d[0], d[1], G, 3);
     RuleCalibration.Counts o = RuleCalibration.count(d[0], d[1], G, old, 1, 3, GenreRules.Ranking.SCORE);
     assertTrue(c.macroF1() > o.macroF1(), "macro-F1 " + c.macroF1() + " against " + o.macroF1());
 

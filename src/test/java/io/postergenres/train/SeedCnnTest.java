@@ -35,12 +35,12 @@ class SeedCnnTest {
     assertEquals(27_660_664L - 2 * (16 + 32 + 64 + 128 + 128 + 128), cnn.trainableParameterCount());
     long dense = cnn.params().stream().filter(p -> p.name().equals("dense0/kernel")).findFirst().orElseThrow().size();
     assertEquals(215_168L * 128, dense);
-    assertEquals(27_660_664L, Trainer.network(Trainer.Config.seedDefaults(), 24).parameterCount());
+    assertEquals(27_660_664L, Trainer.network(TrainingConfig.seedDefaults(), 24).parameterCount());
   }
 
   @Test
   void seedRecipeDefaults() {
-    Trainer.Config c = Trainer.Config.seedDefaults();
+    TrainingConfig c = TrainingConfig.seedDefaults();
     assertEquals(List.of(350, 5, 32, "none", false, 0.15, SeedCnn.ARCH),
         List.of(c.imageSize(), c.epochs(), c.batchSize(), c.positiveWeighting(), c.augment(), c.validationFraction(), c.arch()));
     assertEquals(1e-3f, c.learningRate());

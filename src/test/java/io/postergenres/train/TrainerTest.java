@@ -61,9 +61,9 @@ public class TrainerTest {
   void trainsExportsAndTheModelLoads() throws Exception {
     CcuDataset.Loaded data = CcuDataset.readManifest(writeManifest());
     Path out = dir.resolve("model");
-    Trainer.Config cfg = new Trainer.Config(32, 2, 8, 1e-2f, 0.25, 3, 0.3f, "sqrt", 2, 50_000_000L, 0, "0.0.1-test");
+    TrainingConfig cfg = new TrainingConfig(32, 2, 8, 1e-2f, 0.25, 3, 0.3f, "sqrt", 2, 50_000_000L, 0, "0.0.1-test");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    Trainer.Outcome outcome = new Trainer(cfg, new PrintStream(log, true, StandardCharsets.UTF_8)).train(data, out);
+    TrainingOutcome outcome = new Trainer(cfg, new PrintStream(log, true, StandardCharsets.UTF_8)).train(data, out);
 
     ModelPackage pkg = ModelPackage.read(out.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
     ModelSpec spec = pkg.spec();
@@ -92,8 +92,8 @@ public class TrainerTest {
     for (int i = 0; i < src.length; i++) src[i] = (byte) (i * 20);
     float[] plain = new float[src.length];
     float[] flipped = new float[src.length];
-    Trainer.fill(src, plain, 0, 2, false);
-    Trainer.fill(src, flipped, 0, 2, true);
+    TrainingData.fill(src, plain, 0, 2, false);
+    TrainingData.fill(src, flipped, 0, 2, true);
     assertEquals(20 * (1f / 255f), plain[1]);
     // pixel (row 0, col 0) of the flip is pixel (row 0, col 1) of the original
     assertEquals(plain[3], flipped[0]);
@@ -169,7 +169,7 @@ public class TrainerTest {
     CcuDataset.Loaded data = CcuDataset.readManifest(writeManifest());
     Path out = dir.resolve("untrained");
     // a learning rate of 1e-9: the weights stay where the seed put them
-    Trainer.Config cfg = new Trainer.Config(32, 2, 8, 1e-9f, 0.25, 3, 0.3f, "sqrt", 2, 50_000_000L, 0, "0.0.1-test");
+    TrainingConfig cfg = new TrainingConfig(32, 2, 8, 1e-9f, 0.25, 3, 0.3f, "sqrt", 2, 50_000_000L, 0, "0.0.1-test");
     new Trainer(cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).train(data, out);
     ModelSpec spec = ModelPackage.read(out.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     assertScoresTwoPosters(dir, out, spec);

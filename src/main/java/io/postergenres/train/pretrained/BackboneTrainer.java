@@ -1,14 +1,17 @@
 package io.postergenres.train.pretrained;
 
 import io.postergenres.image.Preprocessor;
+import io.postergenres.metrics.Metrics;
 import io.postergenres.model.ModelContract;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
 import io.postergenres.train.Architecture;
 import io.postergenres.train.CcuDataset;
-import io.postergenres.metrics.Metrics;
-import io.postergenres.train.Trainer;
+import io.postergenres.train.TrainingConfig;
+import io.postergenres.train.TrainingData;
+import io.postergenres.train.TrainingOutcome;
+import io.postergenres.train.TrainingReport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -49,9 +52,9 @@ import org.tensorflow.types.TFloat32;
  * the frozen backbone; the features are standardised (mean and standard deviation of the training
  * posters, baked into the exported graph); the head (dense {@code hidden} ReLU + dropout, dense G;
  * or dense G alone when {@code hidden} is 0) is trained with Adam on them with the same loss as
- * {@link Trainer} (sigmoid binary
- * cross-entropy, positives weighted by the square root of negatives/positives, at most 10). The
- * split is {@link Trainer#split}, so the validation posters are the same as postercnn's. The epoch
+ * postercnn (sigmoid binary cross-entropy, positives weighted by the square root of
+ * negatives/positives, at most 10: {@link TrainingData#positiveWeights}). The split is
+ * {@link TrainingData#split}, so the validation posters are the same as postercnn's. The epoch
  * with the best validation macro ROC-AUC is exported as one SavedModel (backbone + head, all
  * constants, image [-1,224,224,3] in [0,1] to sigmoid scores [-1,G]), whose validation scores
  * calibrate the per-genre thresholds in model.json.
@@ -61,7 +64,7 @@ public final class BackboneTrainer {
   public static final String MODEL_NAME = "postercnn-pretrained";
   private static final int EXTRACT_BATCH = 32;
 
-  private final Trainer.Config cfg;
+  private final TrainingConfig cfg;
   private final Path backboneDir;
   private final int hidden;
   private final KerasBackbone.InputScaling scaling;
@@ -77,7 +80,7 @@ public final class BackboneTrainer {
    * @param featureCache folder where extracted features are kept and looked up (null: none); the
    *     file name holds everything they depend on, so a changed setting extracts anew
    */
-  public BackboneTrainer(Trainer.Config cfg, Path backboneDir, int hidden, KerasBackbone.InputScaling scaling,
+  public BackboneTrainer(TrainingConfig cfg, Path backboneDir, int hidden, KerasBackbone.InputScaling scaling,
       List<String> featureLayers, Path featureCache, Path ensembleWith, PrintStream out) {
     if (Architecture.parse(cfg.arch()) != Architecture.PRETRAINED) throw new IllegalArgumentException("config is for --arch " + cfg.arch());
     if (hidden < 0) throw new IllegalArgumentException("--hidden must be 0 (linear head) or more, got " + hidden);
@@ -96,7 +99,7 @@ public final class BackboneTrainer {
   }
 
 
-  public Trainer.Outcome train(CcuDataset.Loaded data, Path outDir) throws IOException {
+  public TrainingOutcome train(CcuDataset.Loaded data, Path outDir) throws IOException {
     long start = System.nanoTime();
     int threads = cfg.threads() > 0 ? cfg.threads() : Runtime.getRuntime().availableProcessors();
     List<String> genres = data.genres();
@@ -114,7 +117,7 @@ public final class BackboneTrainer {
         backbone.kind(), backboneDir, backbone.weights().format(), backbone.weights().weights().size(),
         backbone.backboneParameterCount(), size, size, scaling, backbone.featureLayers(), hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + ", dense " + g : "dense " + g);
 
-    Trainer.Prepared prep = Trainer.prepare(data, cfg, size, threads, this::log);
+    TrainingData.Prepared prep = TrainingData.prepare(data, cfg, size, threads, this::log);
     byte[][] cache = prep.cache();
     List<Integer> trainIdx = prep.trainIdx();
     List<Integer> valIdx = prep.valIdx();
@@ -122,7 +125,7 @@ public final class BackboneTrainer {
     int unreadableVal = prep.unreadableVal();
     float[] valLabels = prep.valLabels();
     float[] trainLabels = prep.trainLabels();
-    float[] posWeight = Trainer.positiveWeights(trainLabels, g, cfg.positiveWeighting());
+    float[] posWeight = TrainingData.positiveWeights(trainLabels, g, cfg.positiveWeighting());
 
     ConfigProto tfConfig = ConfigProto.newBuilder()
         .setIntraOpParallelismThreads(threads)
@@ -163,7 +166,7 @@ public final class BackboneTrainer {
     }
     int f = valFeat.length / valIdx.size();
     double extractSeconds = (System.nanoTime() - t0) / 1e9;
-    log("features: %d per poster, %d posters in %s", f, valIdx.size() + trainIdx.size() * 2, Trainer.duration(extractSeconds));
+    log("features: %d per poster, %d posters in %s", f, valIdx.size() + trainIdx.size() * 2, TrainingReport.duration(extractSeconds));
     for (int i : trainIdx) cache[i] = null; // only validation posters are needed again
 
     // Standardise with the training posters' statistics (the same affine map goes into the export).
@@ -276,7 +279,7 @@ public final class BackboneTrainer {
     Files.write(outDir.resolve("training-history.csv"), history, StandardCharsets.UTF_8);
     double trainingSeconds = (System.nanoTime() - trainStart) / 1e9;
     log("trained the head %d epochs in %s; exporting epoch %d (best validation macro ROC-AUC %.4f)",
-        epochsRun, Trainer.duration(trainingSeconds), bestEpoch, bestAuc);
+        epochsRun, TrainingReport.duration(trainingSeconds), bestEpoch, bestAuc);
     try {
       io.postergenres.train.TrainingCharts.render(outDir.resolve("training-history.csv"), outDir);
     } catch (IOException | RuntimeException e) {
@@ -284,13 +287,13 @@ public final class BackboneTrainer {
     }
 
     // ---- with --ensemble-with: how much of the other model's opinion to mix in ----
-    Trainer.writeValidationList(outDir, data, valIdx, cfg);
+    TrainingData.writeValidationList(outDir, data, valIdx, cfg);
     Ensemble ensemble = null;
     if (ensembleWith != null) ensemble = weighEnsemble(backbone, best, norm, f, g, genres, cache, valIdx, valLabels, outDir, tfConfig);
 
     // ---- export backbone + head (+ the ensemble member) as one frozen SavedModel ----
     for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
-    Trainer.deleteTree(outDir.resolve("variables"));
+    TrainingReport.deleteTree(outDir.resolve("variables"));
     long flops;
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
@@ -320,15 +323,15 @@ public final class BackboneTrainer {
       float[] batch = new float[EXTRACT_BATCH * per];
       for (int from = 0; from < valIdx.size(); from += EXTRACT_BATCH) {
         int n = Math.min(EXTRACT_BATCH, valIdx.size() - from);
-        for (int k = 0; k < n; k++) Trainer.fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
+        for (int k = 0; k < n; k++) TrainingData.fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
         System.arraycopy(loaded.predict(batch, n), 0, valScores, from * g, n * g);
       }
     }
-    float[] thresholds = Trainer.calibrate(valScores, valLabels, g, maxGenres);
+    float[] thresholds = TrainingReport.calibrate(valScores, valLabels, g, maxGenres);
     Map<String, Double> thresholdMap = new LinkedHashMap<>();
     for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 100) / 100.0);
-    Map<String, Object> validation = Trainer.validationMetrics(valScores, valLabels, g, thresholds, genres, maxGenres);
-    Map<String, Object> baselines = Trainer.baselines(trainLabels, valLabels, g, genres, maxGenres);
+    Map<String, Object> validation = TrainingReport.validationMetrics(valScores, valLabels, g, thresholds, genres, maxGenres);
+    Map<String, Object> baselines = TrainingReport.baselines(trainLabels, valLabels, g, genres, maxGenres);
     log("validation (%d posters, exported model, epoch %d): %s", valIdx.size(), bestEpoch, validation);
     log("baselines on the same validation posters: %s", baselines);
 
@@ -336,7 +339,7 @@ public final class BackboneTrainer {
     Map<String, Object> source = new LinkedHashMap<>();
     source.put("dataset", data.source());
     source.put("dataset_stats", data.stats().toMap());
-    source.put("split", Trainer.splitInfo(trainIdx.size(), valIdx.size(), cfg, unreadableTrain + unreadableVal));
+    source.put("split", TrainingData.splitInfo(trainIdx.size(), valIdx.size(), cfg, unreadableTrain + unreadableVal));
     Map<String, Object> arch = new LinkedHashMap<>();
     arch.put("name", ARCH);
     arch.put("backbone", backbone.describe());
@@ -360,27 +363,27 @@ public final class BackboneTrainer {
     training.put("batch_size", cfg.batchSize());
     training.put("optimizer", "Adam lr " + cfg.learningRate() + " (head only; backbone frozen)");
     training.put("loss", cfg.positiveWeighting().equals("none") ? "sigmoid binary cross-entropy (plain, no class weighting)"
-        : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + Trainer.MAX_POSITIVE_WEIGHT + ")");
+        : "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most " + TrainingData.MAX_POSITIVE_WEIGHT + ")");
     training.put("augmentation", cfg.augment() ? "features of the flipped poster chosen at random for each training example" : "none");
     training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + size + "x" + size + ", RGB, [0,1])");
-    training.put(cached != null ? "feature_extraction_seconds_cached" : "feature_extraction_seconds", Trainer.round(extractSeconds, 1));
-    training.put("head_training_seconds", Trainer.round(trainingSeconds, 1));
-    training.put("total_seconds", Trainer.round(totalSeconds, 1));
+    training.put(cached != null ? "feature_extraction_seconds_cached" : "feature_extraction_seconds", TrainingReport.round(extractSeconds, 1));
+    training.put("head_training_seconds", TrainingReport.round(trainingSeconds, 1));
+    training.put("total_seconds", TrainingReport.round(totalSeconds, 1));
     training.put("threads", threads);
     training.put("tensorflow_java", "1.1.0");
     source.put("training", training);
     source.put("validation_metrics", validation);
     source.put("baselines", baselines);
-    source.put("per_genre", Trainer.perGenre(valScores, valLabels, trainLabels, g, genres, thresholds));
+    source.put("per_genre", TrainingReport.perGenre(valScores, valLabels, trainLabels, g, genres, thresholds));
     source.put("history", "training-history.csv");
     ModelSpec spec = new ModelSpec(MODEL_NAME, cfg.version(), size, size, genres, thresholdMap, 1, maxGenres, source);
     Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
-    log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, Trainer.duration(totalSeconds), flops / 1e6);
+    log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, TrainingReport.duration(totalSeconds), flops / 1e6);
     trainingLog.writeTo(outDir.resolve("training-log.txt"));
     ModelPackage pkg = ModelPackage.read(outDir.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration());
     log("model package check passed: %d bytes, fingerprint %s", pkg.sizeBytes(), pkg.fingerprint().substring(0, 16));
     trainingLog.writeTo(outDir.resolve("training-log.txt"));
-    return new Trainer.Outcome(spec, outDir, bestEpoch, totalSeconds);
+    return new TrainingOutcome(spec, outDir, bestEpoch, totalSeconds);
   }
 
   private float[] extract(Session session, Placeholder<TFloat32> x, Operand<TFloat32> feats, int f, byte[][] cache,
@@ -391,7 +394,7 @@ public final class BackboneTrainer {
     long lastReport = System.nanoTime();
     for (int from = 0; from < idx.size(); from += EXTRACT_BATCH) {
       int n = Math.min(EXTRACT_BATCH, idx.size() - from);
-      for (int k = 0; k < n; k++) Trainer.fill(cache[idx.get(from + k)], batch, k * per, size, flip);
+      for (int k = 0; k < n; k++) TrainingData.fill(cache[idx.get(from + k)], batch, k * per, size, flip);
       try (TFloat32 xt = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(batch, true, false).narrow((long) n * per));
           Result r = session.runner().feed(x, xt).fetch(feats).run()) {
         float[] part = new float[n * f];
@@ -403,7 +406,7 @@ public final class BackboneTrainer {
       if (now - lastReport > 30e9) {
         lastReport = now;
         double secs = (now - t0) / 1e9;
-        log("  features %d/%d  %.1f posters/s  left ~%s", done[0], total, done[0] / secs, Trainer.duration((total - done[0]) * secs / done[0]));
+        log("  features %d/%d  %.1f posters/s  left ~%s", done[0], total, done[0] / secs, TrainingReport.duration((total - done[0]) * secs / done[0]));
       }
     }
     return outF;
@@ -419,7 +422,7 @@ public final class BackboneTrainer {
       m.put("combination", "sigmoid((1 - w) * head logits + w * member logits)");
       m.put("w", weight);
       m.put("w_chosen_by", "best validation macro ROC-AUC over w = 0, 0.1, ..., 1");
-      m.put("validation_macro_roc_auc", Map.of("head", Trainer.round(headAuc, 4), "member", Trainer.round(memberAuc, 4), "ensemble", Trainer.round(mixedAuc, 4)));
+      m.put("validation_macro_roc_auc", Map.of("head", TrainingReport.round(headAuc, 4), "member", TrainingReport.round(memberAuc, 4), "ensemble", TrainingReport.round(mixedAuc, 4)));
       return m;
     }
   }
@@ -468,7 +471,7 @@ public final class BackboneTrainer {
         float[] batch = new float[EXTRACT_BATCH * per];
         for (int from = 0; from < valIdx.size(); from += EXTRACT_BATCH) {
           int n = Math.min(EXTRACT_BATCH, valIdx.size() - from);
-          for (int k = 0; k < n; k++) Trainer.fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
+          for (int k = 0; k < n; k++) TrainingData.fill(cache[valIdx.get(from + k)], batch, k * per, size, false);
           try (TFloat32 xt = TFloat32.tensorOf(Shape.of(n, size, size, 3), DataBuffers.of(batch, true, false).narrow((long) n * per));
               Result r = session.runner().feed(image, xt).fetch(l1).fetch(l2).run()) {
             float[] a = new float[n * g];

@@ -1,18 +1,21 @@
 package io.postergenres.train.pretrained;
 
+import io.postergenres.metrics.Metrics;
+import io.postergenres.metrics.RuleCalibration;
+import io.postergenres.metrics.RuleStudy;
+import io.postergenres.model.FlopCounter;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelContract;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
 import io.postergenres.train.CcuDataset;
-import io.postergenres.metrics.Metrics;
-import io.postergenres.metrics.RuleCalibration;
-import io.postergenres.metrics.RuleStudy;
-import io.postergenres.train.Trainer;
 import io.postergenres.train.TrainingCharts;
+import io.postergenres.train.TrainingConfig;
+import io.postergenres.train.TrainingData;
 import io.postergenres.train.TrainingLog;
-import io.postergenres.model.FlopCounter;
+import io.postergenres.train.TrainingOutcome;
+import io.postergenres.train.TrainingReport;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -84,7 +87,7 @@ public final class CrossValidatedTrainer {
    */
   public static final double DEFAULT_ASSIGNMENT_CAP = 1.3;
 
-  private final Trainer.Config cfg;
+  private final TrainingConfig cfg;
   private final Path backboneDir;
   private final int hidden;
   private final KerasBackbone.InputScaling scaling;
@@ -107,7 +110,7 @@ public final class CrossValidatedTrainer {
    * @param height input height (0 with width 0: the backbone's own square size)
    * @param featureCache folder where extracted features are kept and looked up (null: none)
    */
-  public CrossValidatedTrainer(Trainer.Config cfg, Path backboneDir, int hidden, KerasBackbone.InputScaling scaling,
+  public CrossValidatedTrainer(TrainingConfig cfg, Path backboneDir, int hidden, KerasBackbone.InputScaling scaling,
       List<String> featureLayers, Path featureCache, int folds, int height, int width, String modelName, boolean mirrorAverage,
       int heads, boolean crops, PrintStream out) {
     if (heads < 1) throw new IllegalArgumentException("--heads must be 1 or more, got " + heads);
@@ -161,7 +164,7 @@ public final class CrossValidatedTrainer {
    */
   static final float[][] CROP_BOXES = {{0f, 0f, 0.9f, 0.9f}, {0f, 0.1f, 0.9f, 1f}, {0.1f, 0f, 1f, 0.9f}, {0.1f, 0.1f, 1f, 1f}};
 
-  public Trainer.Outcome train(CcuDataset.Loaded data, Path outDir) throws IOException {
+  public TrainingOutcome train(CcuDataset.Loaded data, Path outDir) throws IOException {
     long start = System.nanoTime();
     int threads = cfg.threads() > 0 ? cfg.threads() : Runtime.getRuntime().availableProcessors();
     List<String> genres = data.genres();
@@ -223,7 +226,7 @@ public final class CrossValidatedTrainer {
       HeadTrainer.HeldOut heldOut = new HeadTrainer.HeldOut(standardised(feats.plain(), held, f, norm), standardised(feats.mirrored(), held, f, norm));
       long foldStart = System.nanoTime();
       HeadTrainer.Fit fit = HeadTrainer.fitEnsemble(heads, x, views, gather(labels, train, g), f, g,
-          Trainer.positiveWeights(gather(labels, train, g), g, cfg.positiveWeighting()), settings, epochs, heldOut,
+          TrainingData.positiveWeights(gather(labels, train, g), g, cfg.positiveWeighting()), settings, epochs, heldOut,
           (epoch, seconds, loss) -> {});
       double bestAuc = 0;
       int bestEpoch = 0;
@@ -241,9 +244,9 @@ public final class CrossValidatedTrainer {
       }
       double elapsed = (System.nanoTime() - cvStart) / 1e9;
       log.log("fold %d/%d: %d train, %d held out, %d epochs in %s; held-out macro ROC-AUC (mirror-averaged) best %.4f at epoch %d, last %.4f;"
-              + " left ~%s", k + 1, folds, train.length, held.length, epochs, Trainer.duration((System.nanoTime() - foldStart) / 1e9),
+              + " left ~%s", k + 1, folds, train.length, held.length, epochs, TrainingReport.duration((System.nanoTime() - foldStart) / 1e9),
           bestAuc, bestEpoch, macroAuc(HeadTrainer.mean(fit.logits()[epochs - 1], fit.flippedLogits()[epochs - 1]), heldLabels, g),
-          Trainer.duration(elapsed / (k + 1) * (folds - k - 1)));
+          TrainingReport.duration(elapsed / (k + 1) * (folds - k - 1)));
     }
     double cvSeconds = (System.nanoTime() - cvStart) / 1e9;
     Files.createDirectories(outDir);
@@ -281,14 +284,14 @@ public final class CrossValidatedTrainer {
     for (int i = 0; i < n; i++) all[i] = i;
     float[][] norm = BackboneTrainer.standardisation(feats.plain(), feats.mirrored(), f);
     HeadTrainer.Fit fit = HeadTrainer.fitEnsemble(heads, standardised(feats.plain(), all, f, norm), cfg.augment() ? trainingViews(feats, all, f, norm) : null,
-        labels, f, g, Trainer.positiveWeights(labels, g, cfg.positiveWeighting()), settings, chosenEpochs, null,
+        labels, f, g, TrainingData.positiveWeights(labels, g, cfg.positiveWeighting()), settings, chosenEpochs, null,
         (epoch, seconds, loss) -> log.log("final head%s: epoch %d/%d  %.1fs  weighted loss %.4f", heads > 1 ? "s" : "", epoch, chosenEpochs,
             seconds, loss));
     double finalSeconds = (System.nanoTime() - finalStart) / 1e9;
 
     // ---- export ----
     for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
-    Trainer.deleteTree(outDir.resolve("variables"));
+    TrainingReport.deleteTree(outDir.resolve("variables"));
     long flops = export(outDir, backbone, norm, fit.heads(), f, g, mirror, tfConfig);
     checkExport(outDir, data, feats, backbone, norm, fit.heads(), f, g, mirror, genres, maxGenres, threads);
 
@@ -328,15 +331,15 @@ public final class CrossValidatedTrainer {
     training.put("batch_size", cfg.batchSize());
     training.put("optimizer", "Adam lr " + cfg.learningRate() + " (head only; backbone frozen)");
     training.put("loss", "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most "
-        + Trainer.MAX_POSITIVE_WEIGHT + ")");
+        + TrainingData.MAX_POSITIVE_WEIGHT + ")");
     training.put("augmentation", !cfg.augment() ? "none" : crops
         ? "each example's features from the poster, its mirror image or one of 4 corner crops (90% of height and width), at random"
         : "each example's features from the poster or its mirror image, at random");
     training.put("preprocessing", "io.postergenres.image.Preprocessor (stretch to " + h + "x" + w + " (height x width), RGB, [0,1])");
-    training.put("feature_extraction_seconds", Trainer.round(extractSeconds, 1));
-    training.put("cross_validation_seconds", Trainer.round(cvSeconds, 1));
-    training.put("final_head_seconds", Trainer.round(finalSeconds, 1));
-    training.put("total_seconds", Trainer.round(totalSeconds, 1));
+    training.put("feature_extraction_seconds", TrainingReport.round(extractSeconds, 1));
+    training.put("cross_validation_seconds", TrainingReport.round(cvSeconds, 1));
+    training.put("final_head_seconds", TrainingReport.round(finalSeconds, 1));
+    training.put("total_seconds", TrainingReport.round(totalSeconds, 1));
     training.put("threads", threads);
     training.put("tensorflow_java", "1.1.0");
     source.put("training", training);
@@ -353,12 +356,12 @@ public final class CrossValidatedTrainer {
     Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
     Path scoresFile = outDir.resolve("out-of-fold-scores.csv");
     writeScores(scoresFile, data, feats.rows(), oofScores, genres);
-    log.log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, Trainer.duration(totalSeconds), flops / 1e6);
+    log.log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, TrainingReport.duration(totalSeconds), flops / 1e6);
     log.writeTo(outDir.resolve("training-log.txt"));
     ModelPackage pkg = ModelPackage.read(outDir.toAbsolutePath().toString(), new Configuration());
     log.log("model package check passed: %d bytes, fingerprint %s", pkg.sizeBytes(), pkg.fingerprint().substring(0, 16));
     log.writeTo(outDir.resolve("training-log.txt"));
-    return new Trainer.Outcome(spec, outDir, chosenEpochs, totalSeconds);
+    return new TrainingOutcome(spec, outDir, chosenEpochs, totalSeconds);
   }
 
   // ------------------------------------------------------------------ features
@@ -372,7 +375,7 @@ public final class CrossValidatedTrainer {
     }
     int h = backbone.height();
     int w = backbone.width();
-    byte[][] cache = Trainer.decodeAll(data.examples(), h, w, threads, cfg.maxPixels(), log::log);
+    byte[][] cache = TrainingData.decodeAll(data.examples(), h, w, threads, cfg.maxPixels(), log::log);
     int[] rows = indices(cache, i -> cache[i] != null);
     int unreadable = cache.length - rows.length;
     long t0 = System.nanoTime();
@@ -395,7 +398,7 @@ public final class CrossValidatedTrainer {
       }
     }
     log.log("features: %d per poster, %d posters, their mirror images and %d crops each in %s", f, rows.length, cropped.length,
-        Trainer.duration((System.nanoTime() - t0) / 1e9));
+        TrainingReport.duration((System.nanoTime() - t0) / 1e9));
     Features result = new Features(plain, mirrored, cropped, rows, f, unreadable);
     if (cacheFile != null) {
       writeFeatures(cacheFile, result);
@@ -413,7 +416,7 @@ public final class CrossValidatedTrainer {
     for (int from = 0; from < rows.length; from += EXTRACT_BATCH) {
       int m = Math.min(EXTRACT_BATCH, rows.length - from);
       for (int k = 0; k < m; k++) {
-        Trainer.fill(cache[rows[from + k]], batch, k * per, h, w, flip);
+        TrainingData.fill(cache[rows[from + k]], batch, k * per, h, w, flip);
         if (box != null) crop(batch, k * per, h, w, box);
       }
       try (TFloat32 xt = TFloat32.tensorOf(Shape.of(m, h, w, 3), DataBuffers.of(batch, true, false).narrow((long) m * per));
@@ -427,7 +430,7 @@ public final class CrossValidatedTrainer {
         lastReport = now;
         int done = doneBefore + from + m;
         double secs = (now - t0) / 1e9;
-        log.log("  features %d/%d  %.1f posters/s  left ~%s", done, total, done / secs, Trainer.duration((total - done) * secs / done));
+        log.log("  features %d/%d  %.1f posters/s  left ~%s", done, total, done / secs, TrainingReport.duration((total - done) * secs / done));
       }
     }
     return out;
@@ -561,9 +564,9 @@ public final class CrossValidatedTrainer {
     ModelSpec provisional = new ModelSpec(modelName, cfg.version(), h, w, genres, half, 1, maxGenres, Map.of());
     List<CcuDataset.Example> some = new ArrayList<>();
     for (int k = 0; k < m; k++) some.add(data.examples().get(feats.rows()[k]));
-    byte[][] cache = Trainer.decodeAll(some, h, w, 1, cfg.maxPixels(), (fmt, args) -> {});
+    byte[][] cache = TrainingData.decodeAll(some, h, w, 1, cfg.maxPixels(), (fmt, args) -> {});
     float[] batch = new float[m * h * w * 3];
-    for (int k = 0; k < m; k++) Trainer.fill(cache[k], batch, k * h * w * 3, h, w, false);
+    for (int k = 0; k < m; k++) TrainingData.fill(cache[k], batch, k * h * w * 3, h, w, false);
     float[] exported;
     try (PosterModel loaded = PosterModel.load(outDir, provisional, threads, Math.min(2, threads))) {
       exported = loaded.predict(batch, m);
@@ -674,7 +677,7 @@ public final class CrossValidatedTrainer {
       row.put("fold", k + 1);
       row.put("posters", held.length);
       row.put("epochs_chosen_by_other_folds", e + 1);
-      for (int q = 0; q < names.length; q++) row.put(names[q], Trainer.round(perFold[k][q], 4));
+      for (int q = 0; q < names.length; q++) row.put(names[q], TrainingReport.round(perFold[k][q], 4));
       row.put("most_over_assigned_genre", overGenre);
       foldRows.add(row);
     }
@@ -714,12 +717,12 @@ public final class CrossValidatedTrainer {
       long given = c.tp()[j] + c.fp()[j];
       Map<String, Object> e = new LinkedHashMap<>();
       e.put("support", support);
-      e.put("roc_auc", Trainer.round(aucs[j], 4));
-      e.put("average_precision", Trainer.round(aps[j], 4));
-      e.put("f1", Trainer.round(support + given == 0 ? Double.NaN : 2.0 * c.tp()[j] / (support + given), 4));
-      e.put("share_true", Trainer.round((double) support / n, 4));
-      e.put("share_assigned", Trainer.round((double) given / n, 4));
-      e.put("threshold", Trainer.round(thresholds[j], 3));
+      e.put("roc_auc", TrainingReport.round(aucs[j], 4));
+      e.put("average_precision", TrainingReport.round(aps[j], 4));
+      e.put("f1", TrainingReport.round(support + given == 0 ? Double.NaN : 2.0 * c.tp()[j] / (support + given), 4));
+      e.put("share_true", TrainingReport.round((double) support / n, 4));
+      e.put("share_assigned", TrainingReport.round((double) given / n, 4));
+      e.put("threshold", TrainingReport.round(thresholds[j], 3));
       m.put(genres.get(j), e);
     }
     return m;

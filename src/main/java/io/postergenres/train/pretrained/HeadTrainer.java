@@ -1,6 +1,6 @@
 package io.postergenres.train.pretrained;
 
-import io.postergenres.train.Trainer;
+import io.postergenres.train.TrainingData;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -186,9 +186,9 @@ final class HeadTrainer {
     runner.fetch(w2).fetch(b2);
     try (Result r = runner.run()) {
       int k = 0;
-      float[] a = w1 != null ? Trainer.toArray((TFloat32) r.get(k++)) : null;
-      float[] c = w1 != null ? Trainer.toArray((TFloat32) r.get(k++)) : null;
-      return new Head(a, c, Trainer.toArray((TFloat32) r.get(k++)), Trainer.toArray((TFloat32) r.get(k)));
+      float[] a = w1 != null ? TrainingData.toArray((TFloat32) r.get(k++)) : null;
+      float[] c = w1 != null ? TrainingData.toArray((TFloat32) r.get(k++)) : null;
+      return new Head(a, c, TrainingData.toArray((TFloat32) r.get(k++)), TrainingData.toArray((TFloat32) r.get(k)));
     }
   }
 

@@ -1,5 +1,6 @@
 package io.postergenres.train.pretrained;
 
+import io.postergenres.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -54,9 +55,9 @@ class BackboneTrainerTest {
     return b;
   }
 
-  private static Trainer.Config config(String arch, int size, long seed) {
+  private static TrainingConfig config(String arch, int size, long seed) {
     // 20 epochs at 3e-2: enough for the head and the member to learn the colours (TrainerTest.assertLearned)
-    return new Trainer.Config(size, 20, 8, 3e-2f, 0.25, seed, 0.3f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", arch, true);
+    return new TrainingConfig(size, 20, 8, 3e-2f, 0.25, seed, 0.3f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", arch, true);
   }
 
   @Test

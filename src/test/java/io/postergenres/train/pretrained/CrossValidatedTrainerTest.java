@@ -1,5 +1,6 @@
 package io.postergenres.train.pretrained;
 
+import io.postergenres.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -8,7 +9,6 @@ import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.train.CcuDataset;
-import io.postergenres.train.Trainer;
 import io.postergenres.train.TrainerTest;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -35,7 +35,7 @@ class CrossValidatedTrainerTest {
   void crossValidatesOverAllPostersAndShipsAHeadTrainedOnAll() throws Exception {
     CcuDataset.Loaded data = CcuDataset.readManifest(TrainerTest.writeManifest(dir));
     Path backbone = new BackboneTrainerTest().backbone(dir);
-    Trainer.Config cfg = new Trainer.Config(16, 20, 4, 1e-2f, 0.25, 3, 0.2f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", "pretrained", true);
+    TrainingConfig cfg = new TrainingConfig(16, 20, 4, 1e-2f, 0.25, 3, 0.2f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", "pretrained", true);
     Path out = dir.resolve("model");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS),
