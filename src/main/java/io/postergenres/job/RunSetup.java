@@ -106,17 +106,80 @@ public final class RunSetup {
         + "; check --input, or widen --glob");
   }
 
+  /** {@link #checkOutput(String, List, WriteMode, Configuration)} without inputs to compare with (an inventory run). */
   public static void checkOutput(String output, WriteMode mode, Configuration conf) {
-    if (mode != WriteMode.ERROR) return;
+    checkOutput(output, List.of(), mode, conf);
+  }
+
+  /**
+   * Refuses, before any work, an output the run must not write: one that exists, unless {@code
+   * --mode} says what to do with it; a file (overwrite would delete it, append cannot add to it); a
+   * folder of something other than labels, which overwrite would delete whole; and a folder that
+   * holds the run's own {@code inputs}.
+   */
+  public static void checkOutput(String output, List<String> inputs, WriteMode mode, Configuration conf) {
     Path p = new Path(output);
+    String shown = RunSummary.redact(output);
     try {
-      if (p.getFileSystem(conf).exists(p)) {
-        throw new PosterGenresException(Failure.INPUT, "output " + RunSummary.redact(output)
+      FileSystem fs = p.getFileSystem(conf);
+      FileStatus status;
+      try {
+        status = fs.getFileStatus(p);
+      } catch (java.io.FileNotFoundException e) {
+        return;
+      }
+      if (mode == WriteMode.ERROR) {
+        throw new PosterGenresException(Failure.INPUT, "output " + shown
             + " already exists; choose a new --output, or pass --mode overwrite (replace it) or --mode append (add to it)");
       }
+      if (!status.isDirectory()) {
+        throw new PosterGenresException(Failure.INPUT, "output " + shown + " is a file, not a folder of labels; --mode "
+            + mode.name().toLowerCase(Locale.ROOT) + " would " + (mode == WriteMode.OVERWRITE ? "delete it" : "fail on it")
+            + "; give --output a folder of its own");
+      }
+      Path qualified = fs.makeQualified(p);
+      for (String input : inputs) {
+        Path in = new Path(input);
+        Path inQualified = in.getFileSystem(conf).makeQualified(in);
+        if (isAtOrBelow(inQualified, qualified)) {
+          throw new PosterGenresException(Failure.INPUT, "--input " + RunSummary.redact(input) + " is inside --output " + shown
+              + "; --mode " + mode.name().toLowerCase(Locale.ROOT) + " would write labels among the posters"
+              + (mode == WriteMode.OVERWRITE ? " (and delete them first)" : "") + "; give --output a folder of its own");
+        }
+      }
+      if (mode == WriteMode.OVERWRITE) {
+        List<String> foreign = new ArrayList<>();
+        for (FileStatus child : fs.listStatus(p)) {
+          if (!isLabelsEntry(child)) foreign.add(child.getPath().getName());
+        }
+        if (!foreign.isEmpty()) {
+          throw new PosterGenresException(Failure.INPUT, "output " + shown + " holds " + foreign.size()
+              + (foreign.size() == 1 ? " entry" : " entries") + " that no label run writes (e.g. "
+              + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+              + "); --mode overwrite would delete the whole folder; give --output a folder of its own, or remove them first");
+        }
+      }
     } catch (IOException e) {
-      throw new PosterGenresException(Failure.INPUT, "cannot check output " + RunSummary.redact(output) + ": " + e.getMessage(), e);
+      throw new PosterGenresException(Failure.INPUT, "cannot check output " + shown + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Whether an entry of an existing output is one a label run (Spark's Parquet writer, the run
+   * reports) leaves there: Parquet part files, Spark's markers and temporary folder, hidden checksum
+   * files, {@code _runs}.
+   */
+  static boolean isLabelsEntry(FileStatus child) {
+    String name = child.getPath().getName();
+    if (name.startsWith("_") || name.startsWith(".")) return true;
+    return child.isFile() && name.startsWith("part-") && name.endsWith(".parquet");
+  }
+
+  private static boolean isAtOrBelow(Path path, Path dir) {
+    for (Path q = path; q != null; q = q.getParent()) {
+      if (q.equals(dir)) return true;
+    }
+    return false;
   }
 
   public static ModelPackage readModel(String dir, Configuration conf) {

@@ -31,6 +31,7 @@ public final class ModelPackage implements Serializable {
   private static final long serialVersionUID = 1L;
   /** Java serialization of arrays tops out near 2 GB; refuse well before. */
   static final long MAX_BYTES = 1_500_000_000L;
+  static final String SAVED_MODEL = "saved_model.pb";
 
   /** One file of the model directory, by path relative to it ('/'-separated). */
   public record Entry(String path, byte[] bytes) implements Serializable {}
@@ -73,6 +74,9 @@ public final class ModelPackage implements Serializable {
       if (!status.isDirectory()) {
         throw new ModelException("model " + dir + " is a file; --model takes a directory holding saved_model.pb and model.json");
       }
+      // before reading everything below: --model pointed at the wrong folder (a home, /tmp) fails at once
+      if (!fs.exists(new org.apache.hadoop.fs.Path(root, ModelSpec.FILE_NAME))) throw noSpec(dir);
+      if (!fs.exists(new org.apache.hadoop.fs.Path(root, SAVED_MODEL))) throw noSavedModel(dir);
       String prefix = fs.makeQualified(root).toUri().getPath();
       prefix = prefix.endsWith("/") ? prefix : prefix + "/";
       RemoteIterator<LocatedFileStatus> it = fs.listFiles(root, true);
@@ -100,17 +104,21 @@ public final class ModelPackage implements Serializable {
   public static ModelPackage of(String where, List<Entry> files) {
     String location = Redaction.redact(where);
     byte[] specBytes = find(files, ModelSpec.FILE_NAME);
-    if (specBytes == null) {
-      throw new ModelException("model " + location + " has no " + ModelSpec.FILE_NAME
-          + "; every model directory needs one (name, version, input size, genres, thresholds)");
-    }
-    byte[] pb = find(files, "saved_model.pb");
-    if (pb == null) {
-      throw new ModelException("model " + location + " has no saved_model.pb; it must be a TensorFlow SavedModel directory");
-    }
+    if (specBytes == null) throw noSpec(location);
+    byte[] pb = find(files, SAVED_MODEL);
+    if (pb == null) throw noSavedModel(location);
     ModelSpec spec = ModelSpec.parse(specBytes, location + "/" + ModelSpec.FILE_NAME);
     ModelContract.check(pb, spec, location);
     return new ModelPackage(location, spec, files, fingerprint(files));
+  }
+
+  private static ModelException noSpec(String location) {
+    return new ModelException("model " + location + " has no " + ModelSpec.FILE_NAME
+        + "; every model directory needs one (name, version, input size, genres, thresholds)");
+  }
+
+  private static ModelException noSavedModel(String location) {
+    return new ModelException("model " + location + " has no " + SAVED_MODEL + "; it must be a TensorFlow SavedModel directory");
   }
 
   private static byte[] find(List<Entry> files, String path) {

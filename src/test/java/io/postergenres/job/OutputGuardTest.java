@@ -1,0 +1,78 @@
+package io.postergenres.job;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What {@code label} refuses to write over, before any work: nothing of the user's is deleted by a mistyped --output. */
+class OutputGuardTest {
+  @TempDir Path tmp;
+  private final Configuration conf = new Configuration();
+
+  private PosterGenresException refused(Path output, List<String> inputs, WriteMode mode) {
+    PosterGenresException e = assertThrows(PosterGenresException.class,
+        () -> RunSetup.checkOutput(output.toString(), inputs, mode, conf));
+    assertEquals(Failure.INPUT, e.failure());
+    return e;
+  }
+
+  @Test
+  void aFileIsNeverOverwrittenNorAppendedTo() throws IOException {
+    Path readme = Files.writeString(tmp.resolve("README.md"), "# my notes\n");
+    String overwrite = refused(readme, List.of(), WriteMode.OVERWRITE).getMessage();
+    assertTrue(overwrite.contains("is a file") && overwrite.contains("would delete it") && overwrite.contains("--output"), overwrite);
+    assertTrue(refused(readme, List.of(), WriteMode.APPEND).getMessage().contains("is a file"));
+    assertEquals("# my notes\n", Files.readString(readme));
+  }
+
+  @Test
+  void aFolderOfOtherThingsIsNotOverwritten() throws IOException {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Files.writeString(home.resolve("thesis.tex"), "x");
+    Files.createDirectories(home.resolve("photos"));
+    Files.writeString(home.resolve("_SUCCESS"), "");
+    String message = refused(home, List.of(), WriteMode.OVERWRITE).getMessage();
+    assertTrue(message.contains("2 entries") && message.contains("thesis.tex") && message.contains("photos")
+        && message.contains("would delete the whole folder"), message);
+    assertTrue(Files.exists(home.resolve("thesis.tex")));
+    // appending adds files beside them and deletes nothing: allowed
+    assertDoesNotThrow(() -> RunSetup.checkOutput(home.toString(), List.of(), WriteMode.APPEND, conf));
+  }
+
+  @Test
+  void anEarlierRunsLabelsMayBeReplaced() throws IOException {
+    Path labels = Files.createDirectories(tmp.resolve("labels"));
+    Files.writeString(labels.resolve("_SUCCESS"), "");
+    Files.writeString(labels.resolve("._SUCCESS.crc"), "");
+    Files.writeString(labels.resolve("part-00000-88b6-c000.zstd.parquet"), "PAR1");
+    Files.createDirectories(labels.resolve("_runs"));
+    assertDoesNotThrow(() -> RunSetup.checkOutput(labels.toString(), List.of("posters"), WriteMode.OVERWRITE, conf));
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    assertDoesNotThrow(() -> RunSetup.checkOutput(empty.toString(), List.of(), WriteMode.OVERWRITE, conf));
+    // the default mode still refuses anything that exists
+    assertTrue(refused(labels, List.of(), WriteMode.ERROR).getMessage().contains("already exists"));
+    assertDoesNotThrow(() -> RunSetup.checkOutput(tmp.resolve("new").toString(), List.of(), WriteMode.ERROR, conf));
+  }
+
+  @Test
+  void theInputIsNeverInsideTheOutput() throws IOException {
+    Path catalogue = Files.createDirectories(tmp.resolve("catalogue"));
+    Path posters = Files.createDirectories(catalogue.resolve("posters"));
+    for (String input : List.of(catalogue.toString(), posters.toString(), posters + "/*.jpg", "file://" + posters)) {
+      String message = refused(catalogue, List.of(input), WriteMode.OVERWRITE).getMessage();
+      assertTrue(message.contains("is inside --output") && message.contains("delete them first"), message);
+    }
+    assertTrue(refused(catalogue, List.of(posters.toString()), WriteMode.APPEND).getMessage().contains("is inside --output"));
+    // labels written below the posters' folder are fine: the glob keeps them out of the next listing
+    Path below = Files.createDirectories(posters.resolve("labels"));
+    assertDoesNotThrow(() -> RunSetup.checkOutput(below.toString(), List.of(posters.toString()), WriteMode.OVERWRITE, conf));
+  }
+}
