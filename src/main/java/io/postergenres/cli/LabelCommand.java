@@ -69,7 +69,7 @@ public final class LabelCommand implements Callable<Integer> {
   String glob;
 
   @Option(names = "--mode", paramLabel = "MODE", defaultValue = "error", converter = LowerCaseEnums.WriteModes.class,
-      description = "If the output exists: error, overwrite or append. Overwrite replaces only an earlier run's labels: a file, a folder holding anything else, or one that holds the input is refused. Default: ${DEFAULT-VALUE}.")
+      description = "If the output exists: error, overwrite or append. Overwrite replaces only a folder of Parquet labels: a file, a folder that also holds anything else, or one that holds the input is refused; append refuses a file or a folder that holds the input. Default: ${DEFAULT-VALUE}.")
   WriteMode mode;
 
   @Mixin SharedOptions.BatchSize batchSize;

@@ -57,7 +57,8 @@ public final class LabelJob {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
 
     if (!request.fromInventory()) RunSetup.checkInputsExist(request.inputs(), hadoop);
-    RunSetup.checkOutput(request.output(), request.inputs(), request.mode(), hadoop);
+    RunSetup.checkOutput(request.output(), java.util.stream.Stream.concat(request.inputs().stream(), request.inputLists().stream()).toList(),
+        request.mode(), hadoop);
     // read before the write: --mode overwrite deletes _runs with the rest of the output
     RunSummary previous = RunReport.previous(request.output(), started.toString(), hadoop);
     clock.lap("checks");

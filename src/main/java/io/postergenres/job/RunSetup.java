@@ -106,11 +106,6 @@ public final class RunSetup {
         + "; check --input, or widen --glob");
   }
 
-  /** {@link #checkOutput(String, List, WriteMode, Configuration)} without inputs to compare with (an inventory run). */
-  public static void checkOutput(String output, WriteMode mode, Configuration conf) {
-    checkOutput(output, List.of(), mode, conf);
-  }
-
   /**
    * Refuses, before any work, an output the run must not write: one that exists, unless {@code
    * --mode} says what to do with it; a file (overwrite would delete it, append cannot add to it); a
@@ -149,13 +144,14 @@ public final class RunSetup {
       }
       if (mode == WriteMode.OVERWRITE) {
         List<String> foreign = new ArrayList<>();
-        for (FileStatus child : fs.listStatus(p)) {
+        RemoteIterator<FileStatus> children = fs.listStatusIterator(p);
+        while (children.hasNext() && foreign.size() < 3) {
+          FileStatus child = children.next();
           if (!isLabelsEntry(child)) foreign.add(child.getPath().getName());
         }
         if (!foreign.isEmpty()) {
-          throw new PosterGenresException(Failure.INPUT, "output " + shown + " holds " + foreign.size()
-              + (foreign.size() == 1 ? " entry" : " entries") + " that no label run writes (e.g. "
-              + String.join(", ", foreign.subList(0, Math.min(3, foreign.size())))
+          throw new PosterGenresException(Failure.INPUT, "output " + shown + " holds what no label run writes ("
+              + String.join(", ", foreign) + (children.hasNext() ? ", ..." : "")
               + "); --mode overwrite would delete the whole folder; give --output a folder of its own, or remove them first");
         }
       }
@@ -165,14 +161,19 @@ public final class RunSetup {
   }
 
   /**
-   * Whether an entry of an existing output is one a label run (Spark's Parquet writer, the run
-   * reports) leaves there: Parquet part files, Spark's markers and temporary folder, hidden checksum
-   * files, {@code _runs}.
+   * Whether an entry of an existing output is one a label run leaves there: Parquet part files,
+   * their checksums, the markers and temporary folders of Spark's and S3A's committers, and the run
+   * reports under {@code _runs}. Anything else (a {@code .git}, an {@code _archive}) is the user's.
    */
   static boolean isLabelsEntry(FileStatus child) {
     String name = child.getPath().getName();
-    if (name.startsWith("_") || name.startsWith(".")) return true;
-    return child.isFile() && name.startsWith("part-") && name.endsWith(".parquet");
+    if (child.isFile()) {
+      if (name.startsWith(".") && name.endsWith(".crc")) return true; // Hadoop's checksums of the files beside them
+      if (name.startsWith("part-") && name.endsWith(".parquet")) return true;
+      return name.equals("_SUCCESS") || name.equals("_metadata") || name.equals("_common_metadata")
+          || name.startsWith("_started_") || name.startsWith("_committed_");
+    }
+    return name.equals("_runs") || name.equals("_temporary") || name.startsWith("__magic") || name.startsWith(".spark-staging-");
   }
 
   private static boolean isAtOrBelow(Path path, Path dir) {

@@ -40,9 +40,16 @@ class OutputGuardTest {
     Files.createDirectories(home.resolve("photos"));
     Files.writeString(home.resolve("_SUCCESS"), "");
     String message = refused(home, List.of(), WriteMode.OVERWRITE).getMessage();
-    assertTrue(message.contains("2 entries") && message.contains("thesis.tex") && message.contains("photos")
-        && message.contains("would delete the whole folder"), message);
+    assertTrue(message.contains("thesis.tex") && message.contains("photos") && message.contains("would delete the whole folder"), message);
     assertTrue(Files.exists(home.resolve("thesis.tex")));
+    // hidden or underscored is not enough: only what Spark, its committers and the run reports leave
+    for (String name : List.of(".git", "_archive", ".env", "_notes.txt", "part-00000.csv")) {
+      Path other = Files.createDirectories(tmp.resolve("other-" + name));
+      Files.writeString(other.resolve("_SUCCESS"), "");
+      if (name.contains(".txt") || name.contains(".csv") || name.equals(".env")) Files.writeString(other.resolve(name), "x");
+      else Files.createDirectories(other.resolve(name));
+      assertTrue(refused(other, List.of(), WriteMode.OVERWRITE).getMessage().contains(name));
+    }
     // appending adds files beside them and deletes nothing: allowed
     assertDoesNotThrow(() -> RunSetup.checkOutput(home.toString(), List.of(), WriteMode.APPEND, conf));
   }
@@ -54,6 +61,8 @@ class OutputGuardTest {
     Files.writeString(labels.resolve("._SUCCESS.crc"), "");
     Files.writeString(labels.resolve("part-00000-88b6-c000.zstd.parquet"), "PAR1");
     Files.createDirectories(labels.resolve("_runs"));
+    Files.createDirectories(labels.resolve("_temporary"));
+    Files.writeString(labels.resolve(".part-00000-88b6-c000.zstd.parquet.crc"), "");
     assertDoesNotThrow(() -> RunSetup.checkOutput(labels.toString(), List.of("posters"), WriteMode.OVERWRITE, conf));
     Path empty = Files.createDirectories(tmp.resolve("empty"));
     assertDoesNotThrow(() -> RunSetup.checkOutput(empty.toString(), List.of(), WriteMode.OVERWRITE, conf));
@@ -71,6 +80,9 @@ class OutputGuardTest {
       assertTrue(message.contains("is inside --output") && message.contains("delete them first"), message);
     }
     assertTrue(refused(catalogue, List.of(posters.toString()), WriteMode.APPEND).getMessage().contains("is inside --output"));
+    // an inventory (--input-list) counts as an input: overwrite would delete the list before reading it
+    Path list = Files.writeString(catalogue.resolve("posters.csv"), "path\n");
+    assertTrue(refused(catalogue, List.of(list.toString()), WriteMode.OVERWRITE).getMessage().contains("is inside --output"));
     // labels written below the posters' folder are fine: the glob keeps them out of the next listing
     Path below = Files.createDirectories(posters.resolve("labels"));
     assertDoesNotThrow(() -> RunSetup.checkOutput(below.toString(), List.of(posters.toString()), WriteMode.OVERWRITE, conf));
