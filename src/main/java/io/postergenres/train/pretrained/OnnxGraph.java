@@ -262,19 +262,21 @@ final class OnnxGraph {
     long[] strides = n.ints("strides", new long[] {1, 1}), pads = n.ints("pads", new long[] {0, 0, 0, 0});
     long[] outPad = n.ints("output_padding", new long[] {0, 0});
     Operand<TFloat32> x = nhwc(f(n.input(0)));
-    Shape in = x.shape();
-    long h = (in.get(1) - 1) * strides[0] + kh + outPad[0], wd = (in.get(2) - 1) * strides[1] + kw + outPad[1];
     float[] k = new float[kh * kw * cout * cin]; // H W out in
     float[] v = w.floats();
     for (int i = 0; i < cin; i++) for (int o = 0; o < cout; o++) for (int r = 0; r < kh; r++) for (int c = 0; c < kw; c++) {
       k[((r * kw + c) * cout + o) * cin + i] = v[((i * cout + o) * kh + r) * kw + c];
     }
-    Operand<TInt32> size = tf.constant(new int[] {(int) in.get(0), (int) h, (int) wd, cout});
+    // output size (in - 1) * stride + kernel + output padding, from the input's size when it runs
+    Operand<TInt32> nhw = tf.slice(tf.shape(x), tf.constant(new int[] {0}), tf.constant(new int[] {3}));
+    Operand<TInt32> grown = tf.math.add(tf.math.mul(tf.math.sub(nhw, tf.constant(new int[] {0, 1, 1})),
+        tf.constant(new int[] {1, (int) strides[0], (int) strides[1]})), tf.constant(new int[] {0, kh + (int) outPad[0], kw + (int) outPad[1]}));
+    Operand<TInt32> size = tf.concat(List.of(grown, tf.constant(new int[] {cout})), tf.constant(0));
     Operand<TFloat32> y = tf.nn.conv2dBackpropInput(size, tf.constant(Shape.of(kh, kw, cout, cin), DataBuffers.of(k, true, false)), x,
         List.of(1L, strides[0], strides[1], 1L), "VALID");
     if (pads[0] + pads[1] + pads[2] + pads[3] > 0) {
-      y = tf.slice(y, tf.constant(new int[] {0, (int) pads[0], (int) pads[1], 0}),
-          tf.constant(new int[] {-1, (int) (h - pads[0] - pads[2]), (int) (wd - pads[1] - pads[3]), -1}));
+      Operand<TInt32> keep = tf.math.sub(size, tf.constant(new int[] {0, (int) (pads[0] + pads[2]), (int) (pads[1] + pads[3]), 0}));
+      y = tf.slice(y, tf.constant(new int[] {0, (int) pads[0], (int) pads[1], 0}), keep);
     }
     if (n.input(2) != null) y = tf.math.add(y, f(n.input(2)));
     return nchw(y);
@@ -283,18 +285,21 @@ final class OnnxGraph {
   private Operand<TFloat32> resize(OnnxModel.Node n) {
     Operand<TFloat32> x = nhwc(f(n.input(0)));
     Shape in = x.shape();
-    int h, w;
+    Operand<TInt32> size;
     OnnxModel.Tensor scales = n.input(2) == null ? null : constants.get(n.input(2));
     if (scales != null && scales.floats().length == 4) {
-      h = (int) Math.floor(in.get(1) * scales.floats()[2]);
-      w = (int) Math.floor(in.get(2) * scales.floats()[3]);
+      float sh = scales.floats()[2], sw = scales.floats()[3];
+      if (in.get(1) > 0 && in.get(2) > 0) {
+        size = tf.constant(new int[] {(int) Math.floor(in.get(1) * sh), (int) Math.floor(in.get(2) * sw)});
+      } else { // the poster's size is known only when it runs
+        Operand<TFloat32> hw = tf.dtypes.cast(tf.slice(tf.shape(x), tf.constant(new int[] {1}), tf.constant(new int[] {2})), TFloat32.class);
+        size = tf.dtypes.cast(tf.math.floor(tf.math.mul(hw, tf.constant(new float[] {sh, sw}))), TInt32.class);
+      }
     } else {
       long[] sizes = constants.get(n.input(3)).longs();
-      h = (int) sizes[2];
-      w = (int) sizes[3];
+      size = tf.constant(new int[] {(int) sizes[2], (int) sizes[3]});
     }
     String mode = n.s("mode", "nearest"), ct = n.s("coordinate_transformation_mode", "half_pixel");
-    Operand<TInt32> size = tf.constant(new int[] {h, w});
     Operand<TFloat32> y;
     if (mode.equals("nearest")) {
       if (!ct.equals("asymmetric")) throw new IllegalArgumentException("Resize nearest with " + ct + " is not supported");
