@@ -110,9 +110,14 @@ class OnnxGraphTest {
   }
 
   private static float[] run(OnnxModel m, float[] x, long... shape) {
+    return run(m, Shape.of(shape), x, shape);
+  }
+
+  /** {@code x} of {@code shape} through the graph built for inputs of {@code declared} (-1: known when it runs). */
+  private static float[] run(OnnxModel m, Shape declared, float[] x, long... shape) {
     try (Graph g = new Graph(); Session s = new Session(g)) {
       Ops tf = Ops.create(g);
-      Placeholder<TFloat32> in = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+      Placeholder<TFloat32> in = tf.placeholder(TFloat32.class, Placeholder.shape(declared));
       Operand<?> y = OnnxGraph.build(tf, m, in).get(m.outputs.get(0));
       try (TFloat32 t = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false)); Result r = s.runner().feed(in, t).fetch(y).run()) {
         TFloat32 out = (TFloat32) r.get(0);
@@ -194,6 +199,9 @@ class OnnxGraphTest {
       double expected = r >= 29 && r < 37 ? lineOne[r - 29] : r >= 54 && r < 63 ? lineTwo[r - 54] : 0;
       assertEquals(expected, rowSums[r], 0.01, "row " + r);
     }
+    // built for posters of any size (the sizes of its upsampling known only when it runs): the same map
+    float[] any = run(m, Shape.of(1, 3, -1, -1), card(h, w), 1, 3, h, w);
+    for (int i = 0; i < y.length; i++) assertEquals(y[i], any[i], 1e-5f, "pixel " + i);
   }
 
   @Test
@@ -212,6 +220,9 @@ class OnnxGraphTest {
       for (int k = 1; k < classes; k++) if (y[t * classes + k] > y[t * classes + path[t]]) path[t] = k;
     }
     assertArrayEquals(new int[] {0, 0, 0, 0, 0, 0, 6624, 0, 0, 0, 0, 0, 0, 6624, 6624, 0, 0, 0, 0, 93}, path);
+    // built for lines of any width: the same probabilities
+    float[] any = run(m, Shape.of(1, 3, 48, -1), card(48, 160), 1, 3, 48, 160);
+    for (int i = 0; i < y.length; i += 97) assertEquals(y[i], any[i], 1e-5f, "probability " + i);
     int[] at = {0, 19880, 59640, 99400, 119250};
     float[] expected = {0.903839f, 0.000002f, 0.001487f, 0.000769f, 0.989355f};
     for (int k = 0; k < at.length; k++) assertEquals(expected[k], y[at[k]], 2e-5f, "probability " + at[k]);
