@@ -28,7 +28,7 @@ import org.tensorflow.types.TFloat32;
 public final class TrainingData {
   private TrainingData() {}
 
-  static final float SCALE = 1f / 255f; // the same factor as Preprocessor
+  private static final float SCALE = 1f / 255f; // the same factor as Preprocessor
   public static final float MAX_POSITIVE_WEIGHT = 10f;
 
   /** Indices of the training and validation examples; validation sorted, training in shuffled order. */
