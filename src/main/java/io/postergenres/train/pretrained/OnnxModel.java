@@ -1,5 +1,8 @@
 package io.postergenres.train.pretrained;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -11,8 +14,8 @@ import java.util.Map;
 /**
  * An ONNX model file read as what building it as a TensorFlow graph needs: the nodes in order,
  * their attributes, and constant tensors. Reads the protobuf wire format directly (the few fields
- * of ModelProto, GraphProto, NodeProto, AttributeProto and TensorProto used here), so no ONNX
- * library is needed.
+ * of ModelProto, GraphProto, NodeProto, AttributeProto and TensorProto used here) with
+ * protobuf-java's {@link CodedInputStream}, so no ONNX library or generated classes are needed.
  */
 final class OnnxModel {
   static final int FLOAT = 1, INT32 = 6, INT64 = 7, FLOAT16 = 10, DOUBLE = 11;
@@ -65,73 +68,112 @@ final class OnnxModel {
   long opset;
 
   static OnnxModel parse(byte[] bytes) {
-    OnnxModel m = new OnnxModel();
-    Wire w = new Wire(bytes, 0, bytes.length);
-    while (w.more()) {
-      int field = w.tag();
-      if (field == 7 && w.type == 2) m.readGraph(w.sub());
-      else if (field == 8 && w.type == 2) {
-        Wire o = w.sub();
-        String domain = "";
-        long version = 0;
-        while (o.more()) {
-          int f = o.tag();
-          if (f == 1) domain = o.string();
-          else if (f == 2) version = o.varint();
-          else o.skip();
+    try {
+      OnnxModel m = new OnnxModel();
+      CodedInputStream in = CodedInputStream.newInstance(bytes);
+      in.setRecursionLimit(256);
+      in.setSizeLimit(Integer.MAX_VALUE);
+      for (int tag; (tag = in.readTag()) != 0; ) {
+        switch (WireFormat.getTagFieldNumber(tag)) {
+          case 7 -> m.readGraph(sub(in));
+          case 8 -> {
+            CodedInputStream o = sub(in);
+            String domain = "";
+            long version = 0;
+            for (int t; (t = o.readTag()) != 0; ) {
+              switch (WireFormat.getTagFieldNumber(t)) {
+                case 1 -> domain = o.readString();
+                case 2 -> version = o.readInt64();
+                default -> o.skipField(t);
+              }
+            }
+            if (domain.isEmpty() || domain.equals("ai.onnx")) m.opset = version;
+          }
+          default -> in.skipField(tag);
         }
-        if (domain.isEmpty() || domain.equals("ai.onnx")) m.opset = version;
-      } else w.skip();
+      }
+      return m;
+    } catch (IOException e) {
+      throw new IllegalArgumentException("not a readable ONNX model: " + e.getMessage(), e);
     }
-    return m;
   }
 
-  private void readGraph(Wire g) {
-    while (g.more()) {
-      int f = g.tag();
-      switch (f) {
-        case 1 -> nodes.add(readNode(g.sub()));
+  /** The length-delimited message at the stream's position, as a stream of its own. */
+  private static CodedInputStream sub(CodedInputStream in) throws IOException {
+    return in.readBytes().newCodedInput();
+  }
+
+  /** A repeated field's values, packed (one length-delimited run) or one per tag. */
+  private static void repeated(CodedInputStream in, int tag, java.util.function.Consumer<CodedInputStream> one) throws IOException {
+    if (WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+      CodedInputStream packed = sub(in);
+      while (!packed.isAtEnd()) one.accept(packed);
+    } else {
+      one.accept(in);
+    }
+  }
+
+  private static long int64(CodedInputStream in) {
+    try {
+      return in.readInt64();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static float float32(CodedInputStream in) {
+    try {
+      return in.readFloat();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private void readGraph(CodedInputStream g) throws IOException {
+    for (int tag; (tag = g.readTag()) != 0; ) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case 1 -> nodes.add(readNode(sub(g)));
         case 5 -> {
-          Tensor t = readTensor(g.sub());
+          Tensor t = readTensor(sub(g));
           initializers.put(t.name(), t);
         }
-        case 11 -> inputs.add(valueName(g.sub()));
-        case 12 -> outputs.add(valueName(g.sub()));
-        default -> g.skip();
+        case 11 -> inputs.add(valueName(sub(g)));
+        case 12 -> outputs.add(valueName(sub(g)));
+        default -> g.skipField(tag);
       }
     }
     inputs.removeIf(initializers::containsKey);
   }
 
-  private static String valueName(Wire v) {
+  private static String valueName(CodedInputStream v) throws IOException {
     String name = null;
-    while (v.more()) {
-      if (v.tag() == 1) name = v.string();
-      else v.skip();
+    for (int tag; (tag = v.readTag()) != 0; ) {
+      if (WireFormat.getTagFieldNumber(tag) == 1) name = v.readString();
+      else v.skipField(tag);
     }
     return name;
   }
 
-  private static Node readNode(Wire n) {
+  private static Node readNode(CodedInputStream n) throws IOException {
     List<String> in = new ArrayList<>(), out = new ArrayList<>();
     String op = null;
     Map<String, Attr> attrs = new LinkedHashMap<>();
-    while (n.more()) {
-      switch (n.tag()) {
-        case 1 -> in.add(n.string());
-        case 2 -> out.add(n.string());
-        case 4 -> op = n.string();
+    for (int tag; (tag = n.readTag()) != 0; ) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case 1 -> in.add(n.readString());
+        case 2 -> out.add(n.readString());
+        case 4 -> op = n.readString();
         case 5 -> {
-          Attr a = readAttr(n.sub());
+          Attr a = readAttr(sub(n));
           attrs.put(a.name(), a);
         }
-        default -> n.skip();
+        default -> n.skipField(tag);
       }
     }
     return new Node(op, in, out, attrs);
   }
 
-  private static Attr readAttr(Wire a) {
+  private static Attr readAttr(CodedInputStream a) throws IOException {
     String name = null;
     float f = 0;
     long i = 0;
@@ -139,27 +181,16 @@ final class OnnxModel {
     Tensor t = null;
     List<Float> floats = new ArrayList<>();
     List<Long> ints = new ArrayList<>();
-    while (a.more()) {
-      int field = a.tag();
-      switch (field) {
-        case 1 -> name = a.string();
-        case 2 -> f = a.fixed32Float();
-        case 3 -> i = a.varint();
-        case 4 -> s = a.bytes();
-        case 5 -> t = readTensor(a.sub());
-        case 7 -> {
-          if (a.type == 2) {
-            Wire p = a.sub();
-            while (p.more()) floats.add(p.rawFloat());
-          } else floats.add(a.fixed32Float());
-        }
-        case 8 -> {
-          if (a.type == 2) {
-            Wire p = a.sub();
-            while (p.more()) ints.add(p.rawVarint());
-          } else ints.add(a.varint());
-        }
-        default -> a.skip();
+    for (int tag; (tag = a.readTag()) != 0; ) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case 1 -> name = a.readString();
+        case 2 -> f = a.readFloat();
+        case 3 -> i = a.readInt64();
+        case 4 -> s = a.readByteArray();
+        case 5 -> t = readTensor(sub(a));
+        case 7 -> repeated(a, tag, x -> floats.add(float32(x)));
+        case 8 -> repeated(a, tag, x -> ints.add(int64(x)));
+        default -> a.skipField(tag);
       }
     }
     float[] fl = floats.isEmpty() ? null : new float[floats.size()];
@@ -168,38 +199,22 @@ final class OnnxModel {
     return new Attr(name, f, i, s, t, fl, in);
   }
 
-  static Tensor readTensor(Wire t) {
+  static Tensor readTensor(CodedInputStream t) throws IOException {
     List<Long> dims = new ArrayList<>();
     int type = 0;
     String name = "";
     byte[] raw = null;
     List<Float> floatData = new ArrayList<>();
     List<Long> intData = new ArrayList<>();
-    while (t.more()) {
-      int f = t.tag();
-      switch (f) {
-        case 1 -> {
-          if (t.type == 2) {
-            Wire p = t.sub();
-            while (p.more()) dims.add(p.rawVarint());
-          } else dims.add(t.varint());
-        }
-        case 2 -> type = (int) t.varint();
-        case 4 -> {
-          if (t.type == 2) {
-            Wire p = t.sub();
-            while (p.more()) floatData.add(p.rawFloat());
-          } else floatData.add(t.fixed32Float());
-        }
-        case 5, 7 -> {
-          if (t.type == 2) {
-            Wire p = t.sub();
-            while (p.more()) intData.add(p.rawVarint());
-          } else intData.add(t.varint());
-        }
-        case 8 -> name = t.string();
-        case 9 -> raw = t.bytes();
-        default -> t.skip();
+    for (int tag; (tag = t.readTag()) != 0; ) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case 1 -> repeated(t, tag, x -> dims.add(int64(x)));
+        case 2 -> type = t.readInt32();
+        case 4 -> repeated(t, tag, x -> floatData.add(float32(x)));
+        case 5, 7 -> repeated(t, tag, x -> intData.add(int64(x)));
+        case 8 -> name = t.readString();
+        case 9 -> raw = t.readByteArray();
+        default -> t.skipField(tag);
       }
     }
     long[] d = dims.stream().mapToLong(Long::longValue).toArray();
@@ -230,83 +245,5 @@ final class OnnxModel {
       for (int k = 0; k < n; k++) v[k] = intData.get(k);
     }
     return new Tensor(name, d, type, null, v);
-  }
-
-  /** A protobuf message's bytes, read field by field. */
-  static final class Wire {
-    private final byte[] b;
-    private int pos;
-    private final int end;
-    int type;
-
-    Wire(byte[] b, int from, int to) {
-      this.b = b;
-      this.pos = from;
-      this.end = to;
-    }
-
-    boolean more() {
-      return pos < end;
-    }
-
-    int tag() {
-      long k = rawVarint();
-      type = (int) (k & 7);
-      return (int) (k >>> 3);
-    }
-
-    long rawVarint() {
-      long r = 0;
-      for (int s = 0; ; s += 7) {
-        int c = b[pos++] & 0xFF;
-        r |= (long) (c & 0x7F) << s;
-        if (c < 0x80) return r;
-      }
-    }
-
-    long varint() {
-      return rawVarint();
-    }
-
-    float rawFloat() {
-      int v = (b[pos] & 0xFF) | (b[pos + 1] & 0xFF) << 8 | (b[pos + 2] & 0xFF) << 16 | (b[pos + 3] & 0xFF) << 24;
-      pos += 4;
-      return Float.intBitsToFloat(v);
-    }
-
-    float fixed32Float() {
-      return rawFloat();
-    }
-
-    Wire sub() {
-      int len = (int) rawVarint();
-      Wire w = new Wire(b, pos, pos + len);
-      pos += len;
-      return w;
-    }
-
-    byte[] bytes() {
-      int len = (int) rawVarint();
-      byte[] out = java.util.Arrays.copyOfRange(b, pos, pos + len);
-      pos += len;
-      return out;
-    }
-
-    String string() {
-      return new String(bytes(), StandardCharsets.UTF_8);
-    }
-
-    void skip() {
-      switch (type) {
-        case 0 -> rawVarint();
-        case 1 -> pos += 8;
-        case 2 -> {
-          int len = (int) rawVarint(); // not pos += rawVarint(): that adds to pos as it was before the length
-          pos += len;
-        }
-        case 5 -> pos += 4;
-        default -> throw new IllegalStateException("wire type " + type);
-      }
-    }
   }
 }
