@@ -137,10 +137,8 @@ public final class RunSetup {
         Path in = new Path(input);
         FileSystem inFs = in.getFileSystem(conf);
         boolean inside = isAtOrBelow(inFs.makeQualified(in), qualified);
-        if (!inside && GLOB_CHARS.matcher(in.getName()).find()) { // a glob's last part may match the output itself
-          FileStatus[] matches = inFs.globStatus(in);
-          for (int k = 0; matches != null && k < matches.length && !inside; k++) inside = isAtOrBelow(matches[k].getPath(), qualified);
-        }
+        FileStatus[] matches = inside ? null : inFs.globStatus(in); // what a glob matches may be the output itself
+        for (int k = 0; matches != null && k < matches.length && !inside; k++) inside = isAtOrBelow(matches[k].getPath(), qualified);
         if (inside) {
           throw new PosterGenresException(Failure.INPUT, "--input " + RunSummary.redact(input) + " is inside --output " + shown
               + "; --mode " + mode.name().toLowerCase(Locale.ROOT) + " would write labels among the posters"
@@ -187,8 +185,6 @@ public final class RunSetup {
     }
     return false;
   }
-
-  private static final Pattern GLOB_CHARS = Pattern.compile("[*?\\[{]");
 
   public static ModelPackage readModel(String dir, Configuration conf) {
     try {
