@@ -110,58 +110,76 @@ public final class Fp16Converter {
     long elements = 0;
     for (int m = 0; m < model.getMetaGraphsCount(); m++) {
       MetaGraphDef meta = model.getMetaGraphs(m);
-      GraphDef graph = meta.getGraphDef();
-      Set<String> names = new HashSet<>();
-      for (NodeDef n : graph.getNodeList()) names.add(n.getName());
-      GraphDef.Builder g = graph.toBuilder().clearNode();
-      for (NodeDef node : graph.getNodeList()) {
-        float[] values = largeFloatConst(node, minElements);
-        if (values == null) {
-          if (node.getOp().equals("Const") && dtype(node) == DataType.DT_FLOAT) kept++;
-          g.addNode(node);
-          continue;
-        }
-        String halfName = node.getName() + SUFFIX;
-        for (int k = 2; names.contains(halfName); k++) halfName = node.getName() + SUFFIX + "_" + k;
-        names.add(halfName);
-        TensorShapeProto shape = node.getAttrOrThrow("value").getTensor().getTensorShape();
-        ByteBuffer buf = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) buf.putShort(floatToHalf(v));
-        TensorProto halfTensor = TensorProto.newBuilder()
-            .setDtype(DataType.DT_HALF)
-            .setTensorShape(shape)
-            .setTensorContent(ByteString.copyFrom(buf.array()))
-            .build();
-        NodeDef.Builder halfConst = NodeDef.newBuilder()
-            .setName(halfName)
-            .setOp("Const")
-            .setDevice(node.getDevice())
-            .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_HALF).build())
-            .putAttr("value", AttrValue.newBuilder().setTensor(halfTensor).build());
-        for (String in : node.getInputList()) halfConst.addInput(in); // control inputs of the original, if any
-        NodeDef.Builder cast = NodeDef.newBuilder()
-            .setName(node.getName())
-            .setOp("Cast")
-            .setDevice(node.getDevice())
-            .addInput(halfName)
-            .putAttr("SrcT", AttrValue.newBuilder().setType(DataType.DT_HALF).build())
-            .putAttr("DstT", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build())
-            .putAttr("Truncate", AttrValue.newBuilder().setB(false).build());
-        if (node.containsAttr("_output_shapes")) cast.putAttr("_output_shapes", node.getAttrOrThrow("_output_shapes"));
-        g.addNode(halfConst.build());
-        g.addNode(cast.build());
-        converted++;
-        elements += values.length;
-      }
-      MetaGraphDef.Builder mb = meta.toBuilder().setGraphDef(g.build());
+      HalvedGraph halved = halve(meta.getGraphDef(), minElements);
+      converted += halved.constsConverted();
+      kept += halved.constsKept();
+      elements += halved.elementsConverted();
+      MetaGraphDef.Builder mb = meta.toBuilder().setGraphDef(halved.graph());
       if (meta.hasMetaInfoDef() && meta.getMetaInfoDef().hasStrippedOpList()) {
         boolean hasCast = meta.getMetaInfoDef().getStrippedOpList().getOpList().stream().anyMatch(o -> o.getName().equals("Cast"));
-        if (!hasCast && converted > 0) mb.getMetaInfoDefBuilder().getStrippedOpListBuilder().addOp(castOpDef());
+        if (!hasCast && halved.constsConverted() > 0) mb.getMetaInfoDefBuilder().getStrippedOpListBuilder().addOp(castOpDef());
       }
       out.setMetaGraphs(m, mb.build());
     }
     byte[] bytes = out.build().toByteArray();
     return new Converted(bytes, new Stats(converted, elements, kept, savedModelPb.length, bytes.length));
+  }
+
+  /** A graph whose large float32 constants are stored as float16, with how many were. */
+  public record HalvedGraph(GraphDef graph, int constsConverted, long elementsConverted, int constsKept) {}
+
+  /**
+   * Stores every float32 constant of more than {@code minElements} elements as float16 followed by
+   * a Cast back to float32 under the constant's own name, so the graph computes in float32 and
+   * everything that used the constant still finds it.
+   */
+  public static HalvedGraph halve(GraphDef graph, int minElements) {
+    int converted = 0;
+    int kept = 0;
+    long elements = 0;
+    Set<String> names = new HashSet<>();
+    for (NodeDef n : graph.getNodeList()) names.add(n.getName());
+    GraphDef.Builder g = graph.toBuilder().clearNode();
+    for (NodeDef node : graph.getNodeList()) {
+      float[] values = largeFloatConst(node, minElements);
+      if (values == null) {
+        if (node.getOp().equals("Const") && dtype(node) == DataType.DT_FLOAT) kept++;
+        g.addNode(node);
+        continue;
+      }
+      String halfName = node.getName() + SUFFIX;
+      for (int k = 2; names.contains(halfName); k++) halfName = node.getName() + SUFFIX + "_" + k;
+      names.add(halfName);
+      TensorShapeProto shape = node.getAttrOrThrow("value").getTensor().getTensorShape();
+      ByteBuffer buf = ByteBuffer.allocate(values.length * 2).order(ByteOrder.LITTLE_ENDIAN);
+      for (float v : values) buf.putShort(floatToHalf(v));
+      TensorProto halfTensor = TensorProto.newBuilder()
+          .setDtype(DataType.DT_HALF)
+          .setTensorShape(shape)
+          .setTensorContent(ByteString.copyFrom(buf.array()))
+          .build();
+      NodeDef.Builder halfConst = NodeDef.newBuilder()
+          .setName(halfName)
+          .setOp("Const")
+          .setDevice(node.getDevice())
+          .putAttr("dtype", AttrValue.newBuilder().setType(DataType.DT_HALF).build())
+          .putAttr("value", AttrValue.newBuilder().setTensor(halfTensor).build());
+      for (String in : node.getInputList()) halfConst.addInput(in); // control inputs of the original, if any
+      NodeDef.Builder cast = NodeDef.newBuilder()
+          .setName(node.getName())
+          .setOp("Cast")
+          .setDevice(node.getDevice())
+          .addInput(halfName)
+          .putAttr("SrcT", AttrValue.newBuilder().setType(DataType.DT_HALF).build())
+          .putAttr("DstT", AttrValue.newBuilder().setType(DataType.DT_FLOAT).build())
+          .putAttr("Truncate", AttrValue.newBuilder().setB(false).build());
+      if (node.containsAttr("_output_shapes")) cast.putAttr("_output_shapes", node.getAttrOrThrow("_output_shapes"));
+      g.addNode(halfConst.build());
+      g.addNode(cast.build());
+      converted++;
+      elements += values.length;
+    }
+    return new HalvedGraph(g.build(), converted, elements, kept);
   }
 
   private static DataType dtype(NodeDef node) {

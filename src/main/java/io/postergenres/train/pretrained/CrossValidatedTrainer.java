@@ -1,5 +1,6 @@
 package io.postergenres.train.pretrained;
 
+import io.postergenres.metrics.FoldFigures;
 import io.postergenres.metrics.Metrics;
 import io.postergenres.metrics.RuleCalibration;
 import io.postergenres.metrics.RuleStudy;
@@ -628,15 +629,8 @@ public final class CrossValidatedTrainer {
    */
   private Map<String, Object> crossValidatedReport(float[][] oof, float[][] oofMirror, boolean mirror, float[] labels, int[] fold, int g,
       int maxGenres, GenreRules.Ranking ranking, List<String> genres) {
-    // The hidden-set scorer's definition: genres with 10 or more posters (here: in the whole set).
-    boolean[] common = new boolean[g];
-    for (int j = 0; j < g; j++) {
-      int pos = 0;
-      for (int i = j; i < labels.length; i += g) if (labels[i] > 0.5f) pos++;
-      common[j] = pos >= 10;
-    }
-    String[] names = {"macro_roc_auc", "macro_roc_auc_genres_with_10_plus", "macro_average_precision", "micro_f1", "macro_f1", "most_over_assigned", "mean_genres_assigned"};
-    double[][] perFold = new double[folds][names.length];
+    boolean[] common = FoldFigures.common(labels, g);
+    List<FoldFigures.Fold> scored = new ArrayList<>();
     List<Map<String, Object>> foldRows = new ArrayList<>();
     for (int k = 0; k < folds; k++) {
       int fk = k;
@@ -656,41 +650,16 @@ public final class CrossValidatedTrainer {
       }
       float[] restScores = HeadTrainer.sigmoid(gather(view(oof, oofMirror, mirror, e), rest, g));
       float[] heldScores = HeadTrainer.sigmoid(gather(view(oof, oofMirror, mirror, e), held, g));
-      float[] t = RuleCalibration.calibrate(restScores, restLabels, g, 1, maxGenres, ranking, assignmentCap);
-      RuleCalibration.Counts c = RuleCalibration.count(heldScores, heldLabels, g, t, 1, maxGenres, ranking);
-      double over = 0;
-      String overGenre = "";
-      long assigned = 0;
-      for (int j = 0; j < g; j++) {
-        assigned += c.tp()[j] + c.fp()[j];
-        double r = c.assignedOverTrue(j);
-        if (c.tp()[j] + c.fn()[j] >= 10 && r > over) {
-          over = r;
-          overGenre = genres.get(j);
-        }
-      }
-      double[] aucs = Metrics.aucs(heldScores, heldLabels, g);
-      double[] commonAucs = java.util.stream.IntStream.range(0, g).filter(j -> common[j]).mapToDouble(j -> aucs[j]).toArray();
-      perFold[k] = new double[] {Metrics.nanMean(aucs), Metrics.nanMean(commonAucs), Metrics.nanMean(Metrics.averagePrecisions(heldScores, heldLabels, g)),
-          c.microF1(), c.macroF1(), over, (double) assigned / held.length};
+      FoldFigures.Fold figures = FoldFigures.score(restScores, restLabels, heldScores, heldLabels, g, maxGenres, ranking, assignmentCap, common, genres);
+      scored.add(figures);
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("fold", k + 1);
       row.put("posters", held.length);
       row.put("epochs_chosen_by_other_folds", e + 1);
-      for (int q = 0; q < names.length; q++) row.put(names[q], TrainingReport.round(perFold[k][q], 4));
-      row.put("most_over_assigned_genre", overGenre);
+      row.putAll(figures.toMap());
       foldRows.add(row);
     }
-    Map<String, Object> summary = new LinkedHashMap<>();
-    for (int q = 0; q < names.length; q++) {
-      double mean = 0;
-      for (double[] r : perFold) mean += r[q];
-      mean /= folds;
-      double var = 0;
-      for (double[] r : perFold) var += (r[q] - mean) * (r[q] - mean);
-      double sd = Math.sqrt(var / (folds - 1));
-      summary.put(names[q], String.format(Locale.ROOT, "%.4f ± %.4f", mean, sd));
-    }
+    Map<String, Object> summary = FoldFigures.summary(scored);
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("method", folds + "-fold cross-validation over all readable posters; each fold scored by a head that never saw it, with the"
         + " epoch count and thresholds chosen on the other folds' out-of-fold scores; mean ± standard deviation over folds."
@@ -705,7 +674,7 @@ public final class CrossValidatedTrainer {
   }
 
   /** Per genre: support, ROC-AUC, AP, F1 at the rule, share of posters given it against share that have it. */
-  static Map<String, Object> perGenre(float[] scores, float[] labels, int g, List<String> genres, float[] thresholds, int maxGenres,
+  public static Map<String, Object> perGenre(float[] scores, float[] labels, int g, List<String> genres, float[] thresholds, int maxGenres,
       GenreRules.Ranking ranking) {
     double[] aucs = Metrics.aucs(scores, labels, g);
     double[] aps = Metrics.averagePrecisions(scores, labels, g);

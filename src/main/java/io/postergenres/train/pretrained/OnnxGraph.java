@@ -4,14 +4,17 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.image.ResizeBilinear;
 import org.tensorflow.op.image.ResizeNearestNeighbor;
 import org.tensorflow.op.nn.Conv2d;
 import org.tensorflow.op.nn.DepthwiseConv2dNative;
+import org.tensorflow.proto.GraphDef;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
@@ -25,7 +28,7 @@ import org.tensorflow.types.TInt64;
  * convolution, pooling and resize transposes its input to NHWC and its output back (Grappler drops
  * back-to-back pairs). Anything else is refused by name.
  */
-final class OnnxGraph {
+public final class OnnxGraph {
   private final Ops tf;
   private final OnnxModel model;
   private final Map<String, Operand<?>> values = new HashMap<>();
@@ -34,6 +37,23 @@ final class OnnxGraph {
   private OnnxGraph(Ops tf, OnnxModel model) {
     this.tf = tf;
     this.model = model;
+  }
+
+  /**
+   * An ONNX file's network as a frozen TensorFlow graph: a float32 placeholder named {@code
+   * inputName} of {@code inputShape} (NCHW; -1 where any size goes) and the network's first output
+   * as an Identity named {@code outputName}.
+   *
+   * @throws IllegalArgumentException for a file that is not ONNX or uses an op not built here
+   */
+  public static GraphDef toGraphDef(byte[] onnx, String inputName, Shape inputShape, String outputName) {
+    OnnxModel model = OnnxModel.parse(onnx);
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> input = tf.withName(inputName).placeholder(TFloat32.class, Placeholder.shape(inputShape));
+      tf.withName(outputName).identity(build(tf, model, input).get(model.outputs.get(0)));
+      return graph.toGraphDef();
+    }
   }
 
   /** The model's outputs (by name) computed from {@code input} (NCHW float32). */
