@@ -56,6 +56,7 @@ class ArchitectureTest {
         .layer("job").definedBy("io.postergenres.job")
         .layer("metrics").definedBy("io.postergenres.metrics..")
         .layer("model").definedBy("io.postergenres.model..")
+        .layer("text").definedBy("io.postergenres.text..")
         .layer("image").definedBy("io.postergenres.image..")
         .layer("errors").definedBy("io.postergenres.errors..")
         .whereLayer("cli").mayNotBeAccessedByAnyLayer()
@@ -66,13 +67,15 @@ class ArchitectureTest {
         .whereLayer("incremental").mayOnlyBeAccessedByLayers("cli", "bench", "iceberg")
         .whereLayer("serve").mayOnlyBeAccessedByLayers("cli", "bench")
         .whereLayer("eval").mayOnlyBeAccessedByLayers("cli", "bench")
-        .whereLayer("convert").mayOnlyBeAccessedByLayers("cli", "bench")
+        .whereLayer("convert").mayOnlyBeAccessedByLayers("cli", "bench", "train")
         .whereLayer("train").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert")
         .whereLayer("job").mayOnlyBeAccessedByLayers("cli", "bench", "api", "iceberg", "incremental", "serve", "eval", "convert", "train")
         .whereLayer("metrics").mayOnlyBeAccessedByLayers("cli", "bench", "eval", "convert", "train")
         .whereLayer("model").mayOnlyBeAccessedByLayers("cli", "bench", "api", "iceberg", "incremental", "serve", "eval", "convert", "train", "job", "metrics")
+        .whereLayer("text").mayOnlyBeAccessedByLayers("cli", "bench", "api", "iceberg", "incremental", "serve", "eval", "convert", "train", "job",
+            "model")
         .whereLayer("image").mayOnlyBeAccessedByLayers("cli", "bench", "api", "iceberg", "incremental", "serve", "eval", "convert", "train", "job", "model",
-            "metrics")
+            "metrics", "text")
         .check(classes);
   }
 }

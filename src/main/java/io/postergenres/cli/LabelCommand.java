@@ -102,6 +102,12 @@ public final class LabelCommand implements Callable<Integer> {
 
   @Mixin SharedOptions.Bf16 bf16;
 
+  @Option(names = "--read-text",
+      description = "Also read the words on each poster with the model's text stage (text/ in the model directory, made by "
+          + "'train-text') and label by the image and text scores blended, with the thresholds calibrated for them: better genres "
+          + "(model card: docs/models.md), about 10 times slower. The model version in the rows gains '+text-' and the stage's version.")
+  boolean readText;
+
   @Option(names = "--decode-ahead", arity = "0..1", paramLabel = "auto|on|off", defaultValue = "auto", fallbackValue = "on",
       converter = LowerCaseEnums.DecodeAheads.class,
       description = "Decode the next batch on a helper thread while the model scores this one: on (--decode-ahead alone), "
@@ -242,7 +248,7 @@ public final class LabelCommand implements Callable<Integer> {
     }
     try {
       options = new LabelOptions(batchSize.batchSize, maxPixels.maxPixels, maxFileBytes,
-          new ModelCache.Settings(threads.intraOp, threads.interOp, bf16.bf16), ahead);
+          new ModelCache.Settings(threads.intraOp, threads.interOp, bf16.bf16), ahead, readText);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

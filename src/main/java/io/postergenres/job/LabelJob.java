@@ -62,7 +62,7 @@ public final class LabelJob {
     // read before the write: --mode overwrite deletes _runs with the rest of the output
     RunSummary previous = RunReport.previous(request.output(), started.toString(), hadoop);
     clock.lap("checks");
-    ModelPackage pkg = RunSetup.readModel(request.model(), hadoop);
+    ModelPackage pkg = RunSetup.readModel(request.model(), hadoop, request.options().readText());
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     LOG.info("Model {} {} from {} ({} bytes, {} genres, input {}x{})", spec.name(), spec.version(),
         RunSummary.redact(request.model()), pkg.sizeBytes(), spec.genres().size(), spec.inputHeight(), spec.inputWidth());

@@ -17,7 +17,8 @@ import java.util.Locale;
  *     RunSetup#withExecutorThreads} on the driver, or the executor itself when the driver cannot
  *     know them)
  */
-public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, DecodeAhead decodeAhead)
+public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, DecodeAhead decodeAhead,
+    boolean readText)
     implements Serializable {
 
   /** Decode-ahead as asked for: on, off, or decided by the cores (auto). */
@@ -49,6 +50,11 @@ public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, Mod
     this(batchSize, maxPixels, maxFileBytes, threads, DecodeAhead.AUTO);
   }
 
+  /** Options without the model's text stage. */
+  public LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, DecodeAhead decodeAhead) {
+    this(batchSize, maxPixels, maxFileBytes, threads, decodeAhead, false);
+  }
+
   /** Options with decode-ahead on or off, as {@code decodeAhead} says. */
   public LabelOptions(int batchSize, long maxPixels, long maxFileBytes, ModelCache.Settings threads, boolean decodeAhead) {
     this(batchSize, maxPixels, maxFileBytes, threads, decodeAhead ? DecodeAhead.ON : DecodeAhead.OFF);
@@ -63,7 +69,12 @@ public record LabelOptions(int batchSize, long maxPixels, long maxFileBytes, Mod
 
   /** These options with {@code threads} and {@code decodeAhead}. */
   public LabelOptions with(ModelCache.Settings threads, DecodeAhead decodeAhead) {
-    return new LabelOptions(batchSize, maxPixels, maxFileBytes, threads, decodeAhead);
+    return new LabelOptions(batchSize, maxPixels, maxFileBytes, threads, decodeAhead, readText);
+  }
+
+  /** These options, reading the posters' text with the model's text stage ({@code --read-text}) or not. */
+  public LabelOptions withReadText(boolean read) {
+    return new LabelOptions(batchSize, maxPixels, maxFileBytes, threads, decodeAhead, read);
   }
 
   /**

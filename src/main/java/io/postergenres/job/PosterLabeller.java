@@ -8,11 +8,13 @@ import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
+import io.postergenres.text.TextReader;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.sql.Timestamp;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.Iterator;
@@ -123,10 +125,12 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     final PosterException[] errors;
     final int[] slot; // index into pixels for posters to score, -1 otherwise
     final float[] pixels;
+    final byte[][] posterBytes; // by slot, the posters' bytes for the text stage; null without one
     int n;
     int good;
 
-    Prepared(int capacity, float[] pixels) {
+    Prepared(int capacity, float[] pixels, boolean keepBytes) {
+      posterBytes = keepBytes ? new byte[capacity][] : null;
       files = new Listed[capacity];
       digests = new String[capacity];
       errors = new PosterException[capacity];
@@ -153,6 +157,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     private final MessageDigest sha256;
     private final OutputRows rows = new OutputRows(spec.name(), spec.version(), runId);
     private final ExecutorService decoder;
+    private final Preprocessor textDecoder; // null without a text stage
     private final int[] added = columns == null ? null : columns.addedIndexes();
     private Future<Prepared> pending;
 
@@ -162,6 +167,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
       this.preprocessor = new Preprocessor(spec.inputHeight(), spec.inputWidth(), options.maxPixels());
       this.reader = new PosterReader(hadoopConf.value().get(), options.maxFileBytes());
       this.rules = GenreRules.of(spec);
+      this.textDecoder = poster.text() == null ? null : TextReader.decoder(options.maxPixels());
       int floats = options.batchSize() * preprocessor.floatsPerImage();
       this.buffers = options.decodesAhead() ? new float[][] {new float[floats], new float[floats]} : new float[][] {new float[floats]};
       try {
@@ -243,7 +249,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
 
     /** Reads, hashes and decodes one batch (on the decode thread when decode-ahead is on). */
     private Prepared prepare(List<Listed> batch, float[] pixels) {
-      Prepared b = new Prepared(options.batchSize(), pixels);
+      Prepared b = new Prepared(options.batchSize(), pixels, textDecoder != null);
       for (Listed f : batch) {
         int i = b.n++;
         b.files[i] = f;
@@ -252,6 +258,7 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
           byte[] bytes = bytesOf(f);
           b.digests[i] = HexFormat.of().formatHex(sha256.digest(bytes));
           preprocessor.preprocessInto(bytes, pixels, b.good * preprocessor.floatsPerImage());
+          if (b.posterBytes != null) b.posterBytes[b.good] = bytes;
           b.slot[i] = b.good++;
         } catch (PosterException e) {
           b.errors[i] = e;
@@ -300,7 +307,9 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
     /** Scores the good posters; on failure retries one by one and marks the ones that still fail. */
     private float[] score(Prepared b) {
       try {
-        return poster.predict(b.pixels, b.good);
+        float[] scores = poster.predict(b.pixels, b.good);
+        if (textDecoder != null) readText(scores, b.posterBytes, 0, b.good);
+        return scores;
       } catch (RuntimeException batchFailure) {
         LOG.warn("Batch of {} posters failed in TensorFlow ({}); retrying one at a time", b.good, batchFailure.toString());
         int g = rules.genres().size();
@@ -311,12 +320,39 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
           if (b.slot[i] < 0) continue;
           System.arraycopy(b.pixels, b.slot[i] * per, one, 0, per);
           try {
-            System.arraycopy(poster.predict(one, 1), 0, scores, b.slot[i] * g, g);
+            float[] s = poster.predict(one, 1);
+            if (textDecoder != null) readText(s, b.posterBytes, b.slot[i], 1);
+            System.arraycopy(s, 0, scores, b.slot[i] * g, g);
           } catch (RuntimeException e) {
             b.errors[i] = new PosterException(ErrorKind.INFERENCE_ERROR, "model failed: " + e.getMessage(), e);
           }
         }
         return scores;
+      }
+    }
+
+    /**
+     * Blends {@code count} posters' image scores (from index 0 of {@code scores}) with the text the
+     * model's text stage reads on them (the posters' bytes from {@code bytes[from]}), a few posters at
+     * a time so that only a few decoded posters are held at once. A poster whose file the text
+     * decoder cannot read (one the image decoder took) counts as one without text.
+     */
+    private void readText(float[] scores, byte[][] bytes, int from, int count) {
+      int g = rules.genres().size();
+      int step = 8;
+      for (int start = 0; start < count; start += step) {
+        int m = Math.min(step, count - start);
+        List<java.awt.image.BufferedImage> images = new ArrayList<>(m);
+        for (int k = 0; k < m; k++) {
+          try {
+            images.add(textDecoder.decode(bytes[from + start + k]));
+          } catch (PosterException e) {
+            images.add(null);
+          }
+        }
+        float[] part = Arrays.copyOfRange(scores, start * g, (start + m) * g);
+        poster.text().blend(part, images);
+        System.arraycopy(part, 0, scores, start * g, m * g);
       }
     }
 

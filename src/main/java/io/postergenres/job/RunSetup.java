@@ -186,9 +186,21 @@ public final class RunSetup {
     return false;
   }
 
+  /** The model at {@code dir} without its text stage (exit code 4 when it cannot be read). */
   public static ModelPackage readModel(String dir, Configuration conf) {
+    return readModel(dir, conf, false);
+  }
+
+  /**
+   * The model at {@code dir}, with its text stage ({@code --read-text}: the genres of the blended
+   * scores) or without it (the text stage's files are then not broadcast, and the model's
+   * fingerprint is what it was before the stage was added); exit code 4 when it cannot be read or
+   * has no text stage to read with.
+   */
+  public static ModelPackage readModel(String dir, Configuration conf, boolean readText) {
     try {
-      return ModelPackage.read(dir, conf);
+      ModelPackage pkg = ModelPackage.read(dir, conf);
+      return readText ? pkg.withTextStage() : pkg.withoutTextStage();
     } catch (ModelException e) {
       throw new PosterGenresException(Failure.MODEL, e.getMessage(), e);
     }

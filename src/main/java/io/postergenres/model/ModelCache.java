@@ -1,5 +1,7 @@
 package io.postergenres.model;
 
+import io.postergenres.text.TextSpec;
+import io.postergenres.text.TextStage;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -84,6 +86,7 @@ public final class ModelCache {
     // One session per configuration: a model asked for with other thread pools or precision is
     // another session (tasks of one job all ask with the same settings, so still one per JVM).
     String key = fingerprint + "|" + threads.intraOp() + "|" + threads.interOp() + (threads.bf16() ? "|bf16" : "");
+    // (a model read with its text stage has a fingerprint of its own: ModelPackage.withTextStage)
     PosterModel model = MODELS.get(key);
     if (model != null) {
       return model;
@@ -113,6 +116,14 @@ public final class ModelCache {
       pkg.writeTo(dir);
       PosterModel model = PosterModel.load(dir, pkg.spec(), threads.intraOp(), threads.interOp(), false);
       if (threads.bf16()) model = withBf16IfItKeepsTheGenres(dir, pkg.spec(), threads, model);
+      if (pkg.readsText()) {
+        try {
+          model.attachText(TextStage.load(dir.resolve(TextSpec.DIR), pkg.spec().genres(), threads.intraOp()));
+        } catch (IOException | RuntimeException e) {
+          model.close();
+          throw new ModelException("cannot load the text stage of model " + pkg.location() + ": " + e.getMessage(), e);
+        }
+      }
       LOADS.incrementAndGet();
       LOG.info("Loaded model {} {} ({} bytes, intra-op threads {}, inter-op threads {}, compute {}) in {} ms",
           pkg.spec().name(), pkg.spec().version(), pkg.sizeBytes(), threads.intraOp(), threads.interOp(), model.bf16() ? "bf16" : "fp32",

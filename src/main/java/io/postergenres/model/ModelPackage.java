@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import io.postergenres.errors.Redaction;
+import io.postergenres.text.TextSpec;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -40,12 +41,14 @@ public final class ModelPackage implements Serializable {
   private final ModelSpec spec;
   private final List<Entry> files;
   private final String fingerprint;
+  private final boolean readsText;
 
-  private ModelPackage(String location, ModelSpec spec, List<Entry> files, String fingerprint) {
+  private ModelPackage(String location, ModelSpec spec, List<Entry> files, String fingerprint, boolean readsText) {
     this.location = location;
     this.spec = spec;
     this.files = List.copyOf(files);
     this.fingerprint = fingerprint;
+    this.readsText = readsText;
   }
 
   /** Reads and checks a model directory; fails with a {@link ModelException} saying what is wrong. */
@@ -109,7 +112,56 @@ public final class ModelPackage implements Serializable {
     if (pb == null) throw noSavedModel(location);
     ModelSpec spec = ModelSpec.parse(specBytes, location + "/" + ModelSpec.FILE_NAME);
     ModelContract.check(pb, spec, location);
-    return new ModelPackage(location, spec, files, fingerprint(files));
+    return new ModelPackage(location, spec, files, fingerprint(files), false);
+  }
+
+  private static final String TEXT_PREFIX = TextSpec.DIR + "/";
+
+  /** Whether the model directory holds a text stage ({@code text/text.json}). */
+  public boolean hasTextStage() {
+    return find(files, TEXT_PREFIX + TextSpec.FILE_NAME) != null;
+  }
+
+  /** Whether the loaded model runs its text stage and labels by the blended scores. */
+  public boolean readsText() {
+    return readsText;
+  }
+
+  /**
+   * This model without its text stage's files: what is broadcast when the text is not read, and
+   * whose fingerprint is the image model's alone (as before the stage was added).
+   */
+  public ModelPackage withoutTextStage() {
+    if (!hasTextStage() && !readsText) return this;
+    List<Entry> image = files.stream().filter(e -> !e.path().startsWith(TEXT_PREFIX)).toList();
+    return new ModelPackage(location, spec, image, fingerprint(image), false);
+  }
+
+  /**
+   * This model with its text stage: the spec's thresholds become the text stage's (calibrated on
+   * the blended scores) and its version gains "+text-" and the stage's version.
+   *
+   * @throws ModelException when the model has no text stage or it is invalid
+   */
+  public ModelPackage withTextStage() {
+    byte[] json = find(files, TEXT_PREFIX + TextSpec.FILE_NAME);
+    if (json == null) {
+      throw new ModelException("model " + location + " has no text stage (" + TEXT_PREFIX + TextSpec.FILE_NAME + "); train one with "
+          + "'poster-genres train-text --model DIR ...' or leave out --read-text");
+    }
+    TextSpec text;
+    try {
+      text = TextSpec.parse(json, spec.genres());
+    } catch (IllegalArgumentException e) {
+      throw new ModelException("model " + location + ": " + TEXT_PREFIX + e.getMessage(), e);
+    }
+    for (String f : List.of(text.detector(), text.recogniser(), text.characters(), text.head())) {
+      if (find(files, TEXT_PREFIX + f) == null) throw new ModelException("model " + location + ": " + TEXT_PREFIX + f + " named in text.json is missing");
+    }
+    ModelSpec blended = spec.withThresholds(text.thresholdsInOrder()).withVersion(spec.version() + "+text-" + text.version());
+    // not the plain package's fingerprint: the same files labelled with the text stage are another model
+    String readingText = HexFormat.of().formatHex(sha256().digest((fingerprint(files) + "|read-text").getBytes(StandardCharsets.UTF_8)));
+    return new ModelPackage(location, blended, files, readingText, true);
   }
 
   private static ModelException noSpec(String location) {
@@ -126,22 +178,26 @@ public final class ModelPackage implements Serializable {
     return null;
   }
 
-  private static String fingerprint(List<Entry> files) {
+  private static MessageDigest sha256() {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      List<Entry> sorted = new ArrayList<>(files);
-      sorted.sort(Comparator.comparing(Entry::path));
-      for (Entry e : sorted) {
-        md.update(e.path().getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-        md.update(Long.toString(e.bytes().length).getBytes(StandardCharsets.UTF_8));
-        md.update((byte) 0);
-        md.update(e.bytes());
-      }
-      return HexFormat.of().formatHex(md.digest());
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static String fingerprint(List<Entry> files) {
+    MessageDigest md = sha256();
+    List<Entry> sorted = new ArrayList<>(files);
+    sorted.sort(Comparator.comparing(Entry::path));
+    for (Entry e : sorted) {
+      md.update(e.path().getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(Long.toString(e.bytes().length).getBytes(StandardCharsets.UTF_8));
+      md.update((byte) 0);
+      md.update(e.bytes());
+    }
+    return HexFormat.of().formatHex(md.digest());
   }
 
   /** Writes the files under {@code dir} (created if needed). */

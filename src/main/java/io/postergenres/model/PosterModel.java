@@ -1,5 +1,6 @@
 package io.postergenres.model;
 
+import io.postergenres.text.TextStage;
 import java.nio.file.Path;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
@@ -24,6 +25,7 @@ public final class PosterModel implements AutoCloseable {
   private final ModelContract.Endpoints endpoints;
   private final int genreCount;
   private final boolean bf16;
+  private volatile TextStage text;
 
   private PosterModel(SavedModelBundle bundle, ModelSpec spec, ModelContract.Endpoints endpoints, boolean bf16) {
     this.bf16 = bf16;
@@ -118,8 +120,21 @@ public final class PosterModel implements AutoCloseable {
     return scores;
   }
 
+  /** The text stage this model blends its scores with, or null. */
+  public TextStage text() {
+    return text;
+  }
+
+  /** Makes {@code stage} this model's text stage; the model closes it. */
+  void attachText(TextStage stage) {
+    if (text != null) throw new IllegalStateException("the model already has a text stage");
+    text = stage;
+  }
+
   @Override
   public void close() {
     bundle.close();
+    TextStage t = text;
+    if (t != null) t.close();
   }
 }

@@ -99,7 +99,7 @@ public final class IncrementalJob {
     Configuration hadoop = spark.sparkContext().hadoopConfiguration();
     if (!request.fromInventory()) RunSetup.checkInputsExist(request.inputs(), hadoop);
     clock.lap("checks");
-    ModelPackage pkg = RunSetup.readModel(request.model(), hadoop);
+    ModelPackage pkg = RunSetup.readModel(request.model(), hadoop, request.options().readText());
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     clock.lap("model_read");
     String out = request.output();
