@@ -63,7 +63,10 @@ public final class TrainTextCommand implements Callable<Integer> {
     if (!Files.isRegularFile(model.resolve("model.json"))) {
       throw new PosterGenresException(Failure.INPUT, "--model " + model + " is not a model directory (no model.json)");
     }
-    if (!Files.isDirectory(dataset)) throw new PosterGenresException(Failure.INPUT, "--dataset " + dataset + " is not a directory");
+    if (!Files.isDirectory(dataset.resolve("Movie_Poster_Dataset")) || !Files.isDirectory(dataset.resolve("groundtruth"))) {
+      throw new PosterGenresException(Failure.INPUT, "--dataset " + dataset + " is not a CCU Movie Poster Dataset folder (it needs "
+          + "Movie_Poster_Dataset/ and groundtruth/); give the dataset the model was trained on");
+    }
     for (String f : new String[] {TextTrainer.DETECTOR_ONNX, TextTrainer.RECOGNISER_ONNX, TextTrainer.KEYS}) {
       if (!Files.isRegularFile(reader.resolve(f))) {
         throw new PosterGenresException(Failure.INPUT, "--reader " + reader + " has no " + f + "; give the assets folder of the npm package"
