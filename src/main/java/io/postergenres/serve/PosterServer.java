@@ -46,6 +46,8 @@ import io.postergenres.errors.ErrorKind;
 import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.model.GenreRules;
+import io.postergenres.text.TextReader;
+import io.postergenres.text.TextStage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
 import java.io.IOException;
@@ -153,6 +155,8 @@ public final class PosterServer implements AutoCloseable {
   private final ModelSpec spec;
   private final GenreRules rules;
   private final Preprocessor preprocessor;
+  private final TextStage text; // null unless serving with --read-text
+  private final Preprocessor textDecoder;
   private final Settings settings;
   private final InferenceBatcher batcher;
   private final ServerMetrics metrics = new ServerMetrics();
@@ -168,6 +172,8 @@ public final class PosterServer implements AutoCloseable {
     this.spec = model.spec();
     this.rules = GenreRules.of(spec);
     this.preprocessor = new Preprocessor(spec.inputHeight(), spec.inputWidth(), settings.maxPixels());
+    this.text = model.text();
+    this.textDecoder = text == null ? null : TextReader.decoder(settings.maxPixels());
     this.settings = settings;
     this.batcher = new InferenceBatcher(model, settings.maxBatch(), settings.maxWaitMicros(),
         Math.max(settings.maxQueue(), settings.maxBatch()));
@@ -562,24 +568,46 @@ public final class PosterServer implements AutoCloseable {
       Thread.currentThread().interrupt();
       return errorResponse(503, "interrupted", "server is shutting down", true);
     }
+    long textStart = System.nanoTime();
+    float[] scored = result.scores();
+    List<String> lines = null;
+    if (text != null) { // --read-text: the words on the poster blended in (in this decode-pool thread)
+      java.awt.image.BufferedImage decoded;
+      try {
+        decoded = textDecoder.decode(image);
+      } catch (PosterException e) {
+        decoded = null; // read as a poster without text, as the job does
+      }
+      try {
+        lines = text.read(java.util.Collections.singletonList(decoded)).get(0);
+        scored = scored.clone();
+        text.blendLines(scored, List.of(lines));
+      } catch (RuntimeException e) {
+        LOG.error("The text stage failed on a request", e);
+        return errorResponse(500, ErrorKind.INFERENCE_ERROR.columnValue(), "the text stage failed on this request", true);
+      }
+    }
+    float[] finalScores = scored;
     long end = System.nanoTime();
-    List<String> genres = rules.assign(result.scores(), 0);
+    List<String> genres = rules.assign(finalScores, 0);
     if (legacy) return json(200, Map.of("result", genres));
 
     Map<String, Float> scores = new LinkedHashMap<>();
-    Integer[] order = new Integer[result.scores().length];
+    Integer[] order = new Integer[finalScores.length];
     for (int i = 0; i < order.length; i++) order[i] = i;
-    Arrays.sort(order, (a, b) -> Float.compare(result.scores()[b], result.scores()[a]));
-    for (int i : order) scores.put(spec.genres().get(i), result.scores()[i]);
+    Arrays.sort(order, (a, b) -> Float.compare(finalScores[b], finalScores[a]));
+    for (int i : order) scores.put(spec.genres().get(i), finalScores[i]);
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("genres", genres);
     body.put("scores", scores);
     body.put("thresholds", spec.thresholds());
     body.put("model", Map.of("name", spec.name(), "version", spec.version()));
     body.put("batch_size", result.batchSize());
+    if (lines != null) body.put("text", lines);
     Map<String, Double> timing = new LinkedHashMap<>();
     timing.put("decode", (inferStart - decodeStart) / 1e6);
-    timing.put("queue_and_inference", (end - inferStart) / 1e6);
+    timing.put("queue_and_inference", (textStart - inferStart) / 1e6);
+    if (text != null) timing.put("text", (end - textStart) / 1e6);
     timing.put("total", (end - start) / 1e6);
     body.put("timing_ms", timing);
     return json(200, body);

@@ -80,7 +80,12 @@ public final class TextStage implements AutoCloseable {
 
   /** Blends image scores (n x g sigmoid scores, in place) with the posters' text. */
   public void blend(float[] scores, List<BufferedImage> posters) {
-    float[] text = logits(read(posters));
+    blendLines(scores, read(posters));
+  }
+
+  /** Blends image scores (n x g sigmoid scores, in place) with the lines already read on the n posters. */
+  public void blendLines(float[] scores, List<List<String>> lines) {
+    float[] text = logits(lines);
     if (text.length != scores.length) throw new IllegalArgumentException(scores.length + " scores for " + text.length + " text logits");
     for (int i = 0; i < scores.length; i++) scores[i] = blend(scores[i], text[i], spec.weight());
   }

@@ -32,6 +32,13 @@
   // Why a genre over its threshold was left out, or one under it given: the model's genre-count rules.
   function notes(body) {
     const given = body.genres;
+    // With serve --read-text: the words the model read on the poster, which moved its scores.
+    if (Array.isArray(body.text)) {
+      $('read').textContent = body.text.length
+        ? 'Words read on the poster: ' + body.text.map((l) => '“' + l + '”').join(', ') + '.'
+        : 'No words could be read on the poster.';
+      $('read').hidden = false;
+    }
     const thresholds = body.thresholds || {};
     const out = [];
     const over = Object.keys(body.scores).filter((g) => g in thresholds && body.scores[g] >= thresholds[g]);
@@ -56,6 +63,7 @@
     $('genres').replaceChildren();
     $('scores').replaceChildren();
     $('notes').hidden = true;
+    $('read').hidden = true;
     $('details').hidden = true;
     $('preview').hidden = true;
     $('verdict').textContent = '';
