@@ -129,11 +129,11 @@ public final class Bench {
         settings.batchSize(), settings.master(), rounds, sizes);
     String loadBefore = loadAverage();
     Map<String, Object> report = new LinkedHashMap<>();
-    ModelPackage pkg = ModelPackage.read(settings.model(), new Configuration());
+    ModelPackage pkg = ModelPackage.read(settings.model(), new Configuration()).withoutTextStage();
     ModelPackage other = null;
     if (settings.compareModel() != null) {
       try {
-        other = ModelPackage.read(settings.compareModel(), new Configuration());
+        other = ModelPackage.read(settings.compareModel(), new Configuration()).withoutTextStage();
       } catch (ModelException e) {
         throw new ModelException("--compare-model: " + e.getMessage().replace("--model", "--compare-model"), e);
       }
@@ -718,7 +718,7 @@ public final class Bench {
     @Override
     public String[] call(byte[] content) throws Exception {
       if (model == null) {
-        ModelPackage pkg = ModelPackage.read(dir, new Configuration());
+        ModelPackage pkg = ModelPackage.read(dir, new Configuration()).withoutTextStage();
         model = PosterModel.load(Path.of(dir), pkg.spec(), 0, 0);
         pre = new Preprocessor(pkg.spec().inputHeight(), pkg.spec().inputWidth(), 50_000_000);
         rules = GenreRules.of(pkg.spec());

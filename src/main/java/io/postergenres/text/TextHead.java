@@ -27,6 +27,10 @@ public final class TextHead {
       throw new IllegalArgumentException("text head: " + f + " means, " + sd.length + " deviations, " + weights.length
           + " weights and " + bias.length + " biases do not fit together");
     }
+    for (float[] a : new float[][] {mean, sd, weights, bias}) {
+      for (float v : a) if (!Float.isFinite(v)) throw new IllegalArgumentException("text head holds a value that is not finite");
+    }
+    for (float v : sd) if (!(v > 0)) throw new IllegalArgumentException("text head holds a standard deviation that is not positive");
     this.mean = mean.clone();
     this.sd = sd.clone();
     this.weights = weights.clone();
@@ -169,7 +173,7 @@ public final class TextHead {
 
   /** Reads what {@link #write} wrote. */
   public static TextHead read(InputStream in) throws IOException {
-    DataInputStream d = new DataInputStream(in);
+    DataInputStream d = new DataInputStream(new java.io.BufferedInputStream(in));
     if (d.readInt() != MAGIC) throw new IOException("not a text head file (wrong magic number)");
     int f = d.readInt();
     int g = d.readInt();
@@ -178,7 +182,12 @@ public final class TextHead {
     float[] sd = readFloats(d, f);
     float[] w = readFloats(d, f * g);
     float[] b = readFloats(d, g);
-    return new TextHead(mean, sd, w, b);
+    if (d.read() != -1) throw new IOException("text head file has bytes after its " + f + " x " + g + " weights");
+    try {
+      return new TextHead(mean, sd, w, b);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
   }
 
   private static float[] readFloats(DataInputStream d, int n) throws IOException {

@@ -45,6 +45,8 @@ public final class TextReader implements AutoCloseable {
   static final int MAX_SIDE = 1024;
   static final int DETECT_BATCH = 8;
   static final int LINE_BATCH = 32;
+  /** Most text regions read on one poster (the largest; a noisy texture can give thousands of specks). */
+  static final int MAX_REGIONS = 96;
   /** Names of the graphs' input and output tensors. */
   public static final String DETECTOR_INPUT = "image";
   public static final String DETECTOR_OUTPUT = "text_map";
@@ -66,18 +68,28 @@ public final class TextReader implements AutoCloseable {
     this.characters = List.copyOf(characters);
     this.detectorGraph = new Graph();
     this.recogniserGraph = new Graph();
+    Session det = null;
     try {
       detectorGraph.importGraphDef(detector);
       recogniserGraph.importGraphDef(recogniser);
-      for (String[] need : new String[][] {{"detector", DETECTOR_INPUT}, {"detector", DETECTOR_OUTPUT}}) {
-        if (detectorGraph.operation(need[1]) == null) throw new IllegalArgumentException("the text detector graph has no " + need[1]);
+      if (detectorGraph.operation(DETECTOR_INPUT) == null || detectorGraph.operation(DETECTOR_OUTPUT) == null) {
+        throw new IllegalArgumentException("the text detector graph has no " + DETECTOR_INPUT + " or " + DETECTOR_OUTPUT);
       }
       if (recogniserGraph.operation(RECOGNISER_INPUT) == null || recogniserGraph.operation(RECOGNISER_OUTPUT) == null) {
         throw new IllegalArgumentException("the text recogniser graph has no " + RECOGNISER_INPUT + " or " + RECOGNISER_OUTPUT);
       }
-      this.detector = new Session(detectorGraph, config);
+      Shape out = recogniserGraph.operation(RECOGNISER_OUTPUT).output(0).shape();
+      long classes = out.isUnknown() || out.numDimensions() < 1 ? -1 : out.get(out.numDimensions() - 1);
+      if (classes > 0 && classes != this.characters.size() + 1) {
+        throw new IllegalArgumentException("the text recogniser tells " + classes + " classes apart, but " + this.characters.size()
+            + " characters and CTC's blank make " + (this.characters.size() + 1));
+      }
+      det = new Session(detectorGraph, config);
       this.recogniser = new Session(recogniserGraph, config);
+      this.detector = det;
     } catch (RuntimeException e) {
+      // a session holds its graph: TensorFlow Java's Graph.close waits for the sessions on it, so they go first
+      if (det != null) det.close();
       detectorGraph.close();
       recogniserGraph.close();
       throw e;
@@ -180,8 +192,9 @@ public final class TextReader implements AutoCloseable {
   }
 
   /**
-   * Boxes {x, y, width, height} in the poster's pixels ({@code pw} x {@code ph}) of the text
-   * regions of one detector map (4-connected pixels over {@link #PIXEL_TEXT}).
+   * Boxes {x, y, width, height, pixels of the map} in the poster's pixels ({@code pw} x {@code ph})
+   * of the text regions of one detector map (4-connected pixels over {@link #PIXEL_TEXT}); at most
+   * {@link #MAX_REGIONS}, the largest.
    */
   static List<int[]> boxes(float[] map, int off, int pw, int ph) {
     int w = DETECT_WIDTH;
@@ -225,7 +238,15 @@ public final class TextReader implements AutoCloseable {
       int cy0 = (int) (Math.max(0, y0 - grow) * sy);
       int cx1 = Math.min(pw, (int) (Math.min(w, x1 + 1 + grow) * sx));
       int cy1 = Math.min(ph, (int) (Math.min(h, y1 + 1 + grow) * sy));
-      if (cx1 - cx0 >= 2 && cy1 - cy0 >= 2) out.add(new int[] {cx0, cy0, cx1 - cx0, cy1 - cy0});
+      if (cx1 - cx0 >= 2 && cy1 - cy0 >= 2) out.add(new int[] {cx0, cy0, cx1 - cx0, cy1 - cy0, count});
+    }
+    if (out.size() > MAX_REGIONS) {
+      // keep the largest regions (by pixels of the map), in the order they were found
+      List<int[]> bySize = new ArrayList<>(out);
+      bySize.sort((a, b) -> Integer.compare(b[4], a[4]));
+      java.util.Set<int[]> keep = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+      keep.addAll(bySize.subList(0, MAX_REGIONS));
+      out.removeIf(box -> !keep.contains(box));
     }
     return out;
   }

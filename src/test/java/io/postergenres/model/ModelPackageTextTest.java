@@ -31,6 +31,10 @@ class ModelPackageTextTest {
 
   /** Writes text/ into {@code model}: text.json, a head of the right shape, placeholder graph files. */
   static void writeTextStage(Path model, String version, String headName) throws Exception {
+    writeTextStage(model, version, headName, ModelPackage.read(model.toString(), new Configuration()).scoresFingerprint());
+  }
+
+  static void writeTextStage(Path model, String version, String headName, String imageFingerprint) throws Exception {
     Path text = Files.createDirectories(model.resolve(TextSpec.DIR));
     int g = TestModels.GENRES.size();
     try (OutputStream out = Files.newOutputStream(text.resolve("head.bin"))) {
@@ -40,7 +44,7 @@ class ModelPackageTextTest {
     Files.write(text.resolve("recogniser.pb"), new byte[] {2});
     Files.writeString(text.resolve("characters.txt"), "a\nb\n");
     TextSpec spec = new TextSpec(version, 0.2, TestModels.GENRES, thresholds(0.42), "detector.pb", "recogniser.pb", "characters.txt",
-        headName, Map.of("note", "test"));
+        headName, imageFingerprint, Map.of("note", "test"));
     Files.write(text.resolve(TextSpec.FILE_NAME), spec.toJson());
   }
 
@@ -98,6 +102,17 @@ class ModelPackageTextTest {
     writeTextStage(missing, "1.0.0", "weights.bin");
     ModelException file = assertThrows(ModelException.class, () -> ModelPackage.read(missing.toString(), new Configuration()).withTextStage());
     assertTrue(file.getMessage().contains("text/weights.bin") && file.getMessage().contains("missing"), file.getMessage());
+
+    // the card or the thresholds edited: still the image model the stage was trained beside
+    Path edited = TestModels.write(tmp.resolve("edited"), 32, 24, 7);
+    writeTextStage(edited, "1.0.0", "head.bin");
+    Files.writeString(edited.resolve("README.md"), "a card written after training");
+    assertTrue(ModelPackage.read(edited.toString(), new Configuration()).withTextStage().readsText());
+
+    Path retrained = TestModels.write(tmp.resolve("retrained"), 32, 24, 7);
+    writeTextStage(retrained, "1.0.0", "head.bin", "0".repeat(64)); // trained beside another image model
+    ModelException stale = assertThrows(ModelException.class, () -> ModelPackage.read(retrained.toString(), new Configuration()).withTextStage());
+    assertTrue(stale.getMessage().contains("another image model") && stale.getMessage().contains("train-text"), stale.getMessage());
 
     Path wrong = TestModels.write(tmp.resolve("wrong"), 32, 24, java.util.List.of("Action", "Comedy", "Drama", "Horror", "Western"), 7, "float");
     writeTextStage(wrong, "1.0.0", "head.bin");
