@@ -351,7 +351,13 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
           }
         }
         float[] part = Arrays.copyOfRange(scores, start * g, (start + m) * g);
-        poster.text().blend(part, images);
+        try {
+          poster.text().blend(part, images);
+        } catch (RuntimeException e) {
+          // as the image model's failures: the batch is retried one poster at a time, and a poster that
+          // still fails becomes an inference_error row saying it was the text stage
+          throw new IllegalStateException("text stage failed: " + e.getMessage(), e);
+        }
         System.arraycopy(part, 0, scores, start * g, m * g);
       }
     }

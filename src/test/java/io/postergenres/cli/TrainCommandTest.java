@@ -7,8 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.postergenres.cli.ExitCode;
 import io.postergenres.cli.PosterGenres;
 import io.postergenres.train.TrainerTest;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -18,39 +16,29 @@ import picocli.CommandLine;
 class TrainCommandTest {
   @TempDir Path dir;
 
-  private record Run(int code, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cmd = PosterGenres.commandLine();
-    StringWriter err = new StringWriter();
-    cmd.setErr(new PrintWriter(err));
-    cmd.setOut(new PrintWriter(new StringWriter()));
-    String[] all = new String[args.length + 1];
-    all[0] = "train";
-    System.arraycopy(args, 0, all, 1, args.length);
-    int code = cmd.execute(all);
-    return new Run(code, err.toString());
+  private static CommandRun run(String... args) {
+    return CommandRun.of("train", args);
   }
 
   @Test
   void rejectsUnknownArchitectureListingTheChoices() {
-    Run r = run("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "resnet50");
+    CommandRun r = run("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--arch", "resnet50");
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("resnet50") && r.err().contains("choices: postercnn"), r.err());
   }
 
   @Test
   void rejectsBadNumbers() {
-    Run r = run("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--validation-fraction", "1.5");
+    CommandRun r = run("--dataset", dir.toString(), "--output", dir.resolve("m").toString(), "--validation-fraction", "1.5");
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("--validation-fraction"), r.err());
   }
 
   @Test
   void needsExactlyOneInput() {
-    Run r = run("--output", dir.resolve("m").toString());
+    CommandRun r = run("--output", dir.resolve("m").toString());
     assertEquals(ExitCode.USAGE.code(), r.code());
-    Run both = run("--dataset", "a", "--manifest", "b", "--output", dir.resolve("m").toString());
+    CommandRun both = run("--dataset", "a", "--manifest", "b", "--output", dir.resolve("m").toString());
     assertEquals(ExitCode.USAGE.code(), both.code());
   }
 
@@ -58,7 +46,7 @@ class TrainCommandTest {
   void refusesNonEmptyOutputWithoutOverwrite() throws Exception {
     Path out = Files.createDirectories(dir.resolve("m"));
     Files.writeString(out.resolve("saved_model.pb"), "x");
-    Run r = run("--dataset", dir.toString(), "--output", out.toString());
+    CommandRun r = run("--dataset", dir.toString(), "--output", out.toString());
     assertEquals(ExitCode.INPUT.code(), r.code());
     assertTrue(r.err().contains("--overwrite"), r.err());
   }
@@ -90,14 +78,14 @@ class TrainCommandTest {
 
   @Test
   void missingDatasetIsAnInputError() {
-    Run r = run("--dataset", dir.resolve("nope").toString(), "--output", dir.resolve("m").toString());
+    CommandRun r = run("--dataset", dir.resolve("nope").toString(), "--output", dir.resolve("m").toString());
     assertEquals(ExitCode.INPUT.code(), r.code());
   }
 
   @Test
   void pretrainedOptionsAreCheckedWithAMessageSayingWhatToChange() throws Exception {
     String out = dir.resolve("m").toString();
-    Run r = run("--dataset", dir.toString(), "--output", out, "--feature-layers", "out_relu");
+    CommandRun r = run("--dataset", dir.toString(), "--output", out, "--feature-layers", "out_relu");
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("only for --arch pretrained"), r.err());
     r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--image-size", "128");
@@ -124,7 +112,7 @@ class TrainCommandTest {
   void secondBackboneIsCheckedWithAMessageSayingWhatToChange() throws Exception {
     String out = dir.resolve("m").toString();
     Path json = Files.writeString(dir.resolve("centernet.json"), "{}");
-    Run r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(),
+    CommandRun r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(),
         "--second-backbone", json.toString());
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("--second-backbone and --assignment-cap need --folds K"), r.err());
@@ -145,7 +133,7 @@ class TrainCommandTest {
   @Test
   void backboneSizeIsCheckedWithAMessageSayingWhatToChange() {
     String out = dir.resolve("m").toString();
-    Run r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--backbone-size", "256x176");
+    CommandRun r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--backbone-size", "256x176");
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("--backbone-size") && r.err().contains("need --folds K"), r.err());
     r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",

