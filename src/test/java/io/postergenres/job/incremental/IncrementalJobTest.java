@@ -298,4 +298,28 @@ class IncrementalJobTest extends SparkTestBase {
     for (Row r : current(out)) versions.merge(r.getAs("model_version"), 1L, Long::sum);
     assertEquals(Map.of("seed-14", 3L), versions);
   }
+
+  @Test
+  void readingTextIsAnotherModelForTheNightlyRun() throws Exception {
+    // the shipped default model, with and without its text stage (models/mobilenet-poster/text)
+    Path in = tmp.resolve("text-in");
+    Path out = tmp.resolve("text-out");
+    Files.createDirectories(in);
+    for (String name : List.of("night-chase.jpg", "summer-love.jpg", "old-town-noir.jpg")) {
+      Files.copy(Path.of("src", "samples", "posters", name), in.resolve(name));
+    }
+    java.util.function.BiFunction<LocalDate, Boolean, RunSummary> night = (date, text) -> new IncrementalJob(spark).run(
+        new LabelRequest(List.of(in.toString()), out.toString(), "models/mobilenet-poster", "*.jpg", WriteMode.ERROR, 2, 1.0, Map.of(), null,
+            null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0), LabelOptions.DecodeAhead.AUTO, text)),
+        new IncrementalJob.Settings(date, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+    night.apply(DAY1, false);
+    RunSummary withText = night.apply(DAY2, true);
+    assertEquals(3L, withText.incremental().get("new_model"), "labels of the image model alone are relabelled with the text");
+    Map<String, Long> versions = new HashMap<>();
+    for (Row r : current(out)) versions.merge(r.getAs("model_version"), 1L, Long::sum);
+    assertEquals(Map.of("3.1.0-fp16+text-1.0.0", 3L), versions);
+    RunSummary again = night.apply(DAY3, true);
+    assertEquals(3L, again.incremental().get("unchanged"), "the next night with the text has nothing new to label");
+    assertEquals(0L, again.labelled());
+  }
 }
