@@ -100,6 +100,52 @@ public final class RuleCalibration {
    */
   public static float[] calibrate(float[] scores, float[] labels, int g, int min, int max, GenreRules.Ranking ranking, double cap,
       double macroWeight) {
+    return calibrate(scores, labels, g, min, max, ranking, cap, macroWeight, null);
+  }
+
+  /**
+   * As {@link #calibrate(float[], float[], int, int, int, GenreRules.Ranking, double, double)}; with
+   * {@code folds} (each row's fold), the cap must hold on every fold's own rows (for genres with 10
+   * or more posters in the fold), not only on all of them pooled: thresholds that keep a genre in
+   * proportion on each set of posters, not on average. Null: pooled.
+   */
+  public static float[] calibrate(float[] scores, float[] labels, int g, int min, int max, GenreRules.Ranking ranking, double cap,
+      double macroWeight, int[] folds) {
+    java.util.function.ToDoubleFunction<float[]> objective;
+    if (folds == null) {
+      objective = t -> objective(count(scores, labels, g, t, min, max, ranking), cap, macroWeight);
+    } else {
+      int[] ids = Arrays.stream(folds).distinct().sorted().toArray();
+      float[][] foldScores = new float[ids.length][];
+      float[][] foldLabels = new float[ids.length][];
+      for (int k = 0; k < ids.length; k++) {
+        int id = ids[k];
+        int[] rows = java.util.stream.IntStream.range(0, folds.length).filter(i -> folds[i] == id).toArray();
+        foldScores[k] = new float[rows.length * g];
+        foldLabels[k] = new float[rows.length * g];
+        for (int r = 0; r < rows.length; r++) {
+          System.arraycopy(scores, rows[r] * g, foldScores[k], r * g, g);
+          System.arraycopy(labels, rows[r] * g, foldLabels[k], r * g, g);
+        }
+      }
+      objective = t -> {
+        Counts all = count(scores, labels, g, t, min, max, ranking);
+        double excess = 0;
+        for (int j = 0; j < g; j++) if (Double.isNaN(all.assignedOverTrue(j))) excess += all.fp()[j];
+        for (int k = 0; k < ids.length; k++) {
+          Counts c = count(foldScores[k], foldLabels[k], g, t, min, max, ranking);
+          for (int j = 0; j < g; j++) {
+            if (c.tp()[j] + c.fn()[j] >= 10) excess += Math.max(0, c.assignedOverTrue(j) - cap);
+          }
+        }
+        return all.microF1() + macroWeight * all.macroF1() - 10 * excess;
+      };
+    }
+    return search(scores, labels, g, cap, objective);
+  }
+
+  /** Coordinate search over each genre's candidate thresholds for the best {@code objective}. */
+  private static float[] search(float[] scores, float[] labels, int g, double cap, java.util.function.ToDoubleFunction<float[]> objective) {
     int n = scores.length / g;
     int steps = (int) Math.floor(cap / RATIO_STEP + 1e-9);
     float[][] candidates = new float[g][];
@@ -126,7 +172,7 @@ public final class RuleCalibration {
       current[j] = Math.min(steps, (int) Math.round(1.0 / RATIO_STEP));
     }
     for (int j = 0; j < g; j++) t[j] = candidates[j][current[j]];
-    double best = objective(count(scores, labels, g, t, min, max, ranking), cap, macroWeight);
+    double best = objective.applyAsDouble(t);
     for (int round = 0; round < 4; round++) {
       boolean moved = false;
       for (int j = 0; j < g; j++) {
@@ -135,7 +181,7 @@ public final class RuleCalibration {
         for (int s = 0; s < candidates[j].length; s++) {
           if (s == keep) continue;
           t[j] = candidates[j][s];
-          double v = objective(count(scores, labels, g, t, min, max, ranking), cap, macroWeight);
+          double v = objective.applyAsDouble(t);
           if (v > best + 1e-9) {
             best = v;
             bestS = s;

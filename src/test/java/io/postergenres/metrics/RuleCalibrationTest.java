@@ -72,6 +72,37 @@ class RuleCalibrationTest {
   }
 
   @Test
+  void aCapOnEveryFoldHoldsWhereOneFoldScoresAGenreHigher() {
+    // two sets of posters from the same source, except that the second scores Mid higher for everyone
+    float[][] a = data(1500, 3);
+    float[][] b = data(1500, 4);
+    for (int i = 0; i < 1500; i++) b[0][i * G + 1] = Math.min(0.999f, b[0][i * G + 1] + 0.12f);
+    float[] scores = new float[3000 * G];
+    float[] labels = new float[3000 * G];
+    System.arraycopy(a[0], 0, scores, 0, 1500 * G);
+    System.arraycopy(b[0], 0, scores, 1500 * G, 1500 * G);
+    System.arraycopy(a[1], 0, labels, 0, 1500 * G);
+    System.arraycopy(b[1], 0, labels, 1500 * G, 1500 * G);
+    int[] folds = new int[3000];
+    for (int i = 1500; i < 3000; i++) folds[i] = 1;
+    GenreRules.Ranking ranking = GenreRules.Ranking.THRESHOLD_RATIO;
+    double cap = 1.2;
+
+    float[] pooled = RuleCalibration.calibrate(scores, labels, G, 1, 3, ranking, cap, 1.0);
+    float[] everyFold = RuleCalibration.calibrate(scores, labels, G, 1, 3, ranking, cap, 1.0, folds);
+    RuleCalibration.Counts pooledOnB = RuleCalibration.count(b[0], b[1], G, pooled, 1, 3, ranking);
+    assertTrue(pooledOnB.assignedOverTrue(1) > cap, "the pooled cap lets the second set over-assign Mid: " + pooledOnB.assignedOverTrue(1));
+    for (float[][] set : new float[][][] {a, b}) {
+      RuleCalibration.Counts c = RuleCalibration.count(set[0], set[1], G, everyFold, 1, 3, ranking);
+      for (int j = 0; j < 3; j++) {
+        assertTrue(c.assignedOverTrue(j) <= cap + 1e-9, GENRES.get(j) + " given " + c.assignedOverTrue(j) + " times its share in one set");
+      }
+    }
+    assertEquals(java.util.Arrays.toString(pooled),
+        java.util.Arrays.toString(RuleCalibration.calibrate(scores, labels, G, 1, 3, ranking, cap, 1.0, null)), "no folds: pooled");
+  }
+
+  @Test
   void countsAndDecisionsAreTheJobsRule() {
     float[][] d = data(200, 3);
     float[] t = {0.6f, 0.4f, 0.2f, 1f};
