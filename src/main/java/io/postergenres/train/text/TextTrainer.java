@@ -14,6 +14,7 @@ import io.postergenres.text.TextFeatures;
 import io.postergenres.text.TextHead;
 import io.postergenres.text.TextReader;
 import io.postergenres.text.TextSpec;
+import io.postergenres.text.TextStage;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.TrainingLog;
 import io.postergenres.train.TrainingReport;
@@ -127,20 +128,20 @@ public final class TextTrainer {
       for (int i : held) System.arraycopy(head.logits(x[i]), 0, textLogits, i * g, g);
       log.log("fold %d: text head on %d posters (%.1f s), scored %d held-out posters", k, rest.length, (System.nanoTime() - t0) / 1e9, held.length);
     }
-    float[] imageLogits = logits(data.imageScores());
-    log.log("pooled out-of-fold macro ROC-AUC: image %.4f, text alone %.4f", macroAuc(imageLogits, data.labels(), g),
+    float[] imageScores = data.imageScores();
+    log.log("pooled out-of-fold macro ROC-AUC: image %.4f, text alone %.4f", macroAuc(imageScores, data.labels(), g),
         macroAuc(textLogits, data.labels(), g));
 
     // ---- the weight, the thresholds, the figures ----
-    double weight = bestWeight(imageLogits, textLogits, data.labels(), g, null);
-    float[] blendedScores = blend(imageLogits, textLogits, weight);
+    double weight = bestWeight(imageScores, textLogits, data.labels(), g, null);
+    float[] blendedScores = blend(imageScores, textLogits, weight);
     log.log("blend weight %.2f (best pooled out-of-fold macro ROC-AUC: %.4f)", weight, macroAuc(blendedScores, data.labels(), g));
     double cap = cap(spec);
     int maxGenres = spec.maxGenres();
     GenreRules.Ranking ranking = spec.ranking();
     float[] thresholds = RuleCalibration.calibrate(blendedScores, data.labels(), g, 1, maxGenres, ranking, cap);
-    Map<String, Object> imageFigures = figures(imageLogits, null, null, data, g, cap, genres);
-    Map<String, Object> blendedFigures = figures(imageLogits, textLogits, x, data, g, cap, genres);
+    Map<String, Object> imageFigures = figures(imageScores, null, null, data, g, cap, genres);
+    Map<String, Object> blendedFigures = figures(imageScores, textLogits, x, data, g, cap, genres);
     log.log("cross-validated figures, image model alone: %s", imageFigures.get("summary"));
     log.log("cross-validated figures, image + text:      %s", blendedFigures.get("summary"));
 
@@ -304,8 +305,8 @@ public final class TextTrainer {
   // ------------------------------------------------------------------ choices and figures
 
   /** The weight of {@link #WEIGHTS} with the best macro ROC-AUC of the blend, over the posters {@code only} (null: all). */
-  static double bestWeight(float[] imageLogits, float[] textLogits, float[] labels, int g, int[] only) {
-    float[] img = only == null ? imageLogits : gather(imageLogits, only, g);
+  static double bestWeight(float[] imageScores, float[] textLogits, float[] labels, int g, int[] only) {
+    float[] img = only == null ? imageScores : gather(imageScores, only, g);
     float[] txt = only == null ? textLogits : gather(textLogits, only, g);
     float[] lab = only == null ? labels : gather(labels, only, g);
     double best = Double.NEGATIVE_INFINITY;
@@ -327,7 +328,7 @@ public final class TextTrainer {
    * cross-validation over the other folds: the out-of-fold {@code textLogits} of those folds were
    * made by heads that saw fold k); fold k itself is scored by the head trained on all the others.
    */
-  private Map<String, Object> figures(float[] imageLogits, float[] textLogits, float[][] x, Data data, int g, double cap, List<String> genres) {
+  private Map<String, Object> figures(float[] imageScores, float[] textLogits, float[][] x, Data data, int g, double cap, List<String> genres) {
     boolean[] common = FoldFigures.common(data.labels(), g);
     List<FoldFigures.Fold> scored = new ArrayList<>();
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -339,8 +340,8 @@ public final class TextTrainer {
       float[] heldScores;
       double w = 0;
       if (textLogits == null) {
-        restScores = sigmoid(gather(imageLogits, rest, g));
-        heldScores = sigmoid(gather(imageLogits, held, g));
+        restScores = gather(imageScores, rest, g);
+        heldScores = gather(imageScores, held, g);
       } else {
         float[] inner = new float[rest.length * g]; // the other folds' text logits from heads that never saw fold k
         for (int j : folds) {
@@ -353,11 +354,11 @@ public final class TextTrainer {
             if (data.fold()[rest[r]] == j) System.arraycopy(head.logits(x[rest[r]]), 0, inner, r * g, g);
           }
         }
-        float[] restImage = gather(imageLogits, rest, g);
+        float[] restImage = gather(imageScores, rest, g);
         float[] restLabels = gather(data.labels(), rest, g);
         w = bestWeight(restImage, inner, restLabels, g, null);
         restScores = blend(restImage, inner, w);
-        heldScores = blend(gather(imageLogits, held, g), gather(textLogits, held, g), w);
+        heldScores = blend(gather(imageScores, held, g), gather(textLogits, held, g), w);
         log.log("fold %d: weight %.2f chosen on the other folds' nested out-of-fold text", k, w);
       }
       FoldFigures.Fold f = FoldFigures.score(restScores, gather(data.labels(), rest, g), heldScores,
@@ -372,8 +373,8 @@ public final class TextTrainer {
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("summary", FoldFigures.summary(scored));
-    m.put("pooled_macro_roc_auc_shipped_weight", Metrics.round(macroAuc(textLogits == null ? imageLogits
-        : blend(imageLogits, textLogits, bestWeight(imageLogits, textLogits, data.labels(), g, null)), data.labels(), g), 4));
+    m.put("pooled_macro_roc_auc_shipped_weight", Metrics.round(macroAuc(textLogits == null ? imageScores
+        : blend(imageScores, textLogits, bestWeight(imageScores, textLogits, data.labels(), g, null)), data.labels(), g), 4));
     m.put("folds", rows);
     return m;
   }
@@ -463,25 +464,10 @@ public final class TextTrainer {
     return Metrics.nanMean(Metrics.aucs(scoresOrLogits, labels, g));
   }
 
-  static float[] logits(float[] scores) {
-    float[] out = new float[scores.length];
-    for (int i = 0; i < scores.length; i++) {
-      double s = Math.min(1 - 1e-6, Math.max(1e-6, scores[i]));
-      out[i] = (float) Math.log(s / (1 - s));
-    }
-    return out;
-  }
-
-  static float[] sigmoid(float[] logits) {
-    float[] out = new float[logits.length];
-    for (int i = 0; i < logits.length; i++) out[i] = (float) (1 / (1 + Math.exp(-logits[i])));
-    return out;
-  }
-
-  /** Blended scores: sigmoid(image logit + w x text logit), as the job computes them. */
-  static float[] blend(float[] imageLogits, float[] textLogits, double w) {
-    float[] out = new float[imageLogits.length];
-    for (int i = 0; i < out.length; i++) out[i] = (float) (1 / (1 + Math.exp(-(imageLogits[i] + w * textLogits[i]))));
+  /** Blended scores, each as the job computes it ({@link TextStage#blend(float, float, double)}). */
+  static float[] blend(float[] imageScores, float[] textLogits, double w) {
+    float[] out = new float[imageScores.length];
+    for (int i = 0; i < out.length; i++) out[i] = TextStage.blend(imageScores[i], textLogits[i], w);
     return out;
   }
 
