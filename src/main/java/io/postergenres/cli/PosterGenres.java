@@ -23,7 +23,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = PosterGenres.Version.class,
     description = "Labels movie posters with their genres using a TensorFlow model, on Spark.",
-    subcommands = {LabelCommand.class, ShowCommand.class, TrainCommand.class, TrainTextCommand.class, ServeCommand.class, BenchCommand.class, EvaluateCommand.class, ConvertCommand.class, ServeLoadCommand.class,
+    subcommands = {LabelCommand.class, ShowCommand.class, TrainCommand.class, TrainTextCommand.class, CalibrateCommand.class, ServeCommand.class, BenchCommand.class, EvaluateCommand.class, ConvertCommand.class, ServeLoadCommand.class,
       CommandLine.HelpCommand.class})
 public final class PosterGenres {
   /** Environment variable naming the defaults file. */

@@ -91,6 +91,12 @@ public final class TrainCommand implements Callable<Integer> {
               + "posters that have it (on out-of-fold scores; 1 to 3). Default: " + CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP + ".")
   Double assignmentCap;
 
+  @Option(names = "--cap-scope", paramLabel = "SCOPE",
+      description = "--arch pretrained --folds K: where --assignment-cap must hold while the thresholds are calibrated: every-fold "
+              + "(on each fold's out-of-fold scores, genres with 10 or more posters in it: keeps genres in proportion from one set "
+              + "of posters to the next) or pooled (on all of them together). Default: every-fold.")
+  String capScope;
+
   @Option(names = "--feature-layers", paramLabel = "LAYER[,LAYER...]", split = ",",
       description = "--arch pretrained: backbone layers whose global average pools, concatenated, are the head's input; "
               + "'pixels' adds the poster averaged over a 4x4 grid. Default: the backbone's last (out_relu, mixed10).")
@@ -220,6 +226,7 @@ public final class TrainCommand implements Callable<Integer> {
           ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, mirrorAverage, heads, crops, out)
               .withSecondBackbone(secondBackbone)
               .withAssignmentCap(assignmentCap != null ? assignmentCap : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP)
+              .withCapOnEveryFold(capOnEveryFold(capScope))
               .withBackboneSize(seen[0], seen[1])
               .train(data, output)
           : pretrained(config.arch())
@@ -232,6 +239,13 @@ public final class TrainCommand implements Callable<Integer> {
     out.printf("poster-genres: model written to %s (epoch %d exported, %.0f s)%n", outcome.dir(), outcome.bestEpoch(), outcome.seconds());
     out.flush();
     return ExitCode.OK.code();
+  }
+
+  /** --cap-scope every-fold (the default) or pooled. */
+  static boolean capOnEveryFold(String scope) {
+    if (scope == null || scope.equalsIgnoreCase("every-fold")) return true;
+    if (scope.equalsIgnoreCase("pooled")) return false;
+    throw new PosterGenresException(Failure.USAGE, "--cap-scope must be every-fold or pooled, not '" + scope + "'");
   }
 
   TrainingConfig config() {
@@ -258,8 +272,8 @@ public final class TrainCommand implements Callable<Integer> {
       if (folds > 0 && ensembleWith != null) {
         throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
       }
-      if (folds == 0 && (inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null)) {
-        throw usage("--input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap need --folds K");
+      if (folds == 0 && (inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null || capScope != null)) {
+        throw usage("--input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --assignment-cap and --cap-scope need --folds K");
       }
       if (secondBackbone != null && !Files.isRegularFile(secondBackbone)) {
         throw new PosterGenresException(Failure.INPUT, "--second-backbone " + secondBackbone + " is not a file (a TensorFlow.js graph model's JSON, e.g. "
@@ -268,10 +282,12 @@ public final class TrainCommand implements Callable<Integer> {
       if (heads < 1 || heads > 16) throw usage("--heads must be 1 to 16, got " + heads);
       inputSize();
       size(backboneSize, "--backbone-size");
+      capOnEveryFold(capScope);
+      if (assignmentCap != null && !(assignmentCap >= 1 && assignmentCap <= 3)) throw usage("--assignment-cap must be 1 to 3, got " + assignmentCap);
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
-    } else if (folds != 0 || inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null) {
-      throw usage("--folds, --input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone and --assignment-cap are only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || assignmentCap != null || capScope != null) {
+      throw usage("--folds, --input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --assignment-cap and --cap-scope are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }

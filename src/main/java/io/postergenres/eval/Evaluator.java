@@ -2,6 +2,7 @@ package io.postergenres.eval;
 
 import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
+import io.postergenres.metrics.CalibrationRule;
 import io.postergenres.metrics.RuleStudy;
 import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
@@ -246,9 +247,24 @@ public final class Evaluator {
    * one ({@link RuleStudy}), from an out-of-fold evaluation and the model's {@code folds.txt}.
    */
   public static RuleStudyResult ruleStudy(Result result, Path modelDir, Path datasetRoot) throws IOException {
+    int[] fold = folds(result, modelDir, datasetRoot);
+    float[] labels = labels(result.scored(), result.genres(), new HashSet<>());
+    int g = result.genres().size();
+    List<RuleStudy.Setting> settings = new ArrayList<>(RuleStudy.grid(result.spec().maxGenres()));
+    CalibrationRule rule = CalibrationRule.of(result.spec());
+    RuleStudy.Setting own = rule == null ? null : rule.setting(result.spec().maxGenres());
+    if (own != null && !settings.contains(own)) settings.add(own);
+    List<RuleStudy.Row> rows = RuleStudy.run(result.scores(), labels, fold, g, result.spec().ranking(), settings, 10);
+    if (own == null) return new RuleStudyResult(rows, null, null, labels);
+    RuleStudy.Row ownRow = rows.stream().filter(r -> r.setting().equals(own)).findFirst().orElseThrow();
+    return new RuleStudyResult(rows, own, RuleStudy.heldOutShares(ownRow, labels, g), labels);
+  }
+
+  /** Each scored poster's fold, from the model's {@code folds.txt}. */
+  static int[] folds(Result result, Path modelDir, Path datasetRoot) throws IOException {
     Path file = modelDir.resolve(FOLD_LIST);
     if (!Files.isRegularFile(file)) {
-      throw new FileNotFoundException(file + " does not exist: a rule study needs a model trained with --folds");
+      throw new FileNotFoundException(file + " does not exist: only a model trained with --folds has its folds");
     }
     Map<Path, Integer> foldOf = new LinkedHashMap<>();
     Path root = datasetRoot.toAbsolutePath().normalize();
@@ -265,16 +281,7 @@ public final class Evaluator {
       if (k == null) throw new IOException(file + " has no fold for " + result.scored().get(i).path() + "; is --dataset the folder the model was trained on?");
       fold[i] = k;
     }
-    float[] labels = labels(result.scored(), result.genres(), new HashSet<>());
-    int g = result.genres().size();
-    List<RuleStudy.Setting> settings = new ArrayList<>(RuleStudy.grid(result.spec().maxGenres()));
-    Double cap = modelCap(result.spec());
-    RuleStudy.Setting own = cap == null ? null : new RuleStudy.Setting(cap, result.spec().maxGenres(), 1);
-    if (own != null && !settings.contains(own)) settings.add(own);
-    List<RuleStudy.Row> rows = RuleStudy.run(result.scores(), labels, fold, g, result.spec().ranking(), settings, 10);
-    if (own == null) return new RuleStudyResult(rows, null, null, labels);
-    RuleStudy.Row ownRow = rows.stream().filter(r -> r.setting().equals(own)).findFirst().orElseThrow();
-    return new RuleStudyResult(rows, own, RuleStudy.heldOutShares(ownRow, labels, g), labels);
+    return fold;
   }
 
   /**
@@ -282,11 +289,6 @@ public final class Evaluator {
    * genre's share of assignments on every held-out fold ({@link RuleStudy#heldOutShares}).
    */
   public record RuleStudyResult(List<RuleStudy.Row> rows, RuleStudy.Setting modelRule, double[][] shares, float[] labels) {}
-
-  /** The cap model.json says its thresholds were calibrated under, or null (models before 3.0.0 do not say). */
-  static Double modelCap(ModelSpec spec) {
-    return spec.decisionRule().get(RuleStudy.CAP_KEY) instanceof Number cap ? cap.doubleValue() : null;
-  }
 
   /**
    * Two evaluations on the posters both held out (the intersection of what each scored), side by

@@ -45,11 +45,12 @@ public final class FoldFigures {
 
   /**
    * The figures of the held-out posters under the rule (1 to {@code maxGenres} genres, {@code
-   * ranking}) with thresholds calibrated on the other posters' scores under {@code cap}.
+   * ranking}) with thresholds calibrated on the other posters' scores under {@code rule} ({@code
+   * restFolds}: the other posters' folds, for a rule whose cap holds on every fold).
    */
-  public static Fold score(float[] restScores, float[] restLabels, float[] heldScores, float[] heldLabels, int g, int maxGenres,
-      GenreRules.Ranking ranking, double cap, boolean[] common, List<String> genres) {
-    float[] t = RuleCalibration.calibrate(restScores, restLabels, g, 1, maxGenres, ranking, cap);
+  public static Fold score(float[] restScores, float[] restLabels, int[] restFolds, float[] heldScores, float[] heldLabels, int g,
+      int maxGenres, GenreRules.Ranking ranking, CalibrationRule rule, boolean[] common, List<String> genres) {
+    float[] t = rule.calibrate(restScores, restLabels, g, maxGenres, ranking, restFolds);
     RuleCalibration.Counts c = RuleCalibration.count(heldScores, heldLabels, g, t, 1, maxGenres, ranking);
     double over = 0;
     String overGenre = "";
@@ -83,5 +84,29 @@ public final class FoldFigures {
       summary.put(NAMES.get(q), String.format(Locale.ROOT, "%.4f ± %.4f", mean, sd));
     }
     return summary;
+  }
+
+  /** Per genre: support, ROC-AUC, AP, F1 at the rule, share of posters given it against share that have it, threshold. */
+  public static Map<String, Object> perGenre(float[] scores, float[] labels, int g, List<String> genres, float[] thresholds, int maxGenres,
+      GenreRules.Ranking ranking) {
+    double[] aucs = Metrics.aucs(scores, labels, g);
+    double[] aps = Metrics.averagePrecisions(scores, labels, g);
+    RuleCalibration.Counts c = RuleCalibration.count(scores, labels, g, thresholds, 1, maxGenres, ranking);
+    int n = scores.length / g;
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (int j = 0; j < g; j++) {
+      long support = c.tp()[j] + c.fn()[j];
+      long given = c.tp()[j] + c.fp()[j];
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("support", support);
+      e.put("roc_auc", Metrics.round(aucs[j], 4));
+      e.put("average_precision", Metrics.round(aps[j], 4));
+      e.put("f1", Metrics.round(support + given == 0 ? Double.NaN : 2.0 * c.tp()[j] / (support + given), 4));
+      e.put("share_true", Metrics.round((double) support / n, 4));
+      e.put("share_assigned", Metrics.round((double) given / n, 4));
+      e.put("threshold", Metrics.round(thresholds[j], 3));
+      m.put(genres.get(j), e);
+    }
+    return m;
   }
 }

@@ -3,10 +3,9 @@ package io.postergenres.train.text;
 import io.postergenres.convert.Fp16Converter;
 import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
+import io.postergenres.metrics.CalibrationRule;
 import io.postergenres.metrics.FoldFigures;
 import io.postergenres.metrics.Metrics;
-import io.postergenres.metrics.RuleCalibration;
-import io.postergenres.metrics.RuleStudy;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
@@ -18,7 +17,6 @@ import io.postergenres.text.TextStage;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.TrainingLog;
 import io.postergenres.train.TrainingReport;
-import io.postergenres.train.pretrained.CrossValidatedTrainer;
 import io.postergenres.train.pretrained.OnnxGraph;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -136,12 +134,12 @@ public final class TextTrainer {
     double weight = bestWeight(imageScores, textLogits, data.labels(), g, null);
     float[] blendedScores = blend(imageScores, textLogits, weight);
     log.log("blend weight %.2f (best pooled out-of-fold macro ROC-AUC: %.4f)", weight, macroAuc(blendedScores, data.labels(), g));
-    double cap = cap(spec);
+    CalibrationRule rule = rule(spec);
     int maxGenres = spec.maxGenres();
     GenreRules.Ranking ranking = spec.ranking();
-    float[] thresholds = RuleCalibration.calibrate(blendedScores, data.labels(), g, 1, maxGenres, ranking, cap);
-    Map<String, Object> imageFigures = figures(imageScores, null, null, data, g, cap, genres);
-    Map<String, Object> blendedFigures = figures(imageScores, textLogits, x, data, g, cap, genres);
+    float[] thresholds = rule.calibrate(blendedScores, data.labels(), g, maxGenres, ranking, fold);
+    Map<String, Object> imageFigures = figures(imageScores, null, null, data, g, rule, genres);
+    Map<String, Object> blendedFigures = figures(imageScores, textLogits, x, data, g, rule, genres);
     log.log("cross-validated figures, image model alone: %s", imageFigures.get("summary"));
     log.log("cross-validated figures, image + text:      %s", blendedFigures.get("summary"));
 
@@ -163,10 +161,10 @@ public final class TextTrainer {
     Map<String, Double> thresholdMap = new LinkedHashMap<>();
     for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 1000) / 1000.0);
     double seconds = (System.nanoTime() - start) / 1e9;
-    Map<String, Object> source = source(data, withText, lines, weight, cap, imageFigures, blendedFigures, readerDigest, seconds);
+    Map<String, Object> source = source(data, withText, lines, weight, rule, imageFigures, blendedFigures, readerDigest, seconds);
     source.put("per_genre_note", "pooled out-of-fold scores blended at the shipped weight, under the shipped thresholds calibrated on"
         + " those same scores (in-sample for F1 and shares, as the image model's own per_genre)");
-    source.put("per_genre", CrossValidatedTrainer.perGenre(blendedScores, data.labels(), g, genres, thresholds, maxGenres, ranking));
+    source.put("per_genre", FoldFigures.perGenre(blendedScores, data.labels(), g, genres, thresholds, maxGenres, ranking));
     TextSpec text = new TextSpec(version(), weight, genres, thresholdMap, "detector.pb", "recogniser.pb", "characters.txt",
         "head.bin", data.imageFingerprint(), source);
     TextSpec.parse(text.toJson(), genres); // what the job will check
@@ -328,7 +326,7 @@ public final class TextTrainer {
    * cross-validation over the other folds: the out-of-fold {@code textLogits} of those folds were
    * made by heads that saw fold k); fold k itself is scored by the head trained on all the others.
    */
-  private Map<String, Object> figures(float[] imageScores, float[] textLogits, float[][] x, Data data, int g, double cap, List<String> genres) {
+  private Map<String, Object> figures(float[] imageScores, float[] textLogits, float[][] x, Data data, int g, CalibrationRule rule, List<String> genres) {
     boolean[] common = FoldFigures.common(data.labels(), g);
     List<FoldFigures.Fold> scored = new ArrayList<>();
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -361,8 +359,9 @@ public final class TextTrainer {
         heldScores = blend(gather(imageScores, held, g), gather(textLogits, held, g), w);
         log.log("fold %d: weight %.2f chosen on the other folds' nested out-of-fold text", k, w);
       }
-      FoldFigures.Fold f = FoldFigures.score(restScores, gather(data.labels(), rest, g), heldScores,
-          gather(data.labels(), held, g), g, data.spec().maxGenres(), data.spec().ranking(), cap, common, genres);
+      int[] restFolds = java.util.Arrays.stream(rest).map(i -> data.fold()[i]).toArray();
+      FoldFigures.Fold f = FoldFigures.score(restScores, gather(data.labels(), rest, g), restFolds, heldScores,
+          gather(data.labels(), held, g), g, data.spec().maxGenres(), data.spec().ranking(), rule, common, genres);
       scored.add(f);
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("fold", k);
@@ -379,7 +378,7 @@ public final class TextTrainer {
     return m;
   }
 
-  private Map<String, Object> source(Data data, int withText, long lines, double weight, double cap, Map<String, Object> image,
+  private Map<String, Object> source(Data data, int withText, long lines, double weight, CalibrationRule rule, Map<String, Object> image,
       Map<String, Object> blended, String readerDigest, double seconds) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("image_model", data.spec().name() + " " + data.spec().version());
@@ -405,8 +404,8 @@ public final class TextTrainer {
     blend.put("score", "sigmoid(logit(image score) + weight x text logit)");
     blend.put("weight", weight);
     blend.put("weight_chosen_by", "best pooled out-of-fold macro ROC-AUC of the blend over " + java.util.Arrays.toString(WEIGHTS));
-    blend.put("thresholds_chosen_by", "the image model's rule (cap " + cap + ", 1-" + data.spec().maxGenres() + " genres, "
-        + data.spec().ranking().jsonName() + ") calibrated on the blended out-of-fold scores");
+    blend.put("thresholds_chosen_by", "the image model's rule (1-" + data.spec().maxGenres() + " genres, " + data.spec().ranking().jsonName()
+        + ", " + rule.describe() + ") calibrated on the blended out-of-fold scores");
     s.put("blend", blend);
     Map<String, Object> cv = new LinkedHashMap<>();
     cv.put("method", "the image model's folds (folds.txt): each fold scored by a text head trained on the other folds, beside the image"
@@ -455,9 +454,10 @@ public final class TextTrainer {
     return bytes.toByteArray();
   }
 
-  private static double cap(ModelSpec spec) {
-    Object cap = spec.decisionRule().get(RuleStudy.CAP_KEY);
-    return cap instanceof Number c ? c.doubleValue() : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP;
+  /** The image model's own rule; for a model whose model.json names none, the cap that trained models had before it did. */
+  private static CalibrationRule rule(ModelSpec spec) {
+    CalibrationRule own = CalibrationRule.of(spec);
+    return own != null ? own : new CalibrationRule(1.3, false);
   }
 
   static double macroAuc(float[] scoresOrLogits, float[] labels, int g) {
