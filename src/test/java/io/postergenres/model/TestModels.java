@@ -75,7 +75,7 @@ public final class TestModels {
     }
     Map<String, Double> thresholds = new LinkedHashMap<>();
     for (String genre : genres) thresholds.put(genre, 0.5);
-    ModelSpec spec = new ModelSpec("test-model", "seed-" + seed, height, width, genres, thresholds, 1, 3,
+    ModelSpec spec = new ModelSpec("test-model", "seed-" + seed, height, width, genres, thresholds, 1, Math.min(3, genres.size()),
         Map.of("note", "random weights, for tests"));
     Files.write(dir.resolve(ModelSpec.FILE_NAME), spec.toJson());
     return dir;
