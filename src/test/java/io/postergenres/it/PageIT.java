@@ -64,14 +64,7 @@ class PageIT {
     List<String> expected = GenreRules.of(model.spec())
         .assign(model.predict(new Preprocessor(32, 24, 50_000_000).preprocess(poster), 1), 0);
 
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(CHROMIUM.toString());
-    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--user-data-dir=" + Files.createTempDirectory(tmp, "chrome"), "--window-size=1100,900");
-    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-        .usingAnyFreePort().build();
-    ChromeDriver driver = new ChromeDriver(service, options);
+    ChromeDriver driver = chromium();
     try {
       driver.get("http://127.0.0.1:" + server.port() + "/");
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
@@ -107,6 +100,71 @@ class PageIT {
       assertFalse(driver.findElement(By.id("result")).isDisplayed(), "no empty headings or broken preview after an error");
     } finally {
       driver.quit();
+    }
+  }
+
+  /** Headless Chromium through chromedriver, each on a free loopback port. */
+  static ChromeDriver chromium() throws java.io.IOException {
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(CHROMIUM.toString());
+    options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--user-data-dir=" + Files.createTempDirectory(tmp, "chrome"), "--window-size=1100,900");
+    ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingAnyFreePort().build();
+    return new ChromeDriver(service, options);
+  }
+
+  @Test
+  void withReadTextThePageShowsTheWordsReadAndTheBlendedGenres() throws Exception {
+    assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+        "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver; .ci/run installs them)");
+    // The shipped default model with its text stage, as 'serve --read-text' runs it.
+    ModelPackage pkg = ModelPackage.read(Path.of("models", "mobilenet-poster").toAbsolutePath().toString(),
+        new org.apache.hadoop.conf.Configuration()).withTextStage();
+    PosterModel withText = io.postergenres.model.ModelCache.get(pkg.fingerprint(), () -> pkg, new io.postergenres.model.ModelCache.Settings(2, 1), () -> {});
+    java.awt.image.BufferedImage im = new java.awt.image.BufferedImage(300, 450, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    java.awt.Graphics2D g = im.createGraphics();
+    g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING, java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setColor(new Color(20, 30, 60));
+    g.fillRect(0, 0, 300, 450);
+    g.setColor(new Color(240, 230, 200));
+    g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 40));
+    g.drawString("MURDER", 30, 330);
+    g.dispose();
+    Path file = tmp.resolve("murder.jpg");
+    javax.imageio.ImageIO.write(im, "jpg", file.toFile());
+    byte[] poster = Files.readAllBytes(file);
+    try (PosterServer text = new PosterServer(withText, new PosterServer.Settings("127.0.0.1", 0, 10_000_000, 50_000_000, 8, 20_000, 2, 60_000)).start()) {
+      // What the endpoint answers for this poster: the genres the page must show.
+      java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + text.port() + "/api/v1/classify")).POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(poster)).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, r.statusCode(), r.body());
+      com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+      List<String> expected = new java.util.ArrayList<>();
+      answer.get("genres").forEach(n -> expected.add(n.asText()));
+
+      ChromeDriver driver = chromium();
+      try {
+        driver.get("http://127.0.0.1:" + text.port() + "/");
+        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60));
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "+text-"));
+        WebElement input = driver.findElement(By.id("file"));
+        ((JavascriptExecutor) driver).executeScript("arguments[0].style.display = 'block';", input);
+        input.sendKeys(file.toString());
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("timing"), "Answered in"));
+        WebElement read = driver.findElement(By.id("read"));
+        assertTrue(read.isDisplayed(), "the words read are shown");
+        assertTrue(read.getText().startsWith("Words read on the poster:") && read.getText().toUpperCase(java.util.Locale.ROOT).contains("MURDER"),
+            read.getText());
+        assertEquals(expected, driver.findElements(By.cssSelector("#genres .genre")).stream().map(WebElement::getText).toList());
+        Files.write(Path.of("target/page-test-read-text.png"), driver.getScreenshotAs(OutputType.BYTES));
+      } finally {
+        driver.quit();
+      }
+    } finally {
+      io.postergenres.model.ModelCache.closeAll();
     }
   }
 }
