@@ -2,6 +2,7 @@ package io.postergenres.eval;
 
 import io.postergenres.metrics.CalibrationRule;
 import io.postergenres.metrics.FoldFigures;
+import io.postergenres.metrics.RuleCalibration;
 import io.postergenres.metrics.Metrics;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
@@ -61,9 +62,8 @@ public final class Recalibration {
     CalibrationRule previous = CalibrationRule.of(spec);
     Map<String, Object> before = previous == null ? null : figures(r.scores(), labels, fold, g, maxGenres, ranking, previous, genres);
     Map<String, Object> after = figures(r.scores(), labels, fold, g, maxGenres, ranking, rule, genres);
-    float[] thresholds = rule.calibrate(r.scores(), labels, g, maxGenres, ranking, fold);
-    Map<String, Double> thresholdMap = new LinkedHashMap<>();
-    for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 1000) / 1000.0);
+    float[] thresholds = RuleCalibration.asWritten(rule.calibrate(r.scores(), labels, g, maxGenres, ranking, fold));
+    Map<String, Double> thresholdMap = RuleCalibration.thresholdMap(genres, thresholds);
 
     Map<String, Object> source = new LinkedHashMap<>(spec.source() == null ? Map.of() : spec.source());
     Map<String, Object> from = new LinkedHashMap<>();

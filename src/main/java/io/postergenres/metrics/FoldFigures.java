@@ -50,7 +50,7 @@ public final class FoldFigures {
    */
   public static Fold score(float[] restScores, float[] restLabels, int[] restFolds, float[] heldScores, float[] heldLabels, int g,
       int maxGenres, GenreRules.Ranking ranking, CalibrationRule rule, boolean[] common, List<String> genres) {
-    float[] t = rule.calibrate(restScores, restLabels, g, maxGenres, ranking, restFolds);
+    float[] t = RuleCalibration.asWritten(rule.calibrate(restScores, restLabels, g, maxGenres, ranking, restFolds));
     RuleCalibration.Counts c = RuleCalibration.count(heldScores, heldLabels, g, t, 1, maxGenres, ranking);
     double over = 0;
     String overGenre = "";
@@ -104,7 +104,7 @@ public final class FoldFigures {
       e.put("f1", Metrics.round(support + given == 0 ? Double.NaN : 2.0 * c.tp()[j] / (support + given), 4));
       e.put("share_true", Metrics.round((double) support / n, 4));
       e.put("share_assigned", Metrics.round((double) given / n, 4));
-      e.put("threshold", Metrics.round(thresholds[j], 3));
+      e.put("threshold", Metrics.round(thresholds[j], 4));
       m.put(genres.get(j), e);
     }
     return m;

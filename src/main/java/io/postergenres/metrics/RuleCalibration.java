@@ -75,6 +75,30 @@ public final class RuleCalibration {
     return new Counts(tp, fp, fn);
   }
 
+  /**
+   * The thresholds as model.json keeps them, to 4 decimals: what the job will apply, so every figure
+   * reported beside them (F1, shares given) is computed with these. Each calibrated threshold is one
+   * poster's score, and out-of-fold scores are stored to 4 decimals, so 4 keep it exactly; at 3 a
+   * rare genre's threshold (Western's sits near 0.04) moved past tied scores and cost 0.003 of
+   * held-out macro-F1.
+   */
+  public static float[] asWritten(float[] thresholds) {
+    float[] out = new float[thresholds.length];
+    for (int j = 0; j < out.length; j++) out[j] = (float) written(thresholds[j]);
+    return out;
+  }
+
+  /** model.json's {@code thresholds}: each genre's, as {@link #asWritten} rounds it. */
+  public static java.util.Map<String, Double> thresholdMap(java.util.List<String> genres, float[] thresholds) {
+    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>();
+    for (int j = 0; j < thresholds.length; j++) m.put(genres.get(j), written(thresholds[j]));
+    return m;
+  }
+
+  private static double written(float t) {
+    return Math.round(t * 10_000d) / 10_000d;
+  }
+
   /** Decisions 0/1 [n, g] of the rule. */
   public static float[] decide(float[] scores, int g, float[] t, int min, int max, GenreRules.Ranking ranking) {
     float[] out = new float[scores.length];

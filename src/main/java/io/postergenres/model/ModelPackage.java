@@ -170,6 +170,12 @@ public final class ModelPackage implements Serializable {
           + text.imageModelFingerprint().substring(0, 12) + ", this one is " + image.substring(0, 12) + "); its weight and thresholds do"
           + " not fit this model: train it again with 'poster-genres train-text', or leave out --read-text");
     }
+    if (!spec.version().equals(text.imageModelVersion())) {
+      // The same network with its thresholds chosen again ('calibrate'): the stage's thresholds follow the old rule.
+      throw new ModelException("model " + location + ": its text stage was calibrated beside version " + text.imageModelVersion()
+          + " of this image model, and this is " + spec.version() + " (its thresholds were chosen again); train the stage again with"
+          + " 'poster-genres train-text', or leave out --read-text");
+    }
     for (String f : List.of(text.detector(), text.recogniser(), text.characters(), text.head())) {
       if (find(files, TEXT_PREFIX + f) == null) throw new ModelException("model " + location + ": " + TEXT_PREFIX + f + " named in text.json is missing");
     }

@@ -30,6 +30,7 @@ public record TextSpec(
     @JsonProperty("characters") String characters,
     @JsonProperty("head") String head,
     @JsonProperty("image_model_fingerprint") String imageModelFingerprint,
+    @JsonProperty("image_model_version") String imageModelVersion,
     @JsonProperty("source") Map<String, Object> source)
     implements Serializable {
 
@@ -63,6 +64,9 @@ public record TextSpec(
     if (spec.version == null || spec.version.isBlank()) problems.add("no version");
     if (spec.imageModelFingerprint == null || !spec.imageModelFingerprint.matches("[0-9a-f]{64}")) {
       problems.add("no image_model_fingerprint (the SHA-256 of the saved_model.pb and variables/ of the image model it was trained beside)");
+    }
+    if (spec.imageModelVersion == null || spec.imageModelVersion.isBlank()) {
+      problems.add("no image_model_version (the version of the image model whose decision rule its thresholds follow)");
     }
     if (!(spec.weight > 0 && spec.weight <= 10)) problems.add("weight " + spec.weight + " is not in (0, 10]");
     if (spec.genres == null || !spec.genres.equals(modelGenres)) problems.add("its genres are not the model's, in the model's order");

@@ -44,7 +44,7 @@ class ModelPackageTextTest {
     Files.write(text.resolve("recogniser.pb"), new byte[] {2});
     Files.writeString(text.resolve("characters.txt"), "a\nb\n");
     TextSpec spec = new TextSpec(version, 0.2, TestModels.GENRES, thresholds(0.42), "detector.pb", "recogniser.pb", "characters.txt",
-        headName, imageFingerprint, Map.of("note", "test"));
+        headName, imageFingerprint, ModelPackage.read(model.toString(), new Configuration()).spec().version(), Map.of("note", "test"));
     Files.write(text.resolve(TextSpec.FILE_NAME), spec.toJson());
   }
 
@@ -113,6 +113,16 @@ class ModelPackageTextTest {
     writeTextStage(retrained, "1.0.0", "head.bin", "0".repeat(64)); // trained beside another image model
     ModelException stale = assertThrows(ModelException.class, () -> ModelPackage.read(retrained.toString(), new Configuration()).withTextStage());
     assertTrue(stale.getMessage().contains("another image model") && stale.getMessage().contains("train-text"), stale.getMessage());
+
+    // the same network, its thresholds chosen again under another rule ('calibrate' gives it a new version)
+    Path recalibrated = TestModels.write(tmp.resolve("recalibrated"), 32, 24, 7);
+    writeTextStage(recalibrated, "1.0.0", "head.bin");
+    ModelSpec old = ModelPackage.read(recalibrated.toString(), new Configuration()).spec();
+    Files.write(recalibrated.resolve(ModelSpec.FILE_NAME), old.withVersion(old.version() + "-recalibrated").withThresholds(thresholds(0.3)).toJson());
+    ModelException rule = assertThrows(ModelException.class, () -> ModelPackage.read(recalibrated.toString(), new Configuration()).withTextStage());
+    assertTrue(rule.getMessage().contains("calibrated beside version " + old.version()) && rule.getMessage().contains("train-text"), rule.getMessage());
+    assertEquals(old.version() + "-recalibrated", ModelPackage.read(recalibrated.toString(), new Configuration()).spec().version(),
+        "without --read-text the model reads as before");
 
     Path wrong = TestModels.write(tmp.resolve("wrong"), 32, 24, java.util.List.of("Action", "Comedy", "Drama", "Horror", "Western"), 7, "float");
     writeTextStage(wrong, "1.0.0", "head.bin");

@@ -280,7 +280,7 @@ public final class CrossValidatedTrainer {
     // ---- thresholds on all out-of-fold scores; figures with each fold's settings chosen on the others ----
     int maxGenres = Math.min(3, g);
     GenreRules.Ranking ranking = GenreRules.Ranking.THRESHOLD_RATIO;
-    float[] thresholds = rule.calibrate(oofScores, labels, g, maxGenres, ranking, fold);
+    float[] thresholds = RuleCalibration.asWritten(rule.calibrate(oofScores, labels, g, maxGenres, ranking, fold));
     Map<String, Object> cv = crossValidatedReport(oof, oofMirror, mirror, labels, fold, g, maxGenres, ranking, genres);
     log.log("cross-validated figures (mean ± standard deviation over %d folds; settings chosen without the fold scored): %s", folds, cv.get("summary"));
 
@@ -301,8 +301,7 @@ public final class CrossValidatedTrainer {
     long flops = export(outDir, backbone, norm, fit.heads(), f, g, mirror, tfConfig);
     checkExport(outDir, data, feats, backbone, norm, fit.heads(), f, g, mirror, genres, maxGenres, threads);
 
-    Map<String, Double> thresholdMap = new LinkedHashMap<>();
-    for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 1000) / 1000.0);
+    Map<String, Double> thresholdMap = RuleCalibration.thresholdMap(genres, thresholds);
     writeFolds(outDir, data, feats.rows(), fold);
     double totalSeconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> source = new LinkedHashMap<>();

@@ -5,6 +5,7 @@ import io.postergenres.errors.PosterException;
 import io.postergenres.image.Preprocessor;
 import io.postergenres.metrics.CalibrationRule;
 import io.postergenres.metrics.FoldFigures;
+import io.postergenres.metrics.RuleCalibration;
 import io.postergenres.metrics.Metrics;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
@@ -137,7 +138,7 @@ public final class TextTrainer {
     CalibrationRule rule = rule(spec);
     int maxGenres = spec.maxGenres();
     GenreRules.Ranking ranking = spec.ranking();
-    float[] thresholds = rule.calibrate(blendedScores, data.labels(), g, maxGenres, ranking, fold);
+    float[] thresholds = RuleCalibration.asWritten(rule.calibrate(blendedScores, data.labels(), g, maxGenres, ranking, fold));
     Map<String, Object> imageFigures = figures(imageScores, null, null, data, g, rule, genres);
     Map<String, Object> blendedFigures = figures(imageScores, textLogits, x, data, g, rule, genres);
     log.log("cross-validated figures, image model alone: %s", imageFigures.get("summary"));
@@ -158,15 +159,14 @@ public final class TextTrainer {
     try (OutputStream out = Files.newOutputStream(staging.resolve("head.bin"))) {
       head.write(out);
     }
-    Map<String, Double> thresholdMap = new LinkedHashMap<>();
-    for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 1000) / 1000.0);
+    Map<String, Double> thresholdMap = RuleCalibration.thresholdMap(genres, thresholds);
     double seconds = (System.nanoTime() - start) / 1e9;
     Map<String, Object> source = source(data, withText, lines, weight, rule, imageFigures, blendedFigures, readerDigest, seconds);
     source.put("per_genre_note", "pooled out-of-fold scores blended at the shipped weight, under the shipped thresholds calibrated on"
         + " those same scores (in-sample for F1 and shares, as the image model's own per_genre)");
     source.put("per_genre", FoldFigures.perGenre(blendedScores, data.labels(), g, genres, thresholds, maxGenres, ranking));
     TextSpec text = new TextSpec(version(), weight, genres, thresholdMap, "detector.pb", "recogniser.pb", "characters.txt",
-        "head.bin", data.imageFingerprint(), source);
+        "head.bin", data.imageFingerprint(), spec.version(), source);
     TextSpec.parse(text.toJson(), genres); // what the job will check
     Files.write(staging.resolve(TextSpec.FILE_NAME), text.toJson());
     log.log("text stage written to %s in %s", settings.model().resolve(TextSpec.DIR), TrainingReport.duration(seconds));
