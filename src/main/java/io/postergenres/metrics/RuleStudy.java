@@ -60,7 +60,11 @@ public final class RuleStudy {
       }
     }
     // the cap held on each calibration fold, not only pooled: against the held-out swings of mid-size genres
-    for (double cap : new double[] {1.2, 1.3}) out.add(new Setting(cap, shippedMax, 1, true));
+    for (double cap : new double[] {1.2, 1.3}) {
+      for (int max : new int[] {shippedMax, shippedMax + 1}) {
+        for (double w : new double[] {1, 2}) out.add(new Setting(cap, max, w, true));
+      }
+    }
     return out;
   }
 

@@ -80,7 +80,7 @@ class RuleStudyTest {
     assertThrows(IllegalArgumentException.class,
         () -> RuleStudy.run(d[0], d[1], new int[30], G, GenreRules.Ranking.SCORE, RuleStudy.grid(3), 10));
     assertThrows(IllegalArgumentException.class, () -> new RuleStudy.Setting(0, 3, 1));
-    assertEquals(26, RuleStudy.grid(3).size());
-    assertEquals(2, RuleStudy.grid(3).stream().filter(RuleStudy.Setting::capOnEveryFold).count());
+    assertEquals(32, RuleStudy.grid(3).size());
+    assertEquals(8, RuleStudy.grid(3).stream().filter(RuleStudy.Setting::capOnEveryFold).count());
   }
 }
