@@ -67,7 +67,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   Path compareWith;
 
   @Option(names = "--rule-study",
-      description = "With --split out-of-fold: also show how other decision rules (assignment cap 1.1/1.2/1.3/1.5, one genre fewer or "
+      description = "With --split out-of-fold: also show how other decision rules (assignment cap 1.1/1.2/1.3/1.5 pooled, 1.2/1.3 on every fold, one genre fewer or "
               + "more per poster, macro-F1 weighted once or twice) would do, each calibrated on all folds but one and scored on that one.")
   boolean ruleStudy;
 
@@ -75,6 +75,11 @@ public final class EvaluateCommand implements Callable<Integer> {
   Path json;
 
   @Mixin SharedOptions.Bf16 bf16;
+
+  @Option(names = "--read-text",
+      description = "Score as 'label --read-text' does: the model's text stage (text/) reads each poster and is blended in, with its"
+          + " thresholds. Not with --split out-of-fold (the text stage's cross-validated figures are in text/text.json).")
+  boolean readText;
 
   @Option(names = "--scores", paramLabel = "CSV",
       description = "Also write every evaluated poster's scores to CSV: path, labelled genres (|-separated), one column per genre.")
@@ -97,7 +102,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     verbosity.apply();
     Evaluator.Options options;
     try {
-      options = new Evaluator.Options(model, split != null ? split.toLowerCase(Locale.ROOT) : heldOutSplit(model), batchSize.batchSize, threads.threads, maxPixels.maxPixels, bf16.bf16);
+      options = new Evaluator.Options(model, split != null ? split.toLowerCase(Locale.ROOT) : heldOutSplit(model), batchSize.batchSize, threads.threads, maxPixels.maxPixels, bf16.bf16, readText);
     } catch (IllegalArgumentException e) {
       throw new PosterGenresException(Failure.USAGE, e.getMessage());
     }

@@ -8,6 +8,9 @@ import io.postergenres.model.ModelCache;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
+import io.postergenres.text.TextReader;
+import io.postergenres.text.TextSpec;
+import io.postergenres.text.TextStage;
 import io.postergenres.train.CcuDataset;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -43,9 +46,21 @@ public final class Evaluator {
   public static final String OUT_OF_FOLD_SCORES = "out-of-fold-scores.csv";
   public static final String OUT_OF_FOLD = "out-of-fold";
 
-  /** Settings. {@code split} is "validation" or "all"; threads 0 means all cores. */
-  public record Options(Path modelDir, String split, int batchSize, int threads, long maxPixels, boolean bf16) {
+  /**
+   * Settings. {@code split} is "validation", "all" or "out-of-fold"; threads 0 means all cores;
+   * {@code readText}: score with the model's text stage blended in, as {@code label --read-text}.
+   */
+  public record Options(Path modelDir, String split, int batchSize, int threads, long maxPixels, boolean bf16, boolean readText) {
+    public Options(Path modelDir, String split, int batchSize, int threads, long maxPixels, boolean bf16) {
+      this(modelDir, split, batchSize, threads, maxPixels, bf16, false);
+    }
+
     public Options {
+      if (readText && split.equals(OUT_OF_FOLD)) {
+        throw new IllegalArgumentException("--read-text scores the posters, and out-of-fold scores are the image model's alone; the text"
+            + " stage's own cross-validated figures are in text/text.json (source.cross_validation). Use --split all on posters the"
+            + " model never saw (--manifest), or leave out --read-text");
+      }
       if (!split.equals("validation") && !split.equals("all") && !split.equals(OUT_OF_FOLD)) {
         throw new IllegalArgumentException("--split must be validation, out-of-fold or all, got " + split);
       }
@@ -83,6 +98,7 @@ public final class Evaluator {
   public static Result run(CcuDataset.Loaded data, Path datasetRoot, Options opt) throws IOException {
     long start = System.nanoTime();
     ModelPackage pkg = ModelPackage.read(opt.modelDir().toAbsolutePath().toString(), new Configuration());
+    if (opt.readText()) pkg = pkg.withTextStage(); // its thresholds and version; refused with what to do when there is none
     ModelSpec spec = pkg.spec();
     Selection sel = select(data, datasetRoot, opt);
     LOG.info("Evaluating {} {} on {} posters ({})", spec.name(), spec.version(), sel.evaluate().size(), sel.description());
@@ -103,7 +119,9 @@ public final class Evaluator {
       for (CcuDataset.Example e : sel.evaluate()) scored.add(e);
       scores = new float[scored.size() * g];
       for (int i = 0; i < scored.size(); i++) System.arraycopy(oof.get(scored.get(i).path().toAbsolutePath().normalize()), 0, scores, i * g, g);
-    } else try (PosterModel model = PosterModel.load(opt.modelDir(), spec, threads, Math.min(2, threads), opt.bf16())) {
+    } else try (PosterModel model = PosterModel.load(opt.modelDir(), spec, threads, Math.min(2, threads), opt.bf16());
+        TextStage text = opt.readText() ? TextStage.load(opt.modelDir().resolve(TextSpec.DIR), genres, threads) : null) {
+      Preprocessor textDecoder = text == null ? null : TextReader.decoder(opt.maxPixels());
       int per = pre.floatsPerImage();
       int b = opt.batchSize();
       float[] batch = new float[b * per];
@@ -130,7 +148,15 @@ public final class Evaluator {
             throw new IOException("interrupted", ex);
           }
         }
-        if (n > 0) parts.add(model.predict(batch, n));
+        if (n > 0) {
+          float[] p = model.predict(batch, n);
+          if (text != null) {
+            List<byte[]> files = new ArrayList<>(n);
+            for (CcuDataset.Example e : scored.subList(scored.size() - n, scored.size())) files.add(Files.readAllBytes(e.path()));
+            text.blendFiles(p, files, textDecoder);
+          }
+          parts.add(p);
+        }
       }
       scores = new float[scored.size() * g];
       int o = 0;

@@ -333,33 +333,20 @@ public final class PosterLabeller implements MapPartitionsFunction<Row, Row> {
 
     /**
      * Blends {@code count} posters' image scores (from index 0 of {@code scores}) with the text the
-     * model's text stage reads on them (the posters' bytes from {@code bytes[from]}), a few posters at
-     * a time so that only a few decoded posters are held at once. A poster whose file the text
-     * decoder cannot read (one the image decoder took) counts as one without text.
+     * model's text stage reads on them (the posters' bytes from {@code bytes[from]}; {@link
+     * io.postergenres.text.TextStage#blendFiles}).
      */
     private void readText(float[] scores, byte[][] bytes, int from, int count) {
       int g = rules.genres().size();
-      int step = 8;
-      for (int start = 0; start < count; start += step) {
-        int m = Math.min(step, count - start);
-        List<java.awt.image.BufferedImage> images = new ArrayList<>(m);
-        for (int k = 0; k < m; k++) {
-          try {
-            images.add(textDecoder.decode(bytes[from + start + k]));
-          } catch (PosterException e) {
-            images.add(null);
-          }
-        }
-        float[] part = Arrays.copyOfRange(scores, start * g, (start + m) * g);
-        try {
-          poster.text().blend(part, images);
-        } catch (RuntimeException e) {
-          // as the image model's failures: the batch is retried one poster at a time, and a poster that
-          // still fails becomes an inference_error row saying it was the text stage
-          throw new IllegalStateException("text stage failed: " + e.getMessage(), e);
-        }
-        System.arraycopy(part, 0, scores, start * g, m * g);
+      float[] part = Arrays.copyOfRange(scores, 0, count * g);
+      try {
+        poster.text().blendFiles(part, Arrays.asList(bytes).subList(from, from + count), textDecoder);
+      } catch (RuntimeException e) {
+        // as the image model's failures: the batch is retried one poster at a time, and a poster that
+        // still fails becomes an inference_error row saying it was the text stage
+        throw new IllegalStateException("text stage failed: " + e.getMessage(), e);
       }
+      System.arraycopy(part, 0, scores, 0, count * g);
     }
 
     private Row labelled(Listed f, String digest, float[] scores, int offset, Timestamp now) {

@@ -1,5 +1,7 @@
 package io.postergenres.text;
 
+import io.postergenres.errors.PosterException;
+import io.postergenres.image.Preprocessor;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -81,6 +83,34 @@ public final class TextStage implements AutoCloseable {
   /** Blends image scores (n x g sigmoid scores, in place) with the posters' text. */
   public void blend(float[] scores, List<BufferedImage> posters) {
     blendLines(scores, read(posters));
+  }
+
+  /** Posters decoded for the reader at a time by {@link #blendFiles}: few full-size images held at once. */
+  static final int FILES_AT_A_TIME = 8;
+
+  /**
+   * Blends image scores (n x g, in place) with the text on the n posters' files, each decoded by
+   * {@code decoder} ({@link TextReader#decoder}), {@value #FILES_AT_A_TIME} at a time so that only a
+   * few decoded posters are held at once. A file the decoder cannot read counts as a poster without
+   * text (the image model's own decoder took it, or it would not be scored).
+   */
+  public void blendFiles(float[] scores, List<byte[]> posters, Preprocessor decoder) {
+    int g = head.genres();
+    if (scores.length != posters.size() * g) throw new IllegalArgumentException(scores.length + " scores for " + posters.size() + " posters");
+    for (int start = 0; start < posters.size(); start += FILES_AT_A_TIME) {
+      int m = Math.min(FILES_AT_A_TIME, posters.size() - start);
+      List<BufferedImage> images = new ArrayList<>(m);
+      for (int k = 0; k < m; k++) {
+        try {
+          images.add(decoder.decode(posters.get(start + k)));
+        } catch (PosterException e) {
+          images.add(null);
+        }
+      }
+      float[] part = java.util.Arrays.copyOfRange(scores, start * g, (start + m) * g);
+      blend(part, images);
+      System.arraycopy(part, 0, scores, start * g, m * g);
+    }
   }
 
   /** Blends image scores (n x g sigmoid scores, in place) with the lines already read on the n posters. */

@@ -113,4 +113,52 @@ class EvaluateCommandTest {
     java.nio.file.Files.writeString(m.resolve("validation.txt"), "# none\n");
     assertEquals("validation", EvaluateCommand.heldOutSplit(m));
   }
+
+  @Test
+  void withReadTextTheScoresAreTheImageModelsBlendedWithWhatTheStageReads() throws Exception {
+    // The shipped default and its text stage, on the sample posters (labels made up: the figures are not the point).
+    List<String> lines = new ArrayList<>(List.of("path,genres"));
+    String[] names = {"night-chase.jpg", "summer-love.jpg", "old-town-noir.jpg", "deep-space.png", "teaser.jpeg"};
+    for (int i = 0; i < names.length; i++) {
+      Files.copy(Path.of("src", "samples", "posters", names[i]), dir.resolve(names[i]));
+      lines.add(names[i] + "," + (i % 2 == 0 ? "Action|Thriller" : "Romance|Comedy"));
+    }
+    Path csv = Files.write(dir.resolve("posters.csv"), lines, StandardCharsets.UTF_8);
+    Path model = Path.of("models", "mobilenet-poster");
+    Run plain = run("--model", model.toString(), "--manifest", csv.toString(), "--split", "all", "--scores", dir.resolve("plain.csv").toString());
+    assertEquals(0, plain.code(), plain.err());
+    Run text = run("--model", model.toString(), "--manifest", csv.toString(), "--split", "all", "--read-text", "--scores",
+        dir.resolve("text.csv").toString(), "--json", dir.resolve("text.json").toString());
+    assertEquals(0, text.code(), text.err());
+    assertTrue(text.out().contains("+text-"), text.out());
+
+    List<String> a = Files.readAllLines(dir.resolve("plain.csv"));
+    List<String> b = Files.readAllLines(dir.resolve("text.csv"));
+    assertEquals(a.get(0), b.get(0));
+    io.postergenres.model.ModelPackage pkg = io.postergenres.model.ModelPackage.read(model.toAbsolutePath().toString(),
+        new org.apache.hadoop.conf.Configuration());
+    try (io.postergenres.text.TextStage stage = io.postergenres.text.TextStage.load(model.resolve("text"), pkg.spec().genres(), 2)) {
+      int g = pkg.spec().genres().size();
+      for (int i = 1; i < a.size(); i++) {
+        String[] fa = a.get(i).split(",");
+        String[] fb = b.get(i).split(",");
+        assertEquals(fa[0], fb[0]);
+        float[] expected = new float[g];
+        for (int j = 0; j < g; j++) expected[j] = Float.parseFloat(fa[2 + j]);
+        stage.blendFiles(expected, List.of(Files.readAllBytes(Path.of(fa[0]))), io.postergenres.text.TextReader.decoder(50_000_000L));
+        for (int j = 0; j < g; j++) assertEquals(expected[j], Float.parseFloat(fb[2 + j]), 2e-6, fa[0] + " " + pkg.spec().genres().get(j));
+      }
+    }
+    JsonNode report = new ObjectMapper().readTree(dir.resolve("text.json").toFile());
+    assertTrue(report.get("model").get("version").asText().endsWith("+text-" + pkg.withTextStage().spec().version().split("\\+text-")[1]),
+        report.get("model").toString());
+
+    Run oof = run("--model", model.toString(), "--manifest", csv.toString(), "--split", "out-of-fold", "--read-text");
+    assertEquals(ExitCode.USAGE.code(), oof.code());
+    assertTrue(oof.err().contains("text/text.json"), oof.err());
+    Path plainModel = TestModels.write(dir.resolve("no-text"), 16, 16, 3);
+    Run none = run("--model", plainModel.toString(), "--manifest", csv.toString(), "--split", "all", "--read-text");
+    assertEquals(ExitCode.MODEL.code(), none.code());
+    assertTrue(none.err().contains("no text stage"), none.err());
+  }
 }
