@@ -130,6 +130,15 @@ public final class EvaluateCommand implements Callable<Integer> {
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     }
+    Map<String, Object> crossValidated = null;
+    if (options.split().equals(Evaluator.OUT_OF_FOLD)) {
+      try {
+        crossValidated = Evaluator.crossValidated(result, model, root);
+      } catch (IOException e) {
+        throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
+      }
+      if (crossValidated != null) result.report().put("cross_validated", crossValidated);
+    }
     Evaluator.RuleStudyResult study = null;
     if (ruleStudy) {
       if (!options.split().equals(Evaluator.OUT_OF_FOLD)) {
@@ -169,6 +178,20 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (d.get("caveat") != null) out.printf("  note: %s%n", d.get("caveat"));
     out.println();
     out.print(result.evaluation().table());
+    if (crossValidated != null) {
+      out.println();
+      out.printf("Cross-validated: each fold scored with thresholds calibrated on the other folds under the model's rule (%s);%n",
+          crossValidated.get("rule"));
+      out.println("mean ± sd over the folds (the figures above pool all folds under the shipped thresholds, chosen on them all):");
+      Map<?, ?> summary = (Map<?, ?>) crossValidated.get("summary");
+      for (Map.Entry<?, ?> e : summary.entrySet()) out.printf(Locale.ROOT, "  %-36s %s%n", e.getKey(), e.getValue());
+      for (Object f : (List<?>) crossValidated.get("folds")) {
+        Map<?, ?> row = (Map<?, ?>) f;
+        out.printf(Locale.ROOT, "  fold %s (%s posters): micro-F1 %.4f, macro-F1 %.4f, most over-assigned %.2f (%s)%n", row.get("fold"),
+            row.get("posters"), ((Number) row.get("micro_f1")).doubleValue(), ((Number) row.get("macro_f1")).doubleValue(),
+            ((Number) row.get("most_over_assigned")).doubleValue(), row.get("most_over_assigned_genre"));
+      }
+    }
     if (comparison != null) {
       out.println();
       out.print(comparison.table());

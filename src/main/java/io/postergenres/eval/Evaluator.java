@@ -286,6 +286,21 @@ public final class Evaluator {
     return new RuleStudyResult(rows, own, RuleStudy.heldOutShares(ownRow, labels, g), labels);
   }
 
+  /**
+   * The out-of-fold figures the way a model card reports them: each fold scored with thresholds
+   * calibrated under the model's own rule on the other folds' scores, and their mean ± sd over the
+   * folds ({@link Recalibration#figures}); null where the model's model.json names no rule or it has
+   * no {@code folds.txt}.
+   */
+  public static Map<String, Object> crossValidated(Result result, Path modelDir, Path datasetRoot) throws IOException {
+    CalibrationRule rule = CalibrationRule.of(result.spec());
+    if (rule == null || !Files.isRegularFile(modelDir.resolve(FOLD_LIST))) return null;
+    int[] fold = folds(result, modelDir, datasetRoot);
+    float[] labels = labels(result.scored(), result.genres(), new HashSet<>());
+    return Recalibration.figures(result.scores(), labels, fold, result.genres().size(), result.spec().maxGenres(), result.spec().ranking(), rule,
+        result.genres());
+  }
+
   /** Each scored poster's fold, from the model's {@code folds.txt}. */
   static int[] folds(Result result, Path modelDir, Path datasetRoot) throws IOException {
     Path file = modelDir.resolve(FOLD_LIST);

@@ -119,6 +119,13 @@ class CalibrateCommandTest {
     double worstEveryFold = worstFold(written, spec);
     assertTrue(worstEveryFold <= 1.2 + 0.05, "most over-assigned on a fold: " + worstEveryFold);
 
+    // evaluate --split out-of-fold reports the same cross-validated figures, computed live under the copy's rule.
+    CommandRun ev = CommandRun.of("evaluate", "--model", out.toString(), "--manifest", manifest.toString(), "--split", "out-of-fold");
+    assertEquals(0, ev.code(), ev.err() + ev.out());
+    Map<?, ?> summary = (Map<?, ?>) cv.get("summary");
+    assertTrue(ev.out().contains("Cross-validated") && ev.out().contains("micro_f1                             " + summary.get("micro_f1"))
+        && ev.out().contains("most_over_assigned                   " + summary.get("most_over_assigned")), ev.out() + "\n" + summary);
+
     // The same cap on the pooled scores lets the fold whose scores sit higher go over it.
     Path pooled = dir.resolve("pooled");
     CommandRun p = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", pooled.toString(),
