@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -101,15 +100,7 @@ public final class CalibrateCommand implements Callable<Integer> {
       throw new PosterGenresException(Failure.INPUT, "--manifest " + input.manifest + " is not a file");
     }
     Path root = input.dataset != null ? input.dataset : input.manifest.toAbsolutePath().getParent();
-    if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) throw usage("--output must differ from --model");
-    if (Files.isRegularFile(output)) throw new PosterGenresException(Failure.INPUT, "--output " + output + " is a file");
-    if (Files.isDirectory(output) && !overwrite) {
-      try (Stream<Path> s = Files.list(output)) {
-        if (s.findAny().isPresent()) {
-          throw new PosterGenresException(Failure.INPUT, "--output " + output + " is not empty; pass --overwrite or choose a new directory");
-        }
-      }
-    }
+    OutputDir.check(output, overwrite, model);
     ModelSpec spec;
     CcuDataset.Loaded data;
     try {

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -61,17 +60,7 @@ public final class ConvertCommand implements Callable<Integer> {
     if (!precision.equalsIgnoreCase("fp16")) throw new PosterGenresException(Failure.USAGE, "--precision " + precision + " is not supported; choices: fp16");
     if (minElements < 0 || limit < 0 || threads.threads < 0) throw new PosterGenresException(Failure.USAGE, "--min-elements, --limit and --threads must be 0 or more");
     if (!Files.isDirectory(model)) throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a directory");
-    if (Files.isRegularFile(output)) throw new PosterGenresException(Failure.INPUT, "--output " + output + " is a file");
-    if (Files.isDirectory(output) && !overwrite) {
-      try (Stream<Path> s = Files.list(output)) {
-        if (s.findAny().isPresent()) {
-          throw new PosterGenresException(Failure.INPUT, "--output " + output + " is not empty; pass --overwrite or choose a new directory");
-        }
-      }
-    }
-    if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
-      throw new PosterGenresException(Failure.USAGE, "--output must differ from --model");
-    }
+    OutputDir.check(output, overwrite, model);
     if (posters != null && !Files.isDirectory(posters)) throw new PosterGenresException(Failure.INPUT, "--posters " + posters + " is not a directory");
     PrintWriter out = commandSpec.commandLine().getOut();
     long t0 = System.nanoTime();

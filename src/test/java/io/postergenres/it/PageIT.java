@@ -66,13 +66,8 @@ class PageIT {
 
     ChromeDriver driver = chromium();
     try {
-      driver.get("http://127.0.0.1:" + server.port() + "/");
+      WebElement input = upload(driver, server, "test-model", file);
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(30));
-      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "test-model"));
-      WebElement input = driver.findElement(By.id("file"));
-      ((JavascriptExecutor) driver).executeScript("arguments[0].style.display = 'block';", input);
-      input.sendKeys(file.toString());
-      wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("timing"), "Answered in"));
       List<String> shown = driver.findElements(By.cssSelector("#genres .genre")).stream().map(WebElement::getText).toList();
       assertEquals(expected, shown);
       assertEquals(expected.isEmpty() ? "The model gives this poster no genre."
@@ -101,6 +96,22 @@ class PageIT {
     } finally {
       driver.quit();
     }
+  }
+
+  /**
+   * Opens the server's page, waits for its model line to show {@code model}, chooses {@code file}
+   * (the hidden input made visible, as a user's click on the drop zone reaches it) and waits for the
+   * answer; returns the file input for further uploads.
+   */
+  static WebElement upload(ChromeDriver driver, PosterServer server, String model, Path file) {
+    driver.get("http://127.0.0.1:" + server.port() + "/");
+    WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60));
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), model));
+    WebElement input = driver.findElement(By.id("file"));
+    ((JavascriptExecutor) driver).executeScript("arguments[0].style.display = 'block';", input);
+    input.sendKeys(file.toString());
+    wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("timing"), "Answered in"));
+    return input;
   }
 
   /** Headless Chromium through chromedriver, each on a free loopback port. */
@@ -147,13 +158,7 @@ class PageIT {
 
       ChromeDriver driver = chromium();
       try {
-        driver.get("http://127.0.0.1:" + text.port() + "/");
-        WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60));
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("model"), "+text-"));
-        WebElement input = driver.findElement(By.id("file"));
-        ((JavascriptExecutor) driver).executeScript("arguments[0].style.display = 'block';", input);
-        input.sendKeys(file.toString());
-        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("timing"), "Answered in"));
+        upload(driver, text, "+text-", file);
         WebElement read = driver.findElement(By.id("read"));
         assertTrue(read.isDisplayed(), "the words read are shown");
         assertTrue(read.getText().startsWith("Words read on the poster:") && read.getText().toUpperCase(java.util.Locale.ROOT).contains("MURDER"),
