@@ -123,8 +123,8 @@ public final class CalibrateCommand implements Callable<Integer> {
       throw new PosterGenresException(Failure.MODEL, e.getMessage(), e);
     }
     PrintWriter out = commandSpec.commandLine().getOut();
-    out.printf(Locale.ROOT, "calibrated %s %s again as %s in %s (%.1f s)%n", spec.name(), spec.version(), newVersion, output,
-        (System.nanoTime() - t0) / 1e9);
+    out.printf(Locale.ROOT, "calibrated %s %s again as %s in %s, on the out-of-fold scores of %d labelled posters in %d folds (%.1f s)%n",
+        spec.name(), spec.version(), newVersion, output, o.posters(), o.folds(), (System.nanoTime() - t0) / 1e9);
     out.printf("  rule: 1-%d genres, %s%n", spec.maxGenres(), rule.describe());
     if (o.previousRule() != null) out.printf("  was:  1-%d genres, %s%n", spec.maxGenres(), o.previousRule().describe());
     out.println();

@@ -254,11 +254,23 @@ public final class Evaluator {
     Map<Path, float[]> out = new LinkedHashMap<>();
     Path root = datasetRoot.toAbsolutePath().normalize();
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    for (String line : lines.subList(1, lines.size())) {
+    if (lines.isEmpty()) throw new IOException(file + " is empty: expected a header poster,GENRE,... and a row per poster");
+    int columns = lines.get(0).split(",").length;
+    for (int r = 1; r < lines.size(); r++) {
+      String line = lines.get(r);
+      if (line.isBlank()) continue;
       String[] f = line.split(",");
+      if (f.length != columns) throw new IOException(file + " line " + (r + 1) + ": " + f.length + " fields where the header has " + columns);
       if (g > 0 && f.length != g + 1) throw new IOException(file + ": a row has " + (f.length - 1) + " scores, the model has " + g + " genres");
       float[] v = new float[f.length - 1];
-      for (int j = 0; j < v.length; j++) v[j] = Float.parseFloat(f[j + 1]);
+      for (int j = 0; j < v.length; j++) {
+        try {
+          v[j] = Float.parseFloat(f[j + 1]);
+        } catch (NumberFormatException e) {
+          throw new IOException(file + " line " + (r + 1) + ": '" + f[j + 1] + "' is not a score");
+        }
+        if (!(v[j] >= 0 && v[j] <= 1)) throw new IOException(file + " line " + (r + 1) + ": score " + f[j + 1] + " is not in [0, 1]");
+      }
       Path p = Path.of(f[0]);
       out.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), v);
     }
@@ -314,7 +326,13 @@ public final class Evaluator {
       int tab = line.indexOf('\t');
       if (tab < 0) throw new IOException(file + ": expected fold<TAB>poster, got " + line);
       Path p = Path.of(line.substring(tab + 1));
-      foldOf.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), Integer.parseInt(line.substring(0, tab).trim()));
+      int k;
+      try {
+        k = Integer.parseInt(line.substring(0, tab).trim());
+      } catch (NumberFormatException e) {
+        throw new IOException(file + ": expected fold<TAB>poster with a whole-number fold, got " + line);
+      }
+      foldOf.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), k);
     }
     int[] fold = new int[result.scored().size()];
     for (int i = 0; i < fold.length; i++) {

@@ -38,7 +38,7 @@ public final class Recalibration {
    * left behind (its thresholds follow the image model's rule: train it again on the new copy).
    */
   public record Outcome(Path dir, ModelSpec spec, CalibrationRule previousRule, Map<String, Object> before, Map<String, Object> after,
-      boolean textStageLeftOut) {}
+      boolean textStageLeftOut, int posters, int folds) {}
 
   /**
    * Writes into {@code output} (new or empty; the caller checks) a copy of {@code modelDir} whose
@@ -88,7 +88,7 @@ public final class Recalibration {
     boolean text = copy(modelDir, output);
     Files.write(output.resolve(ModelSpec.FILE_NAME), out.toJson());
     ModelPackage.read(output.toAbsolutePath().toString(), new Configuration()); // what the job will check
-    return new Outcome(output, out, previous, before, after, text);
+    return new Outcome(output, out, previous, before, after, text, fold.length, (int) java.util.Arrays.stream(fold).distinct().count());
   }
 
   /** The held-out figures of every fold under {@code rule} and their mean ± sd. */
