@@ -180,6 +180,17 @@ class CalibrateCommandTest {
     assertEquals(3, full.code());
     assertTrue(full.err().contains("--overwrite"), full.err());
 
+    // a damaged scores file: the line and the value, not a stack trace
+    Path scores = model.resolve("out-of-fold-scores.csv");
+    List<String> good = Files.readAllLines(scores);
+    List<String> bad = new ArrayList<>(good);
+    bad.set(5, bad.get(5).replaceFirst(",[0-9.]+,", ",NaN,"));
+    Files.write(scores, bad);
+    CommandRun nan = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", dir.resolve("o1").toString());
+    assertEquals(3, nan.code());
+    assertTrue(nan.err().contains("out-of-fold-scores.csv line 6: score NaN is not in [0, 1]"), nan.err());
+    Files.write(scores, good);
+
     Files.delete(model.resolve("folds.txt"));
     CommandRun noFolds = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", dir.resolve("o2").toString());
     assertEquals(3, noFolds.code());
