@@ -72,6 +72,9 @@ public final class Recalibration {
     from.put(ModelSpec.DECISION_RULE, source.get(ModelSpec.DECISION_RULE));
     from.put("cross_validation", source.get("cross_validation"));
     source.put("recalibrated_from", from);
+    List<String> sameScores = new ArrayList<>(List.of(spec.version()));
+    for (String v : spec.sameScoresAs()) if (!sameScores.contains(v)) sameScores.add(v);
+    source.put(ModelSpec.SAME_SCORES_AS, sameScores); // nightly runs decide these versions' rows again from their scores
     source.put(ModelSpec.DECISION_RULE, CrossValidatedTrainer.decisionRule(rule, ranking));
     Map<String, Object> cv = new LinkedHashMap<>();
     cv.put("method", fold.length + " posters' out-of-fold scores (the epoch count chosen in training); each fold scored with the thresholds"

@@ -137,6 +137,21 @@ public record ModelSpec(
     return source != null && source.get(DECISION_RULE) instanceof Map<?, ?> rule ? rule : Map.of();
   }
 
+  /**
+   * Where {@code source} lists the earlier versions of this model whose scores are this one's: the
+   * same network, only the thresholds or rules chosen again ({@code calibrate}). Rows they labelled
+   * need only their genres decided again from their scores.
+   */
+  public static final String SAME_SCORES_AS = "same_scores_as";
+
+  /** {@code source.same_scores_as}: versions with this model's scores (same name); empty when none. */
+  public List<String> sameScoresAs() {
+    if (source == null || !(source.get(SAME_SCORES_AS) instanceof List<?> versions)) return List.of();
+    List<String> out = new ArrayList<>();
+    for (Object v : versions) if (v instanceof String s && !s.isBlank()) out.add(s);
+    return List.copyOf(out);
+  }
+
   /** How genres over their thresholds are ranked for the {@code max_genres} cut. */
   public GenreRules.Ranking ranking() {
     return GenreRules.Ranking.parse(rankBy);

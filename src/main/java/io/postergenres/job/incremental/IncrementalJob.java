@@ -70,6 +70,9 @@ public final class IncrementalJob {
     }
   }
 
+  /** The decision for a poster whose stored scores are this model's: only its genres are decided again. */
+  public static final String NEW_THRESHOLDS = "new_thresholds";
+
   static final String LABELS = "labels";
   static final String CURRENT = "current";
   static final String STAGING = "_staging";
@@ -148,9 +151,12 @@ public final class IncrementalJob {
     Dataset<Row> ledger = table.ledgerBefore(date);
 
     // 3. Decide per listed file.
-    Dataset<Row> plan = plan(listing, ledger, spec.name(), spec.version(), settings).persist();
+    // Rows of an earlier version with this model's scores (thresholds chosen again) need only their
+    // genres decided again; not with the text stage, whose blended scores are another model's.
+    List<String> sameScores = pkg.readsText() ? List.of() : spec.sameScoresAs();
+    Dataset<Row> plan = plan(listing, ledger, spec.name(), spec.version(), sameScores, settings).persist();
     Map<String, Long> decisions = new LinkedHashMap<>();
-    for (String d : List.of("new", "changed", "new_model", "retry", "unchanged", "given_up")) decisions.put(d, 0L);
+    for (String d : List.of("new", "changed", "new_model", NEW_THRESHOLDS, "retry", "unchanged", "given_up")) decisions.put(d, 0L);
     for (Row r : plan.groupBy("decision").count().collectAsList()) decisions.put(r.getString(0), r.getLong(1));
 
     Dataset<Row> todo = plan.where(col("decision").isin("new", "changed", "new_model", "retry"))
@@ -173,6 +179,13 @@ public final class IncrementalJob {
     }
     clock.lap("reuse");
 
+    // 4b. Posters labelled by an earlier version with the same scores: genres decided again, nothing read.
+    long redecided = decisions.get(NEW_THRESHOLDS);
+    Dataset<Row> redeciding = redecided == 0 ? null
+        : ScoreReuse.redecidedRows(plan, ledger, spec, new OutputRows(spec.name(), spec.version(), runId));
+    if (redecided > 0) LOG.info("{} posters were labelled by {} with this model's scores; their genres are decided again from them", redecided,
+        String.join(" or ", sameScores));
+
     // 5. Label what needs it, into the table's staging.
     int partitions = RunSetup.partitions(spark, request.partitions(), todoCount);
     Broadcast<ModelPackage> model = jsc.broadcast(pkg); // executors fetch it only if they load
@@ -184,7 +197,8 @@ public final class IncrementalJob {
     long tLabel = System.nanoTime();
     Dataset<Row> byModel = toLabel.repartition(partitions, col("path"))
         .mapPartitions(labeller, Encoders.row(OutputSchema.SCHEMA));
-    Dataset<Row> staged = table.stage(runId, date, reusing == null ? byModel : byModel.union(reusing));
+    Dataset<Row> fromOthers = reusing == null ? redeciding : redeciding == null ? reusing : reusing.union(redeciding);
+    Dataset<Row> staged = table.stage(runId, date, fromOthers == null ? byModel : byModel.union(fromOthers));
     clock.lap("label_and_write");
 
     Map<String, Long> byKind;
@@ -193,8 +207,8 @@ public final class IncrementalJob {
       // Counted by the labeller as the write committed its rows (RowCounts), plus the reused rows
       // (labelled, counted above from the same cached rows the write took), not by reading them again.
       byKind = counts.byKind().value();
-      byKind.merge("", reused, Long::sum);
-      if (reusing == null) byGenre = counts.byGenre().value();
+      byKind.merge("", reused + redecided, Long::sum);
+      if (fromOthers == null) byGenre = counts.byGenre().value();
     } else {
       // The table staged lazily (cached): this count is the action that labels, before the commit needs the figures.
       spark.sparkContext().setJobDescription("poster-genres: count the labelled rows");
@@ -221,7 +235,7 @@ public final class IncrementalJob {
     incremental.put(RunSummary.RERUN, rerun);
     incremental.put("deleted", deleted);
     incremental.put("reused_by_content", reused);
-    incremental.put("labelled_by_model", labelled - reused);
+    incremental.put("labelled_by_model", labelled - reused - redecided);
     incremental.put("listing_seconds", Math.round(listSeconds * 10) / 10.0);
     incremental.put("max_attempts", settings.maxAttempts());
 
@@ -271,6 +285,17 @@ public final class IncrementalJob {
    */
   public static Dataset<Row> plan(Dataset<Row> listing, Dataset<Row> ledger, String modelName, String modelVersion,
       Settings settings) {
+    return plan(listing, ledger, modelName, modelVersion, List.of(), settings);
+  }
+
+  /**
+   * As {@link #plan(Dataset, Dataset, String, String, Settings)}; a poster labelled by one of {@code
+   * sameScores} (earlier versions of this model with its scores: thresholds chosen again) is {@value
+   * #NEW_THRESHOLDS}: its genres are decided again from its scores, without reading it. Not with
+   * {@code --new-model none}, which leaves other versions' rows as they are.
+   */
+  public static Dataset<Row> plan(Dataset<Row> listing, Dataset<Row> ledger, String modelName, String modelVersion,
+      List<String> sameScores, Settings settings) {
     Column known = col("l." + OutputSchema.PATH).isNotNull();
     Column sameFile = col("l." + OutputSchema.MODIFICATION_TIME).eqNullSafe(col("f.modificationTime"))
         .and(col("l." + OutputSchema.LENGTH).eqNullSafe(col("f.length")));
@@ -282,9 +307,14 @@ public final class IncrementalJob {
       case FAILED -> otherModel.and(failed);
       case NONE -> lit(false);
     };
+    Column scoresKept = sameScores.isEmpty() || settings.newModelScope() == NewModelScope.NONE ? lit(false)
+        : col("l." + OutputSchema.MODEL_NAME).equalTo(lit(modelName))
+            .and(col("l." + OutputSchema.MODEL_VERSION).isin(sameScores.toArray()))
+            .and(not(failed));
     Column decision =
         when(not(known), lit("new"))
             .when(not(sameFile), lit("changed"))
+            .when(scoresKept, lit(NEW_THRESHOLDS))
             .when(newModel, lit("new_model"))
             .when(failed.and(col("l." + OutputSchema.ATTEMPTS).lt(settings.maxAttempts())), lit("retry"))
             .when(failed, lit("given_up"))

@@ -92,7 +92,8 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(kinds, s.failedByKind(), "failed by kind");
     assertEquals(rows.size() - s.labelled(), s.failed());
     assertEquals(reused, s.incremental().get("reused_by_content"), "reused by content");
-    assertEquals(s.labelled() - reused, s.incremental().get("labelled_by_model"));
+    long redecided = ((Number) s.incremental().getOrDefault(IncrementalJob.NEW_THRESHOLDS, 0L)).longValue();
+    assertEquals(s.labelled() - reused - redecided, s.incremental().get("labelled_by_model"));
     String report = Files.readString(out.resolve("_runs").resolve(s.runId() + ".html"));
     genres.forEach((g, n) -> assertTrue(report.contains("<title>" + g + ": " + n + "</title>"), g + ": " + n + " in " + report));
     assertEquals(genres.size() + kinds.size(), report.split("<title>", -1).length - 2,
@@ -126,7 +127,7 @@ class IncrementalJobTest extends SparkTestBase {
     assertEquals(1L, inc.get("changed"));
     assertEquals(3L, inc.get("unchanged"));
     assertEquals(2L, inc.get("deleted"), "a2 (renamed away) and a3");
-    assertEquals(List.of("new", "changed", "new_model", "retry", "unchanged", "given_up", "run_date", RunSummary.RERUN, "deleted",
+    assertEquals(List.of("new", "changed", "new_model", IncrementalJob.NEW_THRESHOLDS, "retry", "unchanged", "given_up", "run_date", RunSummary.RERUN, "deleted",
         "reused_by_content", "labelled_by_model", "listing_seconds", "max_attempts"), List.copyOf(inc.keySet()));
     assertEquals(4L, inc.get("labelled_by_model"), "k + 1 posters went through the model");
     assertEquals(1L, inc.get("reused_by_content"), "the renamed poster reused its labels");
@@ -280,6 +281,62 @@ class IncrementalJobTest extends SparkTestBase {
     assertFalse(Files.exists(out.resolve("_staging/dead-run")), "leftovers of the dead run are cleaned");
     assertFalse(Files.exists(out.resolve("_lock")), "lock released");
     assertEquals(1, partition(out, DAY1).size());
+  }
+
+  @Test
+  void thresholdsChosenAgainDecideTheGenresFromTheStoredScoresWithoutTheModel() throws Exception {
+    Path in = tmp.resolve("rule-in");
+    Path out = tmp.resolve("rule-out");
+    for (int i = 0; i < 4; i++) poster(in.resolve("r" + i + ".jpg"), 40 * i);
+    Files.write(in.resolve("r-broken.jpg"), new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 1, 2, 3});
+    run(in, out, DAY1, 3);
+    Map<String, Row> before = byName(current(out));
+
+    // The same network with other thresholds and rules, as 'calibrate' writes it.
+    Path recalibrated = tmp.resolve("model-recalibrated");
+    Files.createDirectories(recalibrated);
+    try (var files = Files.walk(model)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (!p.equals(model)) Files.copy(p, recalibrated.resolve(model.relativize(p).toString()));
+      }
+    }
+    io.postergenres.model.ModelSpec old = io.postergenres.model.ModelPackage.read(model.toString(), new Configuration()).spec();
+    Map<String, Double> lower = new java.util.LinkedHashMap<>();
+    for (String g : old.genres()) lower.put(g, 0.05);
+    Map<String, Object> source = new java.util.LinkedHashMap<>(old.source());
+    source.put(io.postergenres.model.ModelSpec.SAME_SCORES_AS, List.of(old.version()));
+    io.postergenres.model.ModelSpec spec = old.withVersion(old.version() + ".1").withThresholds(lower).withGenreBounds(1, 4).withSource(source);
+    Files.write(recalibrated.resolve("model.json"), spec.toJson());
+
+    LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), recalibrated.toString(), "*.jpg", WriteMode.ERROR, 2, 1.0,
+        Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
+    RunSummary s = new IncrementalJob(spark).run(request,
+        new IncrementalJob.Settings(DAY2, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+    assertEquals(4L, s.incremental().get(IncrementalJob.NEW_THRESHOLDS), s.incremental().toString());
+    assertEquals(1L, s.incremental().get("new_model"), "the poster that failed is tried again by the model");
+    assertEquals(0L, s.incremental().get("labelled_by_model"));
+    assertCountsAreTheOutput(s, out, DAY2);
+    Map<String, Row> after = byName(current(out));
+    io.postergenres.model.GenreRules rules = io.postergenres.model.GenreRules.of(spec);
+    for (int i = 0; i < 4; i++) {
+      Row was = before.get("r" + i + ".jpg");
+      Row now = after.get("r" + i + ".jpg");
+      assertEquals(spec.version(), now.getAs("model_version"));
+      assertEquals(was.getMap(was.fieldIndex("scores")), now.getMap(now.fieldIndex("scores")), "the scores are kept");
+      Map<String, Float> scores = scala.jdk.javaapi.CollectionConverters.asJava(now.<scala.collection.Map<String, Float>>getAs("scores"));
+      float[] v = new float[spec.genres().size()];
+      for (int j = 0; j < v.length; j++) v[j] = scores.get(spec.genres().get(j));
+      assertEquals(rules.assign(v, 0), now.getList(now.fieldIndex("genres")), "genres by the new rules");
+      assertEquals(was.<String>getAs("sha256"), now.getAs("sha256"));
+    }
+    assertTrue(after.values().stream().anyMatch(r -> !r.isNullAt(r.fieldIndex("genres")) && r.getList(r.fieldIndex("genres")).size() == 4),
+        "the new rules are applied: up to 4 genres");
+    assertEquals("corrupt", after.get("r-broken.jpg").getAs("error_kind"));
+
+    RunSummary again = new IncrementalJob(spark).run(request,
+        new IncrementalJob.Settings(DAY3, 3, IncrementalJob.NewModelScope.ALL, Duration.ofMinutes(5)));
+    assertEquals(0L, again.incremental().get(IncrementalJob.NEW_THRESHOLDS));
+    assertEquals(4L, again.incremental().get("unchanged"));
   }
 
   @Test
