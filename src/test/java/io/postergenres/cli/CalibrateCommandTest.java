@@ -102,6 +102,7 @@ class CalibrateCommandTest {
     assertEquals(CalibrationRule.of(spec), new CalibrationRule(1.2, true));
     Map<?, ?> from = (Map<?, ?>) spec.source().get("recalibrated_from");
     assertEquals("1.0.0", from.get("version"));
+    assertEquals(List.of("1.0.0"), spec.sameScoresAs(), "nightly runs decide 1.0.0's rows again from their scores");
     Map<?, ?> cv = (Map<?, ?>) spec.source().get("cross_validation");
     assertEquals(FOLDS, ((List<?>) cv.get("folds")).size());
     assertTrue(((Map<?, ?>) cv.get("previous_rule")).get("rule").toString().contains("1.3"), cv.toString());
