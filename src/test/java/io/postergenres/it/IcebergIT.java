@@ -17,6 +17,7 @@ import io.postergenres.job.iceberg.IcebergMaintenance;
 import io.postergenres.job.iceberg.IcebergNightlyTable;
 import io.postergenres.job.incremental.IncrementalJob;
 import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelSpec;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
 import java.io.File;
@@ -232,6 +233,33 @@ class IcebergIT {
    * rows: refused, then moved into labels by the Spark SQL of docs/nightly.md, after which a run
    * goes on from them.
    */
+  @Test
+  void thresholdsChosenAgainMergeTheGenresDecidedFromTheStoredScores() throws Exception {
+    Path in = tmp.resolve("rule-in");
+    posters(in, 0, 4);
+    String out = tmp.resolve("rule-out").toString();
+    String parquet = tmp.resolve("rule-parquet").toString();
+    String labels = new IcebergCatalog(null, out, "poster_genres").table("labels");
+    run(in.toString(), out, DAY1, null);
+    runParquet(in.toString(), parquet, DAY1);
+
+    // The same network with its thresholds chosen again ('calibrate'): one MERGE of rows decided from their scores.
+    ModelSpec spec = TestModels.recalibrated(model, tmp.resolve("rule-model"), 0.05, 4);
+    LabelRequest again = new LabelRequest(List.of(in.toString()), out, tmp.resolve("rule-model").toString(), "*.jpg", WriteMode.ERROR, 2, 1.0,
+        Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
+    RunSummary day2 = new IncrementalJob(spark, IcebergNightlyTable.factory(null, "poster_genres")).run(again, settings(DAY2));
+    new IncrementalJob(spark).run(new LabelRequest(List.of(in.toString()), parquet, tmp.resolve("rule-model").toString(), "*.jpg",
+        WriteMode.ERROR, 2, 1.0, Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0))), settings(DAY2));
+    assertEquals(4L, day2.incremental().get(IncrementalJob.NEW_THRESHOLDS), day2.incremental().toString());
+    assertEquals(0L, day2.incremental().get("labelled_by_model"));
+    assertEquals(4L, day2.labelled());
+    assertEquals(4, count("SELECT count(*) FROM " + labels + " WHERE replaced_on IS NULL AND model_version = '" + spec.version() + "'"));
+    assertEquals(4, count("SELECT count(*) FROM " + labels + " WHERE replaced_on IS NOT NULL"), "day 1's rows kept as history");
+    assertEquals(0, count("SELECT count(*) FROM " + labels + " a JOIN " + labels + " b ON a.path = b.path"
+        + " WHERE a.replaced_on IS NULL AND b.replaced_on IS NOT NULL AND to_json(a.scores) <> to_json(b.scores)"), "the scores are kept");
+    assertCurrentEqualsParquet(labels, parquet);
+  }
+
   @Test
   void twoTableLayoutOfEarlierVersionsRefusedThenMigrated() throws Exception {
     Path in = tmp.resolve("old-in");

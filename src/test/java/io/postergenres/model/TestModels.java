@@ -80,4 +80,26 @@ public final class TestModels {
     Files.write(dir.resolve(ModelSpec.FILE_NAME), spec.toJson());
     return dir;
   }
+
+  /**
+   * A copy of model directory {@code from} in {@code to} as {@code calibrate} writes one: the same
+   * network, every threshold {@code threshold}, 1 to {@code maxGenres} genres, version + ".1", and
+   * the old version in {@code source.same_scores_as}.
+   */
+  public static ModelSpec recalibrated(Path from, Path to, double threshold, int maxGenres) throws IOException {
+    Files.createDirectories(to);
+    try (var files = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) files::iterator) {
+        if (!p.equals(from)) Files.copy(p, to.resolve(from.relativize(p).toString()));
+      }
+    }
+    ModelSpec old = ModelSpec.parse(Files.readAllBytes(from.resolve(ModelSpec.FILE_NAME)), from.toString());
+    Map<String, Double> thresholds = new LinkedHashMap<>();
+    for (String g : old.genres()) thresholds.put(g, threshold);
+    Map<String, Object> source = new LinkedHashMap<>(old.source() == null ? Map.of() : old.source());
+    source.put(ModelSpec.SAME_SCORES_AS, List.of(old.version()));
+    ModelSpec spec = old.withVersion(old.version() + ".1").withThresholds(thresholds).withGenreBounds(1, maxGenres).withSource(source);
+    Files.write(to.resolve(ModelSpec.FILE_NAME), spec.toJson());
+    return spec;
+  }
 }

@@ -294,20 +294,7 @@ class IncrementalJobTest extends SparkTestBase {
 
     // The same network with other thresholds and rules, as 'calibrate' writes it.
     Path recalibrated = tmp.resolve("model-recalibrated");
-    Files.createDirectories(recalibrated);
-    try (var files = Files.walk(model)) {
-      for (Path p : (Iterable<Path>) files::iterator) {
-        if (!p.equals(model)) Files.copy(p, recalibrated.resolve(model.relativize(p).toString()));
-      }
-    }
-    io.postergenres.model.ModelSpec old = io.postergenres.model.ModelPackage.read(model.toString(), new Configuration()).spec();
-    Map<String, Double> lower = new java.util.LinkedHashMap<>();
-    for (String g : old.genres()) lower.put(g, 0.05);
-    Map<String, Object> source = new java.util.LinkedHashMap<>(old.source());
-    source.put(io.postergenres.model.ModelSpec.SAME_SCORES_AS, List.of(old.version()));
-    io.postergenres.model.ModelSpec spec = old.withVersion(old.version() + ".1").withThresholds(lower).withGenreBounds(1, 4).withSource(source);
-    Files.write(recalibrated.resolve("model.json"), spec.toJson());
-
+    io.postergenres.model.ModelSpec spec = TestModels.recalibrated(model, recalibrated, 0.05, 4);
     LabelRequest request = new LabelRequest(List.of(in.toString()), out.toString(), recalibrated.toString(), "*.jpg", WriteMode.ERROR, 2, 1.0,
         Map.of(), null, null, new LabelOptions(4, 50_000_000, 10_000_000, new ModelCache.Settings(0, 0)));
     RunSummary s = new IncrementalJob(spark).run(request,
