@@ -256,7 +256,7 @@ class IcebergIT {
     assertEquals(4, count("SELECT count(*) FROM " + labels + " WHERE replaced_on IS NULL AND model_version = '" + spec.version() + "'"));
     assertEquals(4, count("SELECT count(*) FROM " + labels + " WHERE replaced_on IS NOT NULL"), "day 1's rows kept as history");
     assertEquals(0, count("SELECT count(*) FROM " + labels + " a JOIN " + labels + " b ON a.path = b.path"
-        + " WHERE a.replaced_on IS NULL AND b.replaced_on IS NOT NULL AND to_json(a.scores) <> to_json(b.scores)"), "the scores are kept");
+        + " WHERE a.replaced_on IS NULL AND b.replaced_on IS NOT NULL AND to_json(array_sort(map_entries(a.scores))) <> to_json(array_sort(map_entries(b.scores)))"), "the scores are kept");
     assertCurrentEqualsParquet(labels, parquet);
   }
 

@@ -7,6 +7,7 @@ import io.postergenres.job.OutputSchema;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelSpec;
 import java.sql.Timestamp;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.function.MapFunction;
@@ -38,15 +39,17 @@ final class ScoreReuse {
       Map<String, Float> scores = CollectionConverters.asJava(r.<scala.collection.Map<String, Float>>getAs(OutputSchema.SCORES));
       List<String> genres = rules.genres();
       float[] s = new float[genres.size()];
+      Map<String, Float> ordered = new LinkedHashMap<>(); // in the model's genre order, as the labeller writes them
       for (int j = 0; j < s.length; j++) {
         Float v = scores.get(genres.get(j));
         // Same network, same genres: a row without one of them was not written by it.
         if (v == null) throw new IllegalStateException(r.getAs(OutputSchema.PATH) + " has no score for " + genres.get(j));
         s[j] = v;
+        ordered.put(genres.get(j), v);
       }
       Long length = r.isNullAt(r.fieldIndex(OutputSchema.LENGTH)) ? null : r.getAs(OutputSchema.LENGTH);
       return rows.labelled(r.getAs(OutputSchema.PATH), r.getAs(OutputSchema.MODIFICATION_TIME), length, r.getAs(OutputSchema.SHA256),
-          rules.assign(s, 0).toArray(new String[0]), scores, r.<Integer>getAs(OutputSchema.ATTEMPTS),
+          rules.assign(s, 0).toArray(new String[0]), ordered, r.<Integer>getAs(OutputSchema.ATTEMPTS),
           new Timestamp(System.currentTimeMillis()));
     }
   }
