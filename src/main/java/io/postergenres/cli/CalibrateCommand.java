@@ -74,8 +74,8 @@ public final class CalibrateCommand implements Callable<Integer> {
   String scope;
 
   @Option(names = "--model-version", paramLabel = "V",
-      description = "Version of the copy (rows it labels carry it; nightly runs relabel on a new one). Default: the model's with its third "
-          + "number one up (3.1.0-fp16 -> 3.1.1-fp16).")
+      description = "Version of the copy (rows it labels carry it; a nightly run gives the old version's rows their genres under it from "
+          + "their stored scores, reading no poster). Default: the model's with its third number one up (3.1.0-fp16 -> 3.1.1-fp16).")
   String version;
 
   @Override
