@@ -111,7 +111,9 @@ public final class CalibrateCommand implements Callable<Integer> {
     }
     String newVersion = version != null ? version : nextVersion(spec.version());
     if (newVersion == null) throw usage("cannot derive a new version from '" + spec.version() + "'; give --model-version V");
-    if (newVersion.equals(spec.version())) throw usage("--model-version " + newVersion + " is the model's own; give a new one");
+    if (newVersion.equals(spec.version()) || spec.sameScoresAs().contains(newVersion)) {
+      throw usage("--model-version " + newVersion + " is the model's own or one it was calibrated from; give a new one");
+    }
 
     long t0 = System.nanoTime();
     Recalibration.Outcome o;

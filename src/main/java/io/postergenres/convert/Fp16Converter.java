@@ -250,6 +250,7 @@ public final class Fp16Converter {
     }
     Files.write(dst.resolve("saved_model.pb"), c.savedModel());
     Map<String, Object> source = new LinkedHashMap<>(spec.source() == null ? Map.of() : spec.source());
+    source.remove(ModelSpec.SAME_SCORES_AS); // the float16 copy's scores are not those versions' (they differ by up to 0.01)
     Map<String, Object> conversion = new LinkedHashMap<>();
     conversion.put("from", src.toString());
     conversion.put("from_version", spec.version());

@@ -120,6 +120,13 @@ public final class Recalibration {
     return m;
   }
 
+  private static void deleteTree(Path p) throws IOException {
+    if (!Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) return;
+    try (Stream<Path> walk = Files.walk(p)) {
+      for (Path f : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+    }
+  }
+
   private static float[] gather(float[] m, int[] rows, int g) {
     float[] out = new float[rows.length * g];
     for (int r = 0; r < rows.length; r++) System.arraycopy(m, rows[r] * g, out, r * g, g);
@@ -132,6 +139,8 @@ public final class Recalibration {
    */
   private static boolean copy(Path src, Path dst) throws IOException {
     Files.createDirectories(dst);
+    // An output written over (--overwrite) must not keep a text stage or an evaluation of an earlier copy.
+    for (String stale : List.of(TextSpec.DIR, TextSpec.DIR + ".new", "evaluation.json")) deleteTree(dst.resolve(stale));
     boolean text = false;
     List<Path> files;
     try (Stream<Path> walk = Files.walk(src)) {

@@ -78,13 +78,20 @@ public final class RuleCalibration {
   /**
    * The thresholds as model.json keeps them, to 4 decimals: what the job will apply, so every figure
    * reported beside them (F1, shares given) is computed with these. Each calibrated threshold is one
-   * poster's score, and out-of-fold scores are stored to 4 decimals, so 4 keep it exactly; at 3 a
-   * rare genre's threshold (Western's sits near 0.04) moved past tied scores and cost 0.003 of
-   * held-out macro-F1.
+   * poster's score; calibrated on scores as stored ({@link #asStored}: out-of-fold-scores.csv's 4
+   * decimals), 4 keep it exactly. At 3 a rare genre's threshold (Western's sits near 0.04) moved past
+   * tied scores and cost 0.003 of held-out macro-F1.
    */
   public static float[] asWritten(float[] thresholds) {
     float[] out = new float[thresholds.length];
     for (int j = 0; j < out.length; j++) out[j] = (float) written(thresholds[j]);
+    return out;
+  }
+
+  /** Scores as out-of-fold-scores.csv stores them (4 decimals) and every later calibration reads them. */
+  public static float[] asStored(float[] scores) {
+    float[] out = new float[scores.length];
+    for (int i = 0; i < out.length; i++) out[i] = Float.parseFloat(String.format(java.util.Locale.ROOT, "%.4f", scores[i]));
     return out;
   }
 

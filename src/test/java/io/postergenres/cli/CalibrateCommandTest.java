@@ -120,6 +120,24 @@ class CalibrateCommandTest {
     double worstEveryFold = worstFold(written, spec);
     assertTrue(worstEveryFold <= 1.2 + 0.05, "most over-assigned on a fold: " + worstEveryFold);
 
+    // Written over (--overwrite): a text stage trained on the earlier copy does not survive.
+    Files.createDirectories(out.resolve("text"));
+    Files.writeString(out.resolve("text").resolve("text.json"), "{}");
+    CommandRun over = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", out.toString(),
+        "--assignment-cap", "1.3", "--overwrite");
+    assertEquals(0, over.code(), over.err() + over.out());
+    assertFalse(Files.exists(out.resolve("text")), "a text stage of the copy written over is removed");
+    Files.write(out.resolve(ModelSpec.FILE_NAME), spec.toJson()); // back to the cap-1.2 copy for what follows
+
+    // A copy of the copy may not take a version whose scores it lists; convert drops the list (float16 scores differ).
+    CommandRun loop = CommandRun.of("calibrate", "--model", out.toString(), "--manifest", manifest.toString(), "--output",
+        dir.resolve("loop").toString(), "--model-version", "1.0.0");
+    assertEquals(2, loop.code());
+    assertTrue(loop.err().contains("one it was calibrated from"), loop.err());
+    CommandRun fp16 = CommandRun.of("convert", "--model", out.toString(), "--output", dir.resolve("fp16").toString());
+    assertEquals(0, fp16.code(), fp16.err());
+    assertEquals(List.of(), ModelPackage.read(dir.resolve("fp16").toString(), new Configuration()).spec().sameScoresAs());
+
     // evaluate --split out-of-fold reports the same cross-validated figures, computed live under the copy's rule.
     CommandRun ev = CommandRun.of("evaluate", "--model", out.toString(), "--manifest", manifest.toString(), "--split", "out-of-fold");
     assertEquals(0, ev.code(), ev.err() + ev.out());

@@ -154,7 +154,7 @@ public final class IncrementalJob {
     // Rows of an earlier version with this model's scores (thresholds chosen again) need only their
     // genres decided again; not with the text stage, whose blended scores are another model's.
     List<String> sameScores = pkg.readsText() ? List.of() : spec.sameScoresAs();
-    Dataset<Row> plan = plan(listing, ledger, spec.name(), spec.version(), sameScores, settings).persist();
+    Dataset<Row> plan = plan(listing, ledger, spec.name(), spec.version(), sameScores, spec.genres().size(), settings).persist();
     Map<String, Long> decisions = new LinkedHashMap<>();
     for (String d : List.of("new", "changed", "new_model", NEW_THRESHOLDS, "retry", "unchanged", "given_up")) decisions.put(d, 0L);
     for (Row r : plan.groupBy("decision").count().collectAsList()) decisions.put(r.getString(0), r.getLong(1));
@@ -285,17 +285,18 @@ public final class IncrementalJob {
    */
   public static Dataset<Row> plan(Dataset<Row> listing, Dataset<Row> ledger, String modelName, String modelVersion,
       Settings settings) {
-    return plan(listing, ledger, modelName, modelVersion, List.of(), settings);
+    return plan(listing, ledger, modelName, modelVersion, List.of(), 0, settings);
   }
 
   /**
    * As {@link #plan(Dataset, Dataset, String, String, Settings)}; a poster labelled by one of {@code
    * sameScores} (earlier versions of this model with its scores: thresholds chosen again) is {@value
-   * #NEW_THRESHOLDS}: its genres are decided again from its scores, without reading it. Not with
-   * {@code --new-model none}, which leaves other versions' rows as they are.
+   * #NEW_THRESHOLDS}: its genres are decided again from its scores (all {@code genres} of them, or
+   * it is relabelled), without reading it. Not with {@code --new-model none}, which leaves other
+   * versions' rows as they are.
    */
   public static Dataset<Row> plan(Dataset<Row> listing, Dataset<Row> ledger, String modelName, String modelVersion,
-      List<String> sameScores, Settings settings) {
+      List<String> sameScores, int genres, Settings settings) {
     Column known = col("l." + OutputSchema.PATH).isNotNull();
     Column sameFile = col("l." + OutputSchema.MODIFICATION_TIME).eqNullSafe(col("f.modificationTime"))
         .and(col("l." + OutputSchema.LENGTH).eqNullSafe(col("f.length")));
@@ -308,9 +309,10 @@ public final class IncrementalJob {
       case NONE -> lit(false);
     };
     Column scoresKept = sameScores.isEmpty() || settings.newModelScope() == NewModelScope.NONE ? lit(false)
-        : col("l." + OutputSchema.MODEL_NAME).equalTo(lit(modelName))
+        : otherModel.and(col("l." + OutputSchema.MODEL_NAME).equalTo(lit(modelName)))
             .and(col("l." + OutputSchema.MODEL_VERSION).isin(sameScores.toArray()))
-            .and(not(failed));
+            .and(not(failed))
+            .and(org.apache.spark.sql.functions.size(col("l." + OutputSchema.SCORES)).equalTo(lit(genres)));
     Column decision =
         when(not(known), lit("new"))
             .when(not(sameFile), lit("changed"))
@@ -321,7 +323,7 @@ public final class IncrementalJob {
             .otherwise(lit("unchanged"));
     return listing.as("f")
         .join(ledger.select(OutputSchema.PATH, OutputSchema.MODIFICATION_TIME, OutputSchema.LENGTH, OutputSchema.MODEL_NAME,
-                OutputSchema.MODEL_VERSION, OutputSchema.ERROR_KIND, OutputSchema.ATTEMPTS).as("l"),
+                OutputSchema.MODEL_VERSION, OutputSchema.ERROR_KIND, OutputSchema.ATTEMPTS, OutputSchema.SCORES).as("l"),
             col("f.path").equalTo(col("l." + OutputSchema.PATH)), "left_outer")
         .select(col("f.path").as("path"), col("f.modificationTime").as("modificationTime"), col("f.length").as("length"),
             when(decision.equalTo("retry"), col("l." + OutputSchema.ATTEMPTS)).otherwise(lit(0)).as("prior_attempts"),

@@ -271,7 +271,9 @@ public final class CrossValidatedTrainer {
     // and only when it pays on held-out posters.
     boolean mirror = mirrorAverage && curveTta[bestE] > curve[bestPlain];
     int chosenEpochs = (mirror ? bestE : bestPlain) + 1;
-    float[] oofScores = HeadTrainer.sigmoid(mirror ? HeadTrainer.mean(oof[chosenEpochs - 1], oofMirror[chosenEpochs - 1]) : oof[chosenEpochs - 1]);
+    // as out-of-fold-scores.csv will hold them, so that the thresholds are exactly what calibrate and evaluate find again
+    float[] oofScores = RuleCalibration.asStored(
+        HeadTrainer.sigmoid(mirror ? HeadTrainer.mean(oof[chosenEpochs - 1], oofMirror[chosenEpochs - 1]) : oof[chosenEpochs - 1]));
     log.log("cross-validated choice: %d epochs, %s (pooled out-of-fold macro ROC-AUC: as fed %.4f at %d epochs; poster and mirror"
             + " image averaged %.4f at %d epochs, at twice the work per poster%s)", chosenEpochs, mirror ? "poster and mirror image averaged"
             : "poster as fed", curve[bestPlain], bestPlain + 1, curveTta[bestE], bestE + 1, mirrorAverage ? "" : "; --mirror-average to use it");

@@ -194,7 +194,12 @@ public final class TextTrainer {
     for (String line : Files.readAllLines(foldsFile, StandardCharsets.UTF_8)) {
       if (line.startsWith("#") || line.isBlank()) continue;
       String[] f = line.split("\t", 2);
-      foldOf.put(f[1], Integer.parseInt(f[0]));
+      try {
+        if (f.length != 2) throw new NumberFormatException();
+        foldOf.put(f[1], Integer.parseInt(f[0].trim()));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(foldsFile + ": expected fold<TAB>poster with a whole-number fold, got " + line);
+      }
     }
     List<String> rows = Files.readAllLines(scoresFile, StandardCharsets.UTF_8);
     List<String> header = List.of(rows.get(0).split(","));
@@ -213,6 +218,7 @@ public final class TextTrainer {
     int[] fold = new int[rows.size() - 1];
     for (int r = 1; r < rows.size(); r++) {
       String[] f = rows.get(r).split(",");
+      if (f.length != g + 1) throw new IllegalArgumentException(scoresFile + " line " + (r + 1) + ": " + (f.length - 1) + " scores for " + g + " genres");
       int i = r - 1;
       String poster = f[0];
       Set<String> has = genresOf.get(poster);
@@ -224,7 +230,14 @@ public final class TextTrainer {
       posters.add(poster);
       fold[i] = k;
       for (int j = 0; j < g; j++) {
-        scores[i * g + j] = Float.parseFloat(f[j + 1]);
+        try {
+          scores[i * g + j] = Float.parseFloat(f[j + 1]);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(scoresFile + " line " + (r + 1) + ": '" + f[j + 1] + "' is not a score");
+        }
+        if (!(scores[i * g + j] >= 0 && scores[i * g + j] <= 1)) {
+          throw new IllegalArgumentException(scoresFile + " line " + (r + 1) + ": score " + f[j + 1] + " is not in [0, 1]");
+        }
         labels[i * g + j] = has.contains(genres.get(j)) ? 1 : 0;
       }
     }
