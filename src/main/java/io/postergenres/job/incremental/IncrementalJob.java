@@ -257,7 +257,7 @@ public final class IncrementalJob {
     RunSummary summary = new RunSummary(runId, started.toString(), Instant.now().toString(), seconds,
         request.sources().stream().map(RunSummary::redact).toList(), RunSummary.redact(out), spec.name(), spec.version(),
         pkg.fingerprint(), listedCount, rows, labelled, failedCount, byKind, 0,
-        labelSeconds > 0 ? todoCount / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
+        labelSeconds > 0 ? (todoCount + redecided) / labelSeconds : 0, loads.value(), partitions, request.options().batchSize(),
         request.maxFailureRatio(), exceeded, incremental)
         .withDecodeAhead(RunSetup.decodeAheadText(request.options(), options));
     // The report first, so that the summary can say what the report cost; the summary is written
