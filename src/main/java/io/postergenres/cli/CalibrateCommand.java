@@ -46,16 +46,9 @@ public final class CalibrateCommand implements Callable<Integer> {
       description = "Model directory made by 'train --folds K' (holds out-of-fold-scores.csv and folds.txt).")
   Path model;
 
+  /** The posters the model was trained on (their labels): its dataset folder or manifest. */
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Input input;
-
-  static final class Input {
-    @Option(names = "--dataset", paramLabel = "DIR", description = "The CCU Movie Poster Dataset folder the model was trained on (its labels).")
-    Path dataset;
-
-    @Option(names = "--manifest", paramLabel = "CSV", description = "The path,genres CSV the model was trained on (its labels).")
-    Path manifest;
-  }
+  LabelledPosters input;
 
   @Option(names = "--output", required = true, paramLabel = "DIR", description = "Where the recalibrated copy goes (new or empty).")
   Path output;
@@ -93,22 +86,11 @@ public final class CalibrateCommand implements Callable<Integer> {
             + " can be calibrated again without retraining");
       }
     }
-    if (input.dataset != null && !Files.isDirectory(input.dataset)) {
-      throw new PosterGenresException(Failure.INPUT, "--dataset " + input.dataset + " is not a directory");
-    }
-    if (input.manifest != null && !Files.isRegularFile(input.manifest)) {
-      throw new PosterGenresException(Failure.INPUT, "--manifest " + input.manifest + " is not a file");
-    }
-    Path root = input.dataset != null ? input.dataset : input.manifest.toAbsolutePath().getParent();
     OutputDir.check(output, overwrite, model);
-    ModelSpec spec;
-    CcuDataset.Loaded data;
-    try {
-      spec = io.postergenres.model.ModelPackage.read(model.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
-      data = input.dataset != null ? CcuDataset.readCcu(input.dataset) : CcuDataset.readManifest(input.manifest);
-    } catch (IOException e) {
-      throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
-    }
+    LabelledPosters.Read posters = input.read();
+    CcuDataset.Loaded data = posters.data();
+    Path root = posters.root();
+    ModelSpec spec = io.postergenres.model.ModelPackage.read(model.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     String newVersion = version != null ? version : nextVersion(spec.version());
     if (newVersion == null) throw usage("cannot derive a new version from '" + spec.version() + "'; give --model-version V");
     if (newVersion.equals(spec.version()) || spec.sameScoresAs().contains(newVersion)) {

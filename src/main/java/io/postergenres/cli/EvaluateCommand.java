@@ -45,15 +45,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   Path model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Input input;
-
-  static final class Input {
-    @Option(names = "--dataset", paramLabel = "DIR", description = "A CCU Movie Poster Dataset folder.")
-    Path dataset;
-
-    @Option(names = "--manifest", paramLabel = "CSV", description = "A CSV of path,genres lines (genres separated by |).")
-    Path manifest;
-  }
+  LabelledPosters input;
 
   @Option(names = "--split", paramLabel = "SPLIT",
       description = "validation: the posters of the model's validation.txt (held out in training); out-of-fold: a model "
@@ -109,21 +101,9 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (!Files.isDirectory(model)) {
       throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a directory");
     }
-    CcuDataset.Loaded data;
-    Path root;
-    try {
-      if (input.dataset != null) {
-        if (!Files.isDirectory(input.dataset)) throw new PosterGenresException(Failure.INPUT, "--dataset " + input.dataset + " is not a directory");
-        data = CcuDataset.readCcu(input.dataset);
-        root = input.dataset;
-      } else {
-        if (!Files.isRegularFile(input.manifest)) throw new PosterGenresException(Failure.INPUT, "--manifest " + input.manifest + " is not a file");
-        data = CcuDataset.readManifest(input.manifest);
-        root = input.manifest.toAbsolutePath().getParent();
-      }
-    } catch (IOException e) {
-      throw new PosterGenresException(Failure.INPUT, "cannot read the labelled posters: " + e.getMessage(), e);
-    }
+    LabelledPosters.Read posters = input.read();
+    CcuDataset.Loaded data = posters.data();
+    Path root = posters.root();
     Evaluator.Result result;
     try {
       result = Evaluator.run(data, root, options);

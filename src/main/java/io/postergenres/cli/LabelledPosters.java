@@ -1,0 +1,35 @@
+package io.postergenres.cli;
+
+import io.postergenres.errors.Failure;
+import io.postergenres.errors.PosterGenresException;
+import io.postergenres.train.CcuDataset;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Labelled posters given as {@code --dataset DIR} (the CCU layout) or {@code --manifest CSV}: one of them ({@code evaluate}, {@code calibrate}). */
+final class LabelledPosters {
+  @Option(names = "--dataset", paramLabel = "DIR", description = "A CCU Movie Poster Dataset folder.")
+  Path dataset;
+
+  @Option(names = "--manifest", paramLabel = "CSV", description = "A CSV of path,genres lines (genres separated by |).")
+  Path manifest;
+
+  /** The posters and the folder relative paths (model lists, out-of-fold scores) resolve against. */
+  record Read(CcuDataset.Loaded data, Path root) {}
+
+  /** Reads them; a missing folder or file, or one that cannot be read, exits 3 with what is wrong. */
+  Read read() {
+    try {
+      if (dataset != null) {
+        if (!Files.isDirectory(dataset)) throw new PosterGenresException(Failure.INPUT, "--dataset " + dataset + " is not a directory");
+        return new Read(CcuDataset.readCcu(dataset), dataset);
+      }
+      if (!Files.isRegularFile(manifest)) throw new PosterGenresException(Failure.INPUT, "--manifest " + manifest + " is not a file");
+      return new Read(CcuDataset.readManifest(manifest), manifest.toAbsolutePath().getParent());
+    } catch (IOException e) {
+      throw new PosterGenresException(Failure.INPUT, "cannot read the labelled posters: " + e.getMessage(), e);
+    }
+  }
+}
