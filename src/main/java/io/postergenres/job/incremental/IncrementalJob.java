@@ -308,7 +308,8 @@ public final class IncrementalJob {
       case FAILED -> otherModel.and(failed);
       case NONE -> lit(false);
     };
-    Column scoresKept = sameScores.isEmpty() || settings.newModelScope() == NewModelScope.NONE ? lit(false)
+    boolean redecide = !sameScores.isEmpty() && settings.newModelScope() != NewModelScope.NONE;
+    Column scoresKept = !redecide ? lit(false)
         : otherModel.and(col("l." + OutputSchema.MODEL_NAME).equalTo(lit(modelName)))
             .and(col("l." + OutputSchema.MODEL_VERSION).isin(sameScores.toArray()))
             .and(not(failed))
@@ -322,13 +323,18 @@ public final class IncrementalJob {
             .when(failed, lit("given_up"))
             .otherwise(lit("unchanged"));
     return listing.as("f")
-        .join(ledger.select(OutputSchema.PATH, OutputSchema.MODIFICATION_TIME, OutputSchema.LENGTH, OutputSchema.MODEL_NAME,
-                OutputSchema.MODEL_VERSION, OutputSchema.ERROR_KIND, OutputSchema.ATTEMPTS, OutputSchema.SCORES).as("l"),
+        .join(ledger.selectExpr(redecide ? LEDGER_COLUMNS_WITH_SCORES : LEDGER_COLUMNS).as("l"),
             col("f.path").equalTo(col("l." + OutputSchema.PATH)), "left_outer")
         .select(col("f.path").as("path"), col("f.modificationTime").as("modificationTime"), col("f.length").as("length"),
             when(decision.equalTo("retry"), col("l." + OutputSchema.ATTEMPTS)).otherwise(lit(0)).as("prior_attempts"),
             decision.as("decision"));
   }
+
+  /** What {@link #plan} reads of the ledger (its scores only when it may decide {@value #NEW_THRESHOLDS}). */
+  private static final String[] LEDGER_COLUMNS = {OutputSchema.PATH, OutputSchema.MODIFICATION_TIME, OutputSchema.LENGTH,
+      OutputSchema.MODEL_NAME, OutputSchema.MODEL_VERSION, OutputSchema.ERROR_KIND, OutputSchema.ATTEMPTS};
+  private static final String[] LEDGER_COLUMNS_WITH_SCORES = java.util.stream.Stream.concat(java.util.Arrays.stream(LEDGER_COLUMNS),
+      java.util.stream.Stream.of(OutputSchema.SCORES)).toArray(String[]::new);
 
   /** The latest row per path of {@code rows}, which have a {@code run_date} column (later dates win, then later labelling). */
   public static Dataset<Row> latest(Dataset<Row> rows) {
