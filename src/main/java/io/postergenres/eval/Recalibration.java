@@ -68,7 +68,7 @@ public final class Recalibration {
     Map<String, Object> source = new LinkedHashMap<>(spec.source() == null ? Map.of() : spec.source());
     Map<String, Object> from = new LinkedHashMap<>();
     from.put("version", spec.version());
-    from.put("fingerprint", ModelPackage.read(modelDir.toAbsolutePath().toString(), new Configuration()).fingerprint());
+    from.put("fingerprint", ((Map<?, ?>) r.report().get("model")).get("fingerprint")); // as the evaluation read it, not read again
     from.put(ModelSpec.DECISION_RULE, source.get(ModelSpec.DECISION_RULE));
     from.put("cross_validation", source.get("cross_validation"));
     source.put("recalibrated_from", from);
