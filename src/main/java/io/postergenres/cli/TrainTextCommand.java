@@ -82,6 +82,8 @@ public final class TrainTextCommand implements Callable<Integer> {
           new TrainingLog(out)).train();
     } catch (IllegalArgumentException e) {
       throw new PosterGenresException(Failure.INPUT, e.getMessage());
+    } catch (IOException e) {
+      throw new PosterGenresException(Failure.INPUT, "training the text stage failed: " + e.getMessage(), e);
     }
     out.printf("poster-genres: text stage written to %s (weight %.2f, %d posters, %.0f s); label with --read-text to use it%n", outcome.dir(),
         outcome.weight(), outcome.posters(), outcome.seconds());

@@ -12,6 +12,7 @@ import io.postergenres.text.TextReader;
 import io.postergenres.text.TextSpec;
 import io.postergenres.text.TextStage;
 import io.postergenres.train.CcuDataset;
+import io.postergenres.train.OutOfFoldFiles;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ public final class Evaluator {
   private static final Logger LOG = LoggerFactory.getLogger(Evaluator.class);
   public static final String VALIDATION_LIST = "validation.txt";
   /** Written by {@code train --folds}: each poster's scores from the fold head that never saw it. */
-  public static final String OUT_OF_FOLD_SCORES = "out-of-fold-scores.csv";
+  public static final String OUT_OF_FOLD_SCORES = OutOfFoldFiles.SCORES;
   public static final String OUT_OF_FOLD = "out-of-fold";
 
   /**
@@ -115,7 +116,7 @@ public final class Evaluator {
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     if (opt.split().equals(OUT_OF_FOLD)) {
       pool.shutdown();
-      Map<Path, float[]> oof = outOfFoldScores(opt.modelDir(), datasetRoot, g);
+      Map<Path, float[]> oof = OutOfFoldFiles.scores(opt.modelDir(), datasetRoot, genres).byPoster();
       for (CcuDataset.Example e : sel.evaluate()) scored.add(e);
       scores = new float[scored.size() * g];
       for (int i = 0; i < scored.size(); i++) System.arraycopy(oof.get(scored.get(i).path().toAbsolutePath().normalize()), 0, scores, i * g, g);
@@ -241,44 +242,8 @@ public final class Evaluator {
     return new Result(ev, report, List.copyOf(scored), scores, genres, spec);
   }
 
-  /**
-   * The out-of-fold scores {@code train --folds} wrote, by absolute poster path (relative paths are
-   * under {@code datasetRoot}); {@code g} is the model's genre count, checked against each row (-1:
-   * not checked).
-   */
-  static Map<Path, float[]> outOfFoldScores(Path modelDir, Path datasetRoot, int g) throws IOException {
-    Path file = modelDir.resolve(OUT_OF_FOLD_SCORES);
-    if (!Files.isRegularFile(file)) {
-      throw new FileNotFoundException(file + " does not exist: only a model trained with --folds has out-of-fold scores; use --split validation or all");
-    }
-    Map<Path, float[]> out = new LinkedHashMap<>();
-    Path root = datasetRoot.toAbsolutePath().normalize();
-    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-    if (lines.isEmpty()) throw new IOException(file + " is empty: expected a header poster,GENRE,... and a row per poster");
-    int columns = lines.get(0).split(",").length;
-    for (int r = 1; r < lines.size(); r++) {
-      String line = lines.get(r);
-      if (line.isBlank()) continue;
-      String[] f = line.split(",");
-      if (f.length != columns) throw new IOException(file + " line " + (r + 1) + ": " + f.length + " fields where the header has " + columns);
-      if (g > 0 && f.length != g + 1) throw new IOException(file + ": a row has " + (f.length - 1) + " scores, the model has " + g + " genres");
-      float[] v = new float[f.length - 1];
-      for (int j = 0; j < v.length; j++) {
-        try {
-          v[j] = Float.parseFloat(f[j + 1]);
-        } catch (NumberFormatException e) {
-          throw new IOException(file + " line " + (r + 1) + ": '" + f[j + 1] + "' is not a score");
-        }
-        if (!(v[j] >= 0 && v[j] <= 1)) throw new IOException(file + " line " + (r + 1) + ": score " + f[j + 1] + " is not in [0, 1]");
-      }
-      Path p = Path.of(f[0]);
-      out.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), v);
-    }
-    return out;
-  }
-
   /** Written by {@code train --folds}: each poster's fold, relative to the dataset root. */
-  public static final String FOLD_LIST = "folds.txt";
+  public static final String FOLD_LIST = OutOfFoldFiles.FOLDS;
 
   /**
    * Decision rules around the model's own, each calibrated on all folds but one and scored on that
@@ -316,24 +281,7 @@ public final class Evaluator {
   /** Each scored poster's fold, from the model's {@code folds.txt}. */
   static int[] folds(Result result, Path modelDir, Path datasetRoot) throws IOException {
     Path file = modelDir.resolve(FOLD_LIST);
-    if (!Files.isRegularFile(file)) {
-      throw new FileNotFoundException(file + " does not exist: only a model trained with --folds has its folds");
-    }
-    Map<Path, Integer> foldOf = new LinkedHashMap<>();
-    Path root = datasetRoot.toAbsolutePath().normalize();
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
-      if (line.isBlank() || line.startsWith("#")) continue;
-      int tab = line.indexOf('\t');
-      if (tab < 0) throw new IOException(file + ": expected fold<TAB>poster, got " + line);
-      Path p = Path.of(line.substring(tab + 1));
-      int k;
-      try {
-        k = Integer.parseInt(line.substring(0, tab).trim());
-      } catch (NumberFormatException e) {
-        throw new IOException(file + ": expected fold<TAB>poster with a whole-number fold, got " + line);
-      }
-      foldOf.put(p.isAbsolute() ? p.normalize() : root.resolve(p).normalize(), k);
-    }
+    Map<Path, Integer> foldOf = OutOfFoldFiles.folds(modelDir, datasetRoot);
     int[] fold = new int[result.scored().size()];
     for (int i = 0; i < fold.length; i++) {
       Integer k = foldOf.get(result.scored().get(i).path().toAbsolutePath().normalize());
@@ -480,7 +428,12 @@ public final class Evaluator {
       return new Selection(data.examples(), List.of(), 0, "every labelled poster of the dataset");
     }
     if (opt.split().equals(OUT_OF_FOLD)) {
-      Map<Path, float[]> oof = outOfFoldScores(opt.modelDir(), datasetRoot, -1);
+      Map<Path, float[]> oof;
+      try {
+        oof = OutOfFoldFiles.scores(opt.modelDir(), datasetRoot, null).byPoster();
+      } catch (FileNotFoundException e) {
+        throw new FileNotFoundException(e.getMessage() + "; use --split validation or all");
+      }
       List<CcuDataset.Example> evaluate = new ArrayList<>();
       for (CcuDataset.Example e : data.examples()) if (oof.containsKey(e.path().toAbsolutePath().normalize())) evaluate.add(e);
       if (evaluate.isEmpty()) throw new IOException("none of the posters of " + opt.modelDir().resolve(OUT_OF_FOLD_SCORES) + " is a labelled poster of "

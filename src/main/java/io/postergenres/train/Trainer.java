@@ -2,6 +2,7 @@ package io.postergenres.train;
 
 import io.postergenres.image.Preprocessor;
 import io.postergenres.metrics.Metrics;
+import io.postergenres.metrics.RuleCalibration;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
@@ -284,9 +285,9 @@ public final class Trainer {
       valScores = score(loaded::predict, cache, valIdx, size, g, cfg.batchSize());
     }
     int maxGenres = Math.min(3, g);
-    float[] thresholds = TrainingReport.calibrate(valScores, valLabels, g, maxGenres);
-    Map<String, Double> thresholdMap = new LinkedHashMap<>();
-    for (int j = 0; j < g; j++) thresholdMap.put(genres.get(j), Math.round(thresholds[j] * 100) / 100.0);
+    // kept to 4 decimals as written, and the figures below computed with what is written
+    float[] thresholds = RuleCalibration.asWritten(TrainingReport.calibrate(valScores, valLabels, g, maxGenres));
+    Map<String, Double> thresholdMap = RuleCalibration.thresholdMap(genres, thresholds);
     Map<String, Object> validation = TrainingReport.validationMetrics(valScores, valLabels, g, thresholds, genres, maxGenres);
     Map<String, Object> baselines = TrainingReport.baselines(trainLabels, valLabels, g, genres, maxGenres);
     log("validation (%d posters, exported model, epoch %d): %s", valIdx.size(), bestEpoch, validation);

@@ -11,6 +11,7 @@ import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.model.PosterModel;
 import io.postergenres.train.CcuDataset;
+import io.postergenres.train.OutOfFoldFiles;
 import io.postergenres.train.TrainingCharts;
 import io.postergenres.train.TrainingConfig;
 import io.postergenres.train.TrainingData;
@@ -314,7 +315,7 @@ public final class CrossValidatedTrainer {
     split.put("unreadable_skipped", feats.unreadable());
     split.put("folds", folds);
     split.put("seed", cfg.seed());
-    split.put("fold_list", "folds.txt");
+    split.put("fold_list", OutOfFoldFiles.FOLDS);
     split.put("shipped_head_trained_on", "all " + n + " posters");
     source.put("split", split);
     Map<String, Object> arch = new LinkedHashMap<>();
@@ -356,7 +357,7 @@ public final class CrossValidatedTrainer {
     source.put("history", "training-history.csv");
     ModelSpec spec = new ModelSpec(modelName, cfg.version(), h, w, genres, thresholdMap, 1, maxGenres, source, ranking.jsonName());
     Files.write(outDir.resolve(ModelSpec.FILE_NAME), spec.toJson());
-    Path scoresFile = outDir.resolve("out-of-fold-scores.csv");
+    Path scoresFile = outDir.resolve(OutOfFoldFiles.SCORES);
     writeScores(scoresFile, data, feats.rows(), oofScores, genres);
     log.log("wrote model to %s in %s total (%.1f MFLOPs per poster)", outDir, TrainingReport.duration(totalSeconds), flops / 1e6);
     log.writeTo(outDir.resolve("training-log.txt"));
@@ -707,7 +708,7 @@ public final class CrossValidatedTrainer {
       Path p = data.examples().get(rows[k]).path().toAbsolutePath();
       lines.add((fold[k] + 1) + "\t" + (p.startsWith(rootDir) ? rootDir.relativize(p) : p).toString().replace('\\', '/'));
     }
-    Files.write(outDir.resolve("folds.txt"), lines, StandardCharsets.UTF_8);
+    Files.write(outDir.resolve(OutOfFoldFiles.FOLDS), lines, StandardCharsets.UTF_8);
   }
 
   private static void writeScores(Path file, CcuDataset.Loaded data, int[] rows, float[] scores, List<String> genres) throws IOException {

@@ -16,10 +16,12 @@ import io.postergenres.text.TextReader;
 import io.postergenres.text.TextSpec;
 import io.postergenres.text.TextStage;
 import io.postergenres.train.CcuDataset;
+import io.postergenres.train.OutOfFoldFiles;
 import io.postergenres.train.TrainingLog;
 import io.postergenres.train.TrainingReport;
 import io.postergenres.train.pretrained.OnnxGraph;
 import java.awt.image.BufferedImage;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -182,66 +184,43 @@ public final class TextTrainer {
   private Data load() throws IOException {
     Path model = settings.model();
     ModelSpec spec = ModelSpec.parse(Files.readAllBytes(model.resolve(ModelSpec.FILE_NAME)), model.resolve(ModelSpec.FILE_NAME).toString());
-    Path scoresFile = model.resolve("out-of-fold-scores.csv");
-    Path foldsFile = model.resolve("folds.txt");
-    if (!Files.isRegularFile(scoresFile) || !Files.isRegularFile(foldsFile)) {
-      throw new IllegalArgumentException("--model " + model + " has no out-of-fold-scores.csv and folds.txt; the text stage is trained on"
-          + " the out-of-fold scores of a model trained with 'train --folds K'");
-    }
     List<String> genres = spec.genres();
     int g = genres.size();
-    Map<String, Integer> foldOf = new HashMap<>();
-    for (String line : Files.readAllLines(foldsFile, StandardCharsets.UTF_8)) {
-      if (line.startsWith("#") || line.isBlank()) continue;
-      String[] f = line.split("\t", 2);
-      try {
-        if (f.length != 2) throw new NumberFormatException();
-        foldOf.put(f[1], Integer.parseInt(f[0].trim()));
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(foldsFile + ": expected fold<TAB>poster with a whole-number fold, got " + line);
-      }
-    }
-    List<String> rows = Files.readAllLines(scoresFile, StandardCharsets.UTF_8);
-    List<String> header = List.of(rows.get(0).split(","));
-    if (!header.subList(1, header.size()).equals(genres)) {
-      throw new IllegalArgumentException(scoresFile + " does not have the model's genres as its columns");
-    }
     Path root = settings.dataset().toAbsolutePath().normalize();
-    CcuDataset.Loaded dataset = CcuDataset.readCcu(root);
-    Map<String, Set<String>> genresOf = new HashMap<>();
-    for (CcuDataset.Example e : dataset.examples()) {
-      genresOf.put(root.relativize(e.path().toAbsolutePath().normalize()).toString().replace('\\', '/'), e.genres());
+    OutOfFoldFiles.Scores oof;
+    Map<Path, Integer> foldOf;
+    try {
+      oof = OutOfFoldFiles.scores(model, root, genres);
+      foldOf = OutOfFoldFiles.folds(model, root);
+    } catch (FileNotFoundException e) {
+      throw new IllegalArgumentException("--model " + model + " has no " + OutOfFoldFiles.SCORES + " and " + OutOfFoldFiles.FOLDS
+          + "; the text stage is trained on the out-of-fold scores of a model trained with 'train --folds K'");
+    } catch (IOException e) {
+      throw new IllegalArgumentException(e.getMessage());
     }
+    CcuDataset.Loaded dataset = CcuDataset.readCcu(root);
+    Map<Path, Set<String>> genresOf = new HashMap<>();
+    for (CcuDataset.Example e : dataset.examples()) genresOf.put(e.path().toAbsolutePath().normalize(), e.genres());
+    int n = oof.byPoster().size();
     List<String> posters = new ArrayList<>();
-    float[] scores = new float[(rows.size() - 1) * g];
-    float[] labels = new float[(rows.size() - 1) * g];
-    int[] fold = new int[rows.size() - 1];
-    for (int r = 1; r < rows.size(); r++) {
-      String[] f = rows.get(r).split(",");
-      if (f.length != g + 1) throw new IllegalArgumentException(scoresFile + " line " + (r + 1) + ": " + (f.length - 1) + " scores for " + g + " genres");
-      int i = r - 1;
-      String poster = f[0];
+    float[] scores = new float[n * g];
+    float[] labels = new float[n * g];
+    int[] fold = new int[n];
+    int i = 0;
+    for (Map.Entry<Path, float[]> row : oof.byPoster().entrySet()) {
+      Path poster = row.getKey();
       Set<String> has = genresOf.get(poster);
       Integer k = foldOf.get(poster);
       if (has == null || k == null) {
-        throw new IllegalArgumentException("poster " + poster + " of " + scoresFile + " is not in --dataset " + settings.dataset()
-            + (k == null ? " (nor in folds.txt)" : "") + "; give the dataset the model was trained on");
+        throw new IllegalArgumentException("poster " + root.relativize(poster) + " of " + oof.file() + " is not in --dataset " + settings.dataset()
+            + (k == null ? " (nor in " + OutOfFoldFiles.FOLDS + ")" : "") + "; give the dataset the model was trained on");
       }
-      posters.add(poster);
+      posters.add(root.relativize(poster).toString().replace('\\', '/'));
       fold[i] = k;
-      for (int j = 0; j < g; j++) {
-        try {
-          scores[i * g + j] = Float.parseFloat(f[j + 1]);
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException(scoresFile + " line " + (r + 1) + ": '" + f[j + 1] + "' is not a score");
-        }
-        if (!(scores[i * g + j] >= 0 && scores[i * g + j] <= 1)) {
-          throw new IllegalArgumentException(scoresFile + " line " + (r + 1) + ": score " + f[j + 1] + " is not in [0, 1]");
-        }
-        labels[i * g + j] = has.contains(genres.get(j)) ? 1 : 0;
-      }
+      System.arraycopy(row.getValue(), 0, scores, i * g, g);
+      for (int j = 0; j < g; j++) labels[i * g + j] = has.contains(genres.get(j)) ? 1 : 0;
+      i++;
     }
-    if (java.util.Arrays.stream(fold).distinct().count() < 2) throw new IllegalArgumentException(foldsFile + " holds fewer than two folds");
     log.log("model %s %s: %d posters in %d folds, %d genres", spec.name(), spec.version(), posters.size(),
         java.util.Arrays.stream(fold).distinct().count(), g);
     String imageFingerprint = ModelPackage.read(model.toAbsolutePath().toString(), new Configuration()).scoresFingerprint();
