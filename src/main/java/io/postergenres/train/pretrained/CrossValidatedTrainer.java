@@ -104,6 +104,7 @@ public final class CrossValidatedTrainer {
   private final boolean crops;
   private final TrainingLog log;
   private Path secondBackbone;
+  private boolean headPerBackbone;
   private CalibrationRule rule = new CalibrationRule(DEFAULT_ASSIGNMENT_CAP, true);
   private int[] backboneSize = {0, 0};
 
@@ -144,6 +145,18 @@ public final class CrossValidatedTrainer {
     return this;
   }
 
+  /**
+   * With a second backbone: each backbone's features get heads of their own (the same settings,
+   * {@code --heads} of them each), and the model's logits are the mean of the two families' logits,
+   * instead of one family of heads on both networks' features side by side. Each network's signal
+   * then has to carry a whole prediction on its own, where one head on all 3,560 features leans on
+   * the stronger network and over-fits the combinations (measured in docs/training.md).
+   */
+  public CrossValidatedTrainer withHeadPerBackbone(boolean perBackbone) {
+    this.headPerBackbone = perBackbone;
+    return this;
+  }
+
   /** Feeds the first backbone a {@code height x width} copy of the input, resized in the graph; 0, 0: the input as is. */
   public CrossValidatedTrainer withBackboneSize(int height, int width) {
     this.backboneSize = new int[] {height, width};
@@ -163,6 +176,24 @@ public final class CrossValidatedTrainer {
   }
 
   record Features(float[] plain, float[] mirrored, float[][] crops, int[] rows, int f, int unreadable) {}
+
+  /**
+   * Heads that read the standardised features {@code [from, to)}; a model's logits are the mean over
+   * its groups of each group's mean head logits (one group over all features unless {@link
+   * #withHeadPerBackbone}).
+   */
+  record HeadGroup(String name, int from, int to, List<HeadTrainer.Head> heads) {
+    int width() {
+      return to - from;
+    }
+  }
+
+  /** A part of the features that a family of heads reads. */
+  record Span(String name, int from, int to) {
+    int width() {
+      return to - from;
+    }
+  }
 
   /**
    * The crops whose features are extra training views: boxes (y1, x1, y2, x2, relative) of 90% of
@@ -212,6 +243,10 @@ public final class CrossValidatedTrainer {
       for (String genre : data.examples().get(feats.rows()[k]).genres()) labels[k * g + genres.indexOf(genre)] = 1f;
     }
     if (n < folds * 2) throw new IllegalArgumentException("too few readable posters (" + n + ") for " + folds + " folds");
+    List<Span> spans = spans(backbone, f);
+    if (spans.size() > 1) {
+      log.log("heads per backbone: %s", spans.stream().map(sp -> sp.name() + " features " + sp.from() + "-" + (sp.to() - 1)).toList());
+    }
 
     // ---- K folds: out-of-fold logits after every epoch, as fed and mirrored ----
     int[] fold = dealFolds(n, folds, cfg.seed());
@@ -232,9 +267,14 @@ public final class CrossValidatedTrainer {
       float[] heldLabels = gather(labels, held, g);
       HeadTrainer.HeldOut heldOut = new HeadTrainer.HeldOut(standardised(feats.plain(), held, f, norm), standardised(feats.mirrored(), held, f, norm));
       long foldStart = System.nanoTime();
-      HeadTrainer.Fit fit = HeadTrainer.fitEnsemble(heads, x, views, gather(labels, train, g), f, g,
-          TrainingData.positiveWeights(gather(labels, train, g), g, cfg.positiveWeighting()), settings, epochs, heldOut,
-          (epoch, seconds, loss) -> {});
+      float[] trainLabels = gather(labels, train, g);
+      float[] posWeight = TrainingData.positiveWeights(trainLabels, g, cfg.positiveWeighting());
+      List<HeadTrainer.Fit> parts = new ArrayList<>();
+      for (Span sp : spans) {
+        parts.add(HeadTrainer.fitEnsemble(heads, columns(x, f, sp), columns(views, f, sp), trainLabels, sp.width(), g, posWeight, settings, epochs,
+            new HeadTrainer.HeldOut(columns(heldOut.features(), f, sp), columns(heldOut.flipped(), f, sp)), (epoch, seconds, loss) -> {}));
+      }
+      HeadTrainer.Fit fit = HeadTrainer.meanOf(parts);
       double bestAuc = 0;
       int bestEpoch = 0;
       for (int e = 0; e < epochs; e++) {
@@ -292,17 +332,24 @@ public final class CrossValidatedTrainer {
     int[] all = new int[n];
     for (int i = 0; i < n; i++) all[i] = i;
     float[][] norm = BackboneTrainer.standardisation(feats.plain(), feats.mirrored(), f);
-    HeadTrainer.Fit fit = HeadTrainer.fitEnsemble(heads, standardised(feats.plain(), all, f, norm), cfg.augment() ? trainingViews(feats, all, f, norm) : null,
-        labels, f, g, TrainingData.positiveWeights(labels, g, cfg.positiveWeighting()), settings, chosenEpochs, null,
-        (epoch, seconds, loss) -> log.log("final head%s: epoch %d/%d  %.1fs  weighted loss %.4f", heads > 1 ? "s" : "", epoch, chosenEpochs,
-            seconds, loss));
+    float[] xAll = standardised(feats.plain(), all, f, norm);
+    float[][] viewsAll = cfg.augment() ? trainingViews(feats, all, f, norm) : null;
+    List<HeadGroup> groups = new ArrayList<>();
+    for (Span sp : spans) {
+      String which = spans.size() > 1 ? " (" + sp.name() + ")" : "";
+      HeadTrainer.Fit fit = HeadTrainer.fitEnsemble(heads, columns(xAll, f, sp), columns(viewsAll, f, sp), labels, sp.width(), g,
+          TrainingData.positiveWeights(labels, g, cfg.positiveWeighting()), settings, chosenEpochs, null,
+          (epoch, seconds, loss) -> log.log("final head%s%s: epoch %d/%d  %.1fs  weighted loss %.4f", heads > 1 ? "s" : "", which, epoch,
+              chosenEpochs, seconds, loss));
+      groups.add(new HeadGroup(sp.name(), sp.from(), sp.to(), fit.heads()));
+    }
     double finalSeconds = (System.nanoTime() - finalStart) / 1e9;
 
     // ---- export ----
     for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
     TrainingReport.deleteTree(outDir.resolve("variables"));
-    long flops = export(outDir, backbone, norm, fit.heads(), f, g, mirror, tfConfig);
-    checkExport(outDir, data, feats, backbone, norm, fit.heads(), f, g, mirror, genres, maxGenres, threads);
+    long flops = export(outDir, backbone, norm, groups, g, mirror, tfConfig);
+    checkExport(outDir, data, feats, backbone, norm, groups, f, g, mirror, genres, maxGenres, threads);
 
     Map<String, Double> thresholdMap = RuleCalibration.thresholdMap(genres, thresholds);
     writeFolds(outDir, data, feats.rows(), fold);
@@ -323,8 +370,17 @@ public final class CrossValidatedTrainer {
     arch.put("backbone", backbone.describe());
     Map<String, Object> head = new LinkedHashMap<>();
     head.put("layers", hidden > 0 ? "dense " + hidden + " ReLU, dropout " + cfg.dropout() + " (training only), dense " + g + ", sigmoid" : "dense " + g + ", sigmoid");
-    head.put("parameters", heads * ((hidden > 0 ? (long) f * hidden + hidden + (long) hidden * g : (long) f * g) + g));
+    long parameters = 0;
+    for (Span sp : spans) parameters += heads * ((hidden > 0 ? (long) sp.width() * hidden + hidden + (long) hidden * g : (long) sp.width() * g) + g);
+    head.put("parameters", parameters);
     head.put("ensemble", heads == 1 ? "one head" : heads + " heads differing only in their seed, logits averaged");
+    if (spans.size() > 1) {
+      List<Map<String, Object>> per = new ArrayList<>();
+      for (Span sp : spans) per.add(Map.of("backbone", sp.name(), "features", sp.from() + "-" + (sp.to() - 1)));
+      head.put("per_backbone", per);
+      head.put("combination", "each backbone's features feed heads of their own; the model's logits are the mean of the "
+          + spans.size() + " families' logits");
+    }
     head.put("weights_origin", "trained here from random initialisation (seed " + cfg.seed() + ") on all the dataset's posters");
     arch.put("head", head);
     arch.put("mirror_average", mirror ? "logits of the poster and its mirror image averaged inside the graph" : "no");
@@ -523,13 +579,13 @@ public final class CrossValidatedTrainer {
   // ------------------------------------------------------------------ export
 
   /** Backbone, standardisation and head (and the mirror average) as one frozen SavedModel; its FLOPs per poster. */
-  private long export(Path outDir, KerasBackbone backbone, float[][] norm, List<HeadTrainer.Head> head, int f, int g, boolean mirror,
+  private long export(Path outDir, KerasBackbone backbone, float[][] norm, List<HeadGroup> groups, int g, boolean mirror,
       ConfigProto tfConfig) throws IOException {
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
       Placeholder<TFloat32> image = tf.withName("image").placeholder(TFloat32.class,
           Placeholder.shape(Shape.of(-1, backbone.height(), backbone.width(), 3)));
-      Operand<TFloat32> logits = logits(tf, image, backbone, norm, head, f, g, mirror);
+      Operand<TFloat32> logits = logits(tf, image, backbone, norm, groups, g, mirror);
       Operand<TFloat32> scores = tf.withName("scores").math.sigmoid(logits);
       long flops = FlopCounter.flopsPerExample(graph);
       try (Session session = new Session(graph, tfConfig)) {
@@ -542,22 +598,34 @@ public final class CrossValidatedTrainer {
   }
 
   /** Logits [N, g] for images [N, h, w, 3]; with {@code mirror}, the mean of the image's and its mirror image's. */
-  private static Operand<TFloat32> logits(Ops tf, Operand<TFloat32> image, KerasBackbone backbone, float[][] norm, List<HeadTrainer.Head> head,
-      int f, int g, boolean mirror) {
-    if (!mirror) return HeadTrainer.logits(tf, BackboneTrainer.standardise(tf, backbone.features(tf, image), norm), head, f, g);
+  private static Operand<TFloat32> logits(Ops tf, Operand<TFloat32> image, KerasBackbone backbone, float[][] norm, List<HeadGroup> groups,
+      int g, boolean mirror) {
+    if (!mirror) return groupLogits(tf, BackboneTrainer.standardise(tf, backbone.features(tf, image), norm), groups, g);
     // One backbone pass over [image; mirror image] (a batch of 2N), then the two halves averaged.
     Operand<TFloat32> flipped = tf.reverse(image, tf.constant(new int[] {2}));
     Operand<TFloat32> both = tf.concat(List.of(image, flipped), tf.constant(0));
-    Operand<TFloat32> l = HeadTrainer.logits(tf, BackboneTrainer.standardise(tf, backbone.features(tf, both), norm), head, f, g);
+    Operand<TFloat32> l = groupLogits(tf, BackboneTrainer.standardise(tf, backbone.features(tf, both), norm), groups, g);
     Operand<TFloat32> halves = tf.reshape(l, tf.constant(new long[] {2, -1, g}));
     return tf.math.mean(halves, tf.constant(0));
+  }
+
+  /** The mean over groups of each group's heads' mean logits on its columns of the standardised features. */
+  private static Operand<TFloat32> groupLogits(Ops tf, Operand<TFloat32> features, List<HeadGroup> groups, int g) {
+    if (groups.size() == 1 && groups.get(0).from() == 0) return HeadTrainer.logits(tf, features, groups.get(0).heads(), groups.get(0).width(), g);
+    Operand<TFloat32> sum = null;
+    for (HeadGroup group : groups) {
+      Operand<TFloat32> part = tf.slice(features, tf.constant(new int[] {0, group.from()}), tf.constant(new int[] {-1, group.width()}));
+      Operand<TFloat32> l = HeadTrainer.logits(tf, part, group.heads(), group.width(), g);
+      sum = sum == null ? l : tf.math.add(sum, l);
+    }
+    return tf.math.mul(sum, tf.constant(1f / groups.size()));
   }
 
   /**
    * Loads the exported model through the job's own loader and checks, on a few posters, that its
    * scores are the head's on the cached features: the export computes what was validated.
    */
-  private void checkExport(Path outDir, CcuDataset.Loaded data, Features feats, KerasBackbone backbone, float[][] norm, List<HeadTrainer.Head> head,
+  private void checkExport(Path outDir, CcuDataset.Loaded data, Features feats, KerasBackbone backbone, float[][] norm, List<HeadGroup> groups,
       int f, int g, boolean mirror, List<String> genres, int maxGenres, int threads) throws IOException {
     int m = Math.min(8, feats.rows().length);
     int h = backbone.height();
@@ -576,13 +644,25 @@ public final class CrossValidatedTrainer {
     }
     int[] first = new int[m];
     for (int k = 0; k < m; k++) first[k] = k;
-    float[] expect = logitsOf(head, standardised(feats.plain(), first, f, norm), f, g);
-    if (mirror) expect = HeadTrainer.mean(expect, logitsOf(head, standardised(feats.mirrored(), first, f, norm), f, g));
+    float[] expect = groupLogitsOf(groups, standardised(feats.plain(), first, f, norm), f, g);
+    if (mirror) expect = HeadTrainer.mean(expect, groupLogitsOf(groups, standardised(feats.mirrored(), first, f, norm), f, g));
     float[] p = HeadTrainer.sigmoid(expect);
     double worst = 0;
     for (int i = 0; i < p.length; i++) worst = Math.max(worst, Math.abs(p[i] - exported[i]));
     log.log("export check: the saved model's scores on %d posters differ from the trained head's by at most %.2g", m, worst);
     if (worst > 1e-3) throw new IllegalStateException("the exported model does not reproduce the trained head (largest difference " + worst + ")");
+  }
+
+  /** The groups' mean logits on standardised features [n, f], computed in plain Java (for the export check). */
+  private static float[] groupLogitsOf(List<HeadGroup> groups, float[] x, int f, int g) {
+    float[] sum = null;
+    for (HeadGroup group : groups) {
+      float[] l = logitsOf(group.heads(), columns(x, f, new Span(group.name(), group.from(), group.to())), group.width(), g);
+      if (sum == null) sum = l;
+      else for (int i = 0; i < l.length; i++) sum[i] += l[i];
+    }
+    for (int i = 0; i < sum.length; i++) sum[i] /= groups.size();
+    return sum;
   }
 
   /** The heads' mean logits on standardised features, computed in plain Java (for the export check). */
@@ -762,6 +842,37 @@ public final class CrossValidatedTrainer {
     views[0] = standardised(feats.mirrored(), idx, f, norm);
     for (int c = 0; c < feats.crops().length; c++) views[c + 1] = standardised(feats.crops()[c], idx, f, norm);
     return views;
+  }
+
+  /** The parts of the features that families of heads read: all of them, or each backbone's with {@link #withHeadPerBackbone}. */
+  private List<Span> spans(KerasBackbone backbone, int f) {
+    if (!headPerBackbone) return List.of(new Span("all", 0, f));
+    if (backbone.second() == null) throw new IllegalArgumentException("--head-per-backbone needs --second-backbone");
+    int second;
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, backbone.height(), backbone.width(), 3)));
+      second = (int) backbone.second().features(tf, x).shape().size(1);
+    }
+    if (second <= 0 || second >= f) throw new IllegalStateException("the second backbone has " + second + " of the " + f + " features");
+    return List.of(new Span(backbone.kind().name().toLowerCase(Locale.ROOT), 0, f - second), new Span(backbone.second().preset().name(), f - second, f));
+  }
+
+  /** Columns {@code [span.from, span.to)} of a row-major [n, f] array; the array itself for all of them; null for null. */
+  static float[] columns(float[] x, int f, Span span) {
+    if (x == null || (span.from() == 0 && span.to() == f)) return x;
+    int n = x.length / f;
+    int w = span.width();
+    float[] out = new float[n * w];
+    for (int i = 0; i < n; i++) System.arraycopy(x, i * f + span.from(), out, i * w, w);
+    return out;
+  }
+
+  private static float[][] columns(float[][] views, int f, Span span) {
+    if (views == null) return null;
+    float[][] out = new float[views.length][];
+    for (int v = 0; v < views.length; v++) out[v] = columns(views[v], f, span);
+    return out;
   }
 
   private static float[] standardised(float[] m, int[] idx, int f, float[][] norm) {

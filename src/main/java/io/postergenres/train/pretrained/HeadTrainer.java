@@ -161,6 +161,28 @@ final class HeadTrainer {
     return new Fit(List.copyOf(heads), logits, flippedLogits, loss);
   }
 
+  /**
+   * Fits of head families on different parts of the features, as one: held-out logits (and the
+   * mirror images') the mean of theirs, epoch by epoch; the training loss their mean.
+   */
+  static Fit meanOf(List<Fit> fits) {
+    if (fits.size() == 1) return fits.get(0);
+    int epochs = fits.get(0).trainLoss().length;
+    float[][] logits = new float[epochs][];
+    float[][] flipped = new float[epochs][];
+    double[] loss = new double[epochs];
+    List<Head> heads = new ArrayList<>();
+    for (Fit fit : fits) {
+      heads.addAll(fit.heads());
+      for (int e = 0; e < epochs; e++) {
+        loss[e] += fit.trainLoss()[e] / fits.size();
+        if (fit.logits()[e] != null) logits[e] = accumulate(logits[e], fit.logits()[e], fits.size());
+        if (fit.flippedLogits()[e] != null) flipped[e] = accumulate(flipped[e], fit.flippedLogits()[e], fits.size());
+      }
+    }
+    return new Fit(List.copyOf(heads), logits, flipped, loss);
+  }
+
   private static float[] accumulate(float[] sum, float[] part, int count) {
     float[] out = sum == null ? new float[part.length] : sum;
     for (int i = 0; i < part.length; i++) out[i] += part[i] / count;

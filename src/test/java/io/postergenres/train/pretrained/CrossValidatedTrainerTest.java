@@ -1,7 +1,10 @@
 package io.postergenres.train.pretrained;
 
 import io.postergenres.train.TrainingConfig;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.postergenres.eval.Evaluator;
@@ -95,6 +98,60 @@ class CrossValidatedTrainerTest {
     java.io.FileNotFoundException noList = org.junit.jupiter.api.Assertions.assertThrows(java.io.FileNotFoundException.class,
         () -> Evaluator.run(data, dir, new Evaluator.Options(out, "validation", 8, 1, 50_000_000L, false)));
     assertTrue(noList.getMessage().contains("--split out-of-fold"), noList.getMessage());
+  }
+
+  /**
+   * {@code --head-per-backbone} with the real CenterNet as the second backbone: each network's
+   * features get a family of heads of their own, model.json says which columns each reads, and the
+   * SavedModel (both families, their logits averaged in the graph) passes the trainer's export check
+   * and tells the colours apart.
+   */
+  @Test
+  void headPerBackboneGivesEachNetworksFeaturesHeadsOfTheirOwn() throws Exception {
+    StringBuilder why = new StringBuilder();
+    Path centernet = GraphBackboneTest.centernet(why);
+    assumeTrue(centernet != null, () -> "skipped: the real CenterNet is not available: " + why);
+    CcuDataset.Loaded data = CcuDataset.readManifest(TrainerTest.writeManifest(dir));
+    Path backbone = new BackboneTrainerTest().backbone(dir);
+    TrainingConfig cfg = new TrainingConfig(16, 20, 4, 1e-2f, 0.25, 3, 0.2f, "sqrt", 1, 50_000_000L, 0, "0.0.1-test", "pretrained", true);
+    Path out = dir.resolve("per-backbone");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS), null, 4, 64, 48,
+        null, false, 2, false, new PrintStream(log, true, StandardCharsets.UTF_8))
+        .withSecondBackbone(centernet).withHeadPerBackbone(true).train(data, out);
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("heads per backbone: [mobilenet_v2 features 0-"), text);
+    assertTrue(text.contains("final heads (centernet)") && text.contains("export check"), text);
+
+    ModelSpec spec = ModelPackage.read(out.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
+    Map<?, ?> head = (Map<?, ?>) ((Map<?, ?>) spec.source().get("architecture")).get("head");
+    List<?> per = (List<?>) head.get("per_backbone");
+    assertEquals(2, per.size(), head.toString());
+    String first = ((Map<?, ?>) per.get(0)).get("features").toString();
+    String second = ((Map<?, ?>) per.get(1)).get("features").toString();
+    int split = Integer.parseInt(first.split("-")[1]) + 1;
+    assertEquals(split, Integer.parseInt(second.split("-")[0]), "the families read adjacent columns: " + per);
+    // two heads a family, each family's first layer as wide as its columns
+    int total = Integer.parseInt(second.split("-")[1]) + 1;
+    long expected = 2L * ((long) split * 8 + 8 + 8 * 2 + 2) + 2L * ((long) (total - split) * 8 + 8 + 8 * 2 + 2);
+    assertEquals(expected, ((Number) head.get("parameters")).longValue(), head.toString());
+    double auc = Double.parseDouble(((Map<?, ?>) ((Map<?, ?>) spec.source().get("cross_validation")).get("summary")).get("macro_roc_auc")
+        .toString().split(" ")[0]);
+    assertTrue(auc > 0.8, "cross-validated macro ROC-AUC " + auc + ": " + text);
+    TrainerTest.assertScoresTwoPosters(dir, out, spec);
+  }
+
+  @Test
+  void columnsCutEachRowsSpanAndMeanOfFitsAveragesTheirLogits() {
+    float[] x = {1, 2, 3, 4, 5, 6, 7, 8}; // 2 rows of 4
+    assertArrayEquals(new float[] {2, 3, 6, 7}, CrossValidatedTrainer.columns(x, 4, new CrossValidatedTrainer.Span("b", 1, 3)));
+    assertSame(x, CrossValidatedTrainer.columns(x, 4, new CrossValidatedTrainer.Span("all", 0, 4)));
+    HeadTrainer.Fit a = new HeadTrainer.Fit(List.of(), new float[][] {{1, 3}}, new float[][] {{0, 0}}, new double[] {0.5});
+    HeadTrainer.Fit b = new HeadTrainer.Fit(List.of(), new float[][] {{3, 5}}, new float[][] {{2, 4}}, new double[] {0.25});
+    HeadTrainer.Fit m = HeadTrainer.meanOf(List.of(a, b));
+    assertArrayEquals(new float[] {2, 4}, m.logits()[0]);
+    assertArrayEquals(new float[] {1, 2}, m.flippedLogits()[0]);
+    assertEquals(0.375, m.trainLoss()[0], 1e-9);
   }
 
   @Test
