@@ -88,6 +88,8 @@ public final class CrossValidatedTrainer {
    * a few dozen posters in a batch of unseen ones swings by a third from sampling alone.
    */
   public static final double DEFAULT_ASSIGNMENT_CAP = 1.2;
+  /** The most genres a poster is given, unless told otherwise. */
+  public static final int DEFAULT_MAX_GENRES = 3;
 
   private final TrainingConfig cfg;
   private final Path backboneDir;
@@ -105,6 +107,7 @@ public final class CrossValidatedTrainer {
   private final TrainingLog log;
   private Path secondBackbone;
   private boolean headPerBackbone;
+  private int maxGenres = DEFAULT_MAX_GENRES;
   private CalibrationRule rule = new CalibrationRule(DEFAULT_ASSIGNMENT_CAP, true);
   private int[] backboneSize = {0, 0};
 
@@ -154,6 +157,13 @@ public final class CrossValidatedTrainer {
    */
   public CrossValidatedTrainer withHeadPerBackbone(boolean perBackbone) {
     this.headPerBackbone = perBackbone;
+    return this;
+  }
+
+  /** The most genres the decision rule gives a poster (at least 1; at most the genres there are). */
+  public CrossValidatedTrainer withMaxGenres(int most) {
+    if (most < 1) throw new IllegalArgumentException("--max-genres must be 1 or more, got " + most);
+    this.maxGenres = most;
     return this;
   }
 
@@ -321,7 +331,7 @@ public final class CrossValidatedTrainer {
     writeCurves(outDir, curve, curveTta);
 
     // ---- thresholds on all out-of-fold scores; figures with each fold's settings chosen on the others ----
-    int maxGenres = Math.min(3, g);
+    int maxGenres = Math.min(this.maxGenres, g);
     GenreRules.Ranking ranking = GenreRules.Ranking.THRESHOLD_RATIO;
     float[] thresholds = RuleCalibration.asWritten(rule.calibrate(oofScores, labels, g, maxGenres, ranking, fold));
     Map<String, Object> cv = crossValidatedReport(oof, oofMirror, mirror, labels, fold, g, maxGenres, ranking, genres);

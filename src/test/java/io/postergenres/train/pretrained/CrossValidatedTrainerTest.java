@@ -118,13 +118,14 @@ class CrossValidatedTrainerTest {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS), null, 4, 64, 48,
         null, false, 2, false, new PrintStream(log, true, StandardCharsets.UTF_8))
-        .withSecondBackbone(centernet).withHeadPerBackbone(true).train(data, out);
+        .withSecondBackbone(centernet).withHeadPerBackbone(true).withMaxGenres(1).train(data, out);
     String text = log.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("heads per backbone: [mobilenet_v2 features 0-"), text);
     assertTrue(text.contains("final heads (centernet)") && text.contains("export check"), text);
 
     ModelSpec spec = ModelPackage.read(out.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     Map<?, ?> head = (Map<?, ?>) ((Map<?, ?>) spec.source().get("architecture")).get("head");
+    assertEquals(1, spec.maxGenres(), "--max-genres 1");
     List<?> per = (List<?>) head.get("per_backbone");
     assertEquals(2, per.size(), head.toString());
     String first = ((Map<?, ?>) per.get(0)).get("features").toString();
