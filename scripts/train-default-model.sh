@@ -54,7 +54,7 @@ fi
 POSTER_GENRES_MEMORY="${POSTER_GENRES_MEMORY:-8g}" "$pg" train --dataset "$dataset" --output "$work/float32" --overwrite \
   --arch pretrained --backbone "$nsfwjs/mobilenet_v2" --second-backbone "$human/centernet.json" --input-size 320x224 \
   --backbone-size 256x176 --feature-layers block_5_add,block_9_add,block_10_expand_relu,block_12_add,block_13_expand_relu,block_15_add,pixels \
-  --folds 5 --seed 42 --heads 3 --assignment-cap 1.3 --cap-scope every-fold --max-genres 4 --hidden 512 --dropout 0.8 --learning-rate 0.0002 --epochs 100 \
+  --folds 5 --seed 42 --heads 3 --assignment-cap 1.2 --cap-scope every-fold --hidden 512 --dropout 0.8 --learning-rate 0.0002 --epochs 100 \
   --feature-cache "$work/features" --model-name mobilenet-poster --model-version 3.2.0 --head-per-backbone
 
 # The shipped copy stores its weights as float16 (computed in float32): half the size, within the 40 MB
