@@ -13,7 +13,8 @@ import java.util.Arrays;
  * shares, not in raw scores, and no candidate over-assigns a genre by itself. Starting from every
  * genre given in proportion (1.0), each genre's threshold in turn moves to the candidate that
  * maximises micro-F1 + macro-F1 of the rule's actual decisions, for a few rounds, never accepting
- * a set under which any genre is given to more than {@code cap} times the posters that have it.
+ * a set under which any genre is given to more than {@code cap} times the posters that have it. A
+ * genre whose assignments change nothing (no poster ends up given it) gets threshold 1 at the end.
  * Maximising micro-F1 alone lets common genres crowd out rare ones (the old default gave Drama to
  * 88% of unseen posters, which 49% have); maximising macro-F1 alone floods rare genres.
  */
@@ -223,6 +224,18 @@ public final class RuleCalibration {
         if (bestS != keep) moved = true;
       }
       if (!moved) break;
+    }
+    // A genre whose assignments leave the objective as it is (no poster ends up given it: others
+    // outrank it wherever it passes) is not given at all. Its threshold was nobody's choice, and on
+    // new posters it would hand the genre out by chance; ranked by score over threshold, a tiny one
+    // puts it first (Reality-TV, 2 posters, drew 0.0016 so).
+    for (int j = 0; j < g; j++) {
+      if (t[j] >= 1f) continue;
+      float keep = t[j];
+      t[j] = 1f;
+      double v = objective.applyAsDouble(t);
+      if (v >= best - 1e-12) best = Math.max(best, v);
+      else t[j] = keep;
     }
     return t;
   }

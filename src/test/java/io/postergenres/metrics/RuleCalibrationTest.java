@@ -102,6 +102,27 @@ class RuleCalibrationTest {
         java.util.Arrays.toString(RuleCalibration.calibrate(scores, labels, G, 1, 3, ranking, cap, 1.0, null)), "no folds: pooled");
   }
 
+  /**
+   * A genre that two posters have, scoring tiny everywhere and where it passes outranked by a genre
+   * the rule gives first: no threshold of it changes a decision, so none is chosen for it by chance
+   * (one that a new poster's score just passes would put it first, ranked by score over threshold).
+   */
+  @Test
+  void aGenreNoPosterEndsUpGivenIsNotGivenAtAll() {
+    float[][] d = data(1000, 5);
+    for (int i = 0; i < 1000; i++) d[0][i * G + 3] = 0.001f;
+    for (int i : new int[] {10, 20}) {
+      d[1][i * G + 3] = 1;
+      d[0][i * G + 3] = 0.003f;
+      d[0][i * G] = 0.95f;
+    }
+    float[] t = RuleCalibration.calibrate(d[0], d[1], G, 1, 1, GenreRules.Ranking.THRESHOLD_RATIO, 1.2);
+    assertEquals(1f, t[3], "thresholds " + java.util.Arrays.toString(t));
+    RuleCalibration.Counts c = RuleCalibration.count(d[0], d[1], G, t, 1, 1, GenreRules.Ranking.THRESHOLD_RATIO);
+    assertEquals(0, c.tp()[3] + c.fp()[3], "never given");
+    assertTrue(t[0] < 1f && t[1] < 1f && t[2] < 1f, "the genres that help are still given: " + java.util.Arrays.toString(t));
+  }
+
   @Test
   void countsAndDecisionsAreTheJobsRule() {
     float[][] d = data(200, 3);
