@@ -103,7 +103,7 @@ public final class RunLock implements AutoCloseable {
           taken = true;
           return lock;
         }
-        JsonNode holder = read(fs, path);
+        JsonNode holder = readBack();
         String heldId = holder == null ? null : holder.path("lock_id").asText(null);
         if (heldId != null && !heldId.matches("[0-9a-f-]{36}")) heldId = null; // not one of ours: judged by its age
         Instant expires = expiry(fs, path, holder, heldId, ttl);
@@ -254,6 +254,39 @@ public final class RunLock implements AutoCloseable {
     }
   }
 
+  /** How often the holder reads its lock back before it takes an unreadable file for a lost lock. */
+  static final int READ_BACK_TRIES = 10;
+
+  /**
+   * The lock file as its holder reads it back: tried again, half a second apart, while it exists but
+   * cannot be read; null once it is gone (or still unreadable after {@value #READ_BACK_TRIES} tries).
+   * On HDFS a DataNode can answer "replica not found" for a block written a moment ago, and the
+   * lock's client gives up on a missing block quickly (see {@link #lockConf}), which once made the
+   * one contender that had taken the lock believe it lost, so that a round of three ended with no
+   * holder (HdfsIT). A contender reading another's lock stays quick: an unreadable lock is judged by
+   * its age.
+   */
+  private JsonNode readBack() {
+    for (int attempt = 1; ; attempt++) {
+      try (InputStream in = fs.open(path)) {
+        JsonNode node = JSON.readTree(in);
+        if (node != null && node.isObject()) return node;
+        throw new IOException("not a JSON object");
+      } catch (java.io.FileNotFoundException e) {
+        return null;
+      } catch (IOException e) {
+        if (attempt >= READ_BACK_TRIES) return null;
+        LOG.info("Reading the lock {} back failed ({}); trying again", RunSummary.redact(path.toString()), e.toString());
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return null;
+        }
+      }
+    }
+  }
+
   private static JsonNode read(FileSystem fs, Path path) {
     try (InputStream in = fs.open(path)) {
       JsonNode node = JSON.readTree(in);
@@ -274,7 +307,7 @@ public final class RunLock implements AutoCloseable {
   /** Throws {@link Failure#LOCK_HELD} if this run no longer holds the lock (taken over, deleted). */
   public void verify() {
     if (lost == null) {
-      JsonNode holder = read(fs, path);
+      JsonNode holder = readBack();
       if (holder == null || !lockId.equals(holder.path("lock_id").asText())) {
         lost = holder == null ? "the lock file is gone" : "run " + holder.path("run_id").asText("?") + " took it over";
       }
@@ -304,7 +337,7 @@ public final class RunLock implements AutoCloseable {
   private void renew() {
     if (lost != null) return;
     try {
-      JsonNode holder = read(fs, path);
+      JsonNode holder = readBack();
       if (holder == null || !lockId.equals(holder.path("lock_id").asText())) {
         lost = holder == null ? "the lock file is gone" : "run " + holder.path("run_id").asText("?") + " took it over";
         LOG.error("Run {} lost the lock {}: {}", runId, RunSummary.redact(path.toString()), lost);
@@ -337,7 +370,7 @@ public final class RunLock implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      JsonNode holder = read(fs, path);
+      JsonNode holder = readBack();
       if (holder != null && lockId.equals(holder.path("lock_id").asText())) {
         fs.delete(path, false);
       }

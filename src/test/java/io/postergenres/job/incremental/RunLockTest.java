@@ -151,4 +151,37 @@ public class RunLockTest {
       assertTrue(e.getMessage().contains("first"), e.getMessage());
     }
   }
+
+  /**
+   * The holder reads its lock back until it can: reads that fail a moment after the write (on HDFS a
+   * DataNode answering "replica not found") are not a lost lock. Once made a round of three
+   * contenders on HDFS end with no holder.
+   */
+  @Test
+  void theHolderReadsItsLockBackAgainWhenAReadFails(@TempDir Path tmp) throws Exception {
+    Configuration conf = new Configuration();
+    conf.set("fs.file.impl", FlakyLocal.class.getName());
+    conf.setBoolean("fs.file.impl.disable.cache", true);
+    FlakyLocal.FAILURES.set(2);
+    try (RunLock lock = RunLock.acquire(tmp.resolve("out").toString(), "run-1", Duration.ofMinutes(5), conf)) {
+      assertEquals(0, FlakyLocal.FAILURES.get(), "both failing reads happened");
+      assertFalse(lock.lost());
+      lock.verify();
+    } finally {
+      FlakyLocal.FAILURES.set(0);
+    }
+  }
+
+  /** The local file system, whose next reads of a {@code _lock} file fail. */
+  public static final class FlakyLocal extends org.apache.hadoop.fs.LocalFileSystem {
+    static final java.util.concurrent.atomic.AtomicInteger FAILURES = new java.util.concurrent.atomic.AtomicInteger();
+
+    @Override
+    public org.apache.hadoop.fs.FSDataInputStream open(org.apache.hadoop.fs.Path f, int bufferSize) throws java.io.IOException {
+      if (f.getName().equals("_lock") && FAILURES.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+        throw new java.io.IOException("replica not found (injected)");
+      }
+      return super.open(f, bufferSize);
+    }
+  }
 }
