@@ -103,7 +103,7 @@ public final class RunLock implements AutoCloseable {
           taken = true;
           return lock;
         }
-        JsonNode holder = readBack();
+        JsonNode holder = read(fs, path);
         String heldId = holder == null ? null : holder.path("lock_id").asText(null);
         if (heldId != null && !heldId.matches("[0-9a-f-]{36}")) heldId = null; // not one of ours: judged by its age
         Instant expires = expiry(fs, path, holder, heldId, ttl);
@@ -258,7 +258,8 @@ public final class RunLock implements AutoCloseable {
   static final int READ_BACK_TRIES = 10;
 
   /**
-   * The lock file as its holder reads it back: tried again, half a second apart, while it exists but
+   * The lock file as its holder reads it (back after taking it, at each renewal and check, before
+   * releasing it): tried again, half a second apart, while it exists but
    * cannot be read; null once it is gone (or still unreadable after {@value #READ_BACK_TRIES} tries).
    * On HDFS a DataNode can answer "replica not found" for a block written a moment ago, and the
    * lock's client gives up on a missing block quickly (see {@link #lockConf}), which once made the
