@@ -269,10 +269,8 @@ public final class RunLock implements AutoCloseable {
    */
   private JsonNode readBack() {
     for (int attempt = 1; ; attempt++) {
-      try (InputStream in = fs.open(path)) {
-        JsonNode node = JSON.readTree(in);
-        if (node != null && node.isObject()) return node;
-        throw new IOException("not a JSON object");
+      try {
+        return parse(fs, path);
       } catch (java.io.FileNotFoundException e) {
         return null;
       } catch (IOException e) {
@@ -289,11 +287,19 @@ public final class RunLock implements AutoCloseable {
   }
 
   private static JsonNode read(FileSystem fs, Path path) {
-    try (InputStream in = fs.open(path)) {
-      JsonNode node = JSON.readTree(in);
-      return node == null || node.isMissingNode() || !node.isObject() ? null : node;
+    try {
+      return parse(fs, path);
     } catch (IOException e) {
       return null; // missing, unreadable or half-written
+    }
+  }
+
+  /** The lock file's JSON object; FileNotFoundException where it is gone, IOException where unreadable or not one. */
+  private static JsonNode parse(FileSystem fs, Path path) throws IOException {
+    try (InputStream in = fs.open(path)) {
+      JsonNode node = JSON.readTree(in);
+      if (node == null || node.isMissingNode() || !node.isObject()) throw new IOException(path + " does not hold a JSON object");
+      return node;
     }
   }
 

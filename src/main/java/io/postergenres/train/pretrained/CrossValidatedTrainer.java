@@ -192,11 +192,7 @@ public final class CrossValidatedTrainer {
    * its groups of each group's mean head logits (one group over all features unless {@link
    * #withHeadPerBackbone}).
    */
-  record HeadGroup(String name, int from, int to, List<HeadTrainer.Head> heads) {
-    int width() {
-      return to - from;
-    }
-  }
+  record HeadGroup(Span span, List<HeadTrainer.Head> heads) {}
 
   /** A part of the features that a family of heads reads. */
   record Span(String name, int from, int to) {
@@ -344,14 +340,15 @@ public final class CrossValidatedTrainer {
     float[][] norm = BackboneTrainer.standardisation(feats.plain(), feats.mirrored(), f);
     float[] xAll = standardised(feats.plain(), all, f, norm);
     float[][] viewsAll = cfg.augment() ? trainingViews(feats, all, f, norm) : null;
+    float[] posWeightAll = TrainingData.positiveWeights(labels, g, cfg.positiveWeighting());
     List<HeadGroup> groups = new ArrayList<>();
     for (Span sp : spans) {
       String which = spans.size() > 1 ? " (" + sp.name() + ")" : "";
       HeadTrainer.Fit fit = HeadTrainer.fitEnsemble(heads, columns(xAll, f, sp), columns(viewsAll, f, sp), labels, sp.width(), g,
-          TrainingData.positiveWeights(labels, g, cfg.positiveWeighting()), settings, chosenEpochs, null,
+          posWeightAll, settings, chosenEpochs, null,
           (epoch, seconds, loss) -> log.log("final head%s%s: epoch %d/%d  %.1fs  weighted loss %.4f", heads > 1 ? "s" : "", which, epoch,
               chosenEpochs, seconds, loss));
-      groups.add(new HeadGroup(sp.name(), sp.from(), sp.to(), fit.heads()));
+      groups.add(new HeadGroup(sp, fit.heads()));
     }
     double finalSeconds = (System.nanoTime() - finalStart) / 1e9;
 
@@ -621,11 +618,14 @@ public final class CrossValidatedTrainer {
 
   /** The mean over groups of each group's heads' mean logits on its columns of the standardised features. */
   private static Operand<TFloat32> groupLogits(Ops tf, Operand<TFloat32> features, List<HeadGroup> groups, int g) {
-    if (groups.size() == 1 && groups.get(0).from() == 0) return HeadTrainer.logits(tf, features, groups.get(0).heads(), groups.get(0).width(), g);
+    if (groups.size() == 1 && groups.get(0).span().from() == 0) {
+      return HeadTrainer.logits(tf, features, groups.get(0).heads(), groups.get(0).span().width(), g);
+    }
     Operand<TFloat32> sum = null;
     for (HeadGroup group : groups) {
-      Operand<TFloat32> part = tf.slice(features, tf.constant(new int[] {0, group.from()}), tf.constant(new int[] {-1, group.width()}));
-      Operand<TFloat32> l = HeadTrainer.logits(tf, part, group.heads(), group.width(), g);
+      Span sp = group.span();
+      Operand<TFloat32> part = tf.slice(features, tf.constant(new int[] {0, sp.from()}), tf.constant(new int[] {-1, sp.width()}));
+      Operand<TFloat32> l = HeadTrainer.logits(tf, part, group.heads(), sp.width(), g);
       sum = sum == null ? l : tf.math.add(sum, l);
     }
     return tf.math.mul(sum, tf.constant(1f / groups.size()));
@@ -667,7 +667,7 @@ public final class CrossValidatedTrainer {
   private static float[] groupLogitsOf(List<HeadGroup> groups, float[] x, int f, int g) {
     float[] sum = null;
     for (HeadGroup group : groups) {
-      float[] l = logitsOf(group.heads(), columns(x, f, new Span(group.name(), group.from(), group.to())), group.width(), g);
+      float[] l = logitsOf(group.heads(), columns(x, f, group.span()), group.span().width(), g);
       if (sum == null) sum = l;
       else for (int i = 0; i < l.length; i++) sum[i] += l[i];
     }
