@@ -70,8 +70,8 @@ public final class TextReader implements AutoCloseable {
     this.recogniserGraph = new Graph();
     Session det = null;
     try {
-      detectorGraph.importGraphDef(detector);
-      recogniserGraph.importGraphDef(recogniser);
+      detectorGraph.importGraphDef(PortableGraph.withEqualStrides(detector));
+      recogniserGraph.importGraphDef(PortableGraph.withEqualStrides(recogniser));
       if (detectorGraph.operation(DETECTOR_INPUT) == null || detectorGraph.operation(DETECTOR_OUTPUT) == null) {
         throw new IllegalArgumentException("the text detector graph has no " + DETECTOR_INPUT + " or " + DETECTOR_OUTPUT);
       }

@@ -291,8 +291,16 @@ public final class OnnxGraph {
         int ch = o / mult, j = o % mult;
         k[((r * kw + c) * channels + ch) * mult + j] = v[(o * kh + r) * kw + c];
       }
-      y = tf.nn.depthwiseConv2dNative(x, tf.constant(Shape.of(kh, kw, channels, mult), DataBuffers.of(k, true, false)), st, "VALID",
-          DepthwiseConv2dNative.dilations(dl));
+      // TensorFlow's own depthwise kernel (the one a CPU without AVX-512 gets) refuses unequal strides,
+      // which PaddleOCR's recogniser has (2 down, 1 across): there the convolution runs at stride 1
+      // and every stride-th row and column is kept, the same values on every CPU.
+      boolean unequal = strides[0] != strides[1];
+      y = tf.nn.depthwiseConv2dNative(x, tf.constant(Shape.of(kh, kw, channels, mult), DataBuffers.of(k, true, false)),
+          unequal ? List.of(1L, 1L, 1L, 1L) : st, "VALID", DepthwiseConv2dNative.dilations(dl));
+      if (unequal) {
+        y = tf.stridedSlice(y, tf.constant(new long[4]), tf.constant(new long[4]), tf.constant(new long[] {1, strides[0], strides[1], 1}),
+            org.tensorflow.op.core.StridedSlice.beginMask(15L), org.tensorflow.op.core.StridedSlice.endMask(15L));
+      }
     } else {
       throw new IllegalArgumentException("Conv with group " + group + " over " + cg + " channels each is not supported");
     }

@@ -147,6 +147,44 @@ class OnnxGraphTest {
     }
   }
 
+  private static Proto ints(String name, long... v) {
+    Proto a = new Proto().string(1, name);
+    for (long x : v) a.varint(8, x);
+    return a.varint(20, 7);
+  }
+
+  /**
+   * A depthwise convolution (2 channels, 3x3, one padding pixel each side) with strides 2 down and 1
+   * across, as PaddleOCR's recogniser has: TensorFlow's own depthwise kernel, the one a CPU without
+   * AVX-512 runs, refuses unequal strides ("only supports equal length strides").
+   */
+  @Test
+  void aDepthwiseConvolutionWithUnequalStridesComputesOnEveryCpu() {
+    float[] w = new float[2 * 9];
+    for (int i = 0; i < w.length; i++) w[i] = (i % 7) * 0.25f - 0.5f;
+    Proto graph = new Proto()
+        .message(1, node("Conv", new String[] {"x", "w"}, "y", new Proto().string(1, "group").varint(3, 2).varint(20, 2), ints("strides", 2, 1), ints("pads", 1, 1, 1, 1),
+            ints("kernel_shape", 3, 3)))
+        .message(5, floatTensor("w", new long[] {2, 1, 3, 3}, w))
+        .message(11, new Proto().string(1, "x"))
+        .message(12, new Proto().string(1, "y"));
+    OnnxModel m = OnnxModel.parse(new Proto().varint(1, 7).message(7, graph).message(8, new Proto().varint(2, 11)).out.toByteArray());
+    int c = 2, h = 5, wd = 4;
+    float[] x = new float[c * h * wd];
+    for (int i = 0; i < x.length; i++) x[i] = (i * 37 % 11) - 5f;
+    float[] y = run(m, x, 1, c, h, wd);
+    int oh = (h + 2 - 3) / 2 + 1, ow = wd; // 3 rows (0, 2, 4), 4 columns
+    assertEquals(c * oh * ow, y.length);
+    for (int ch = 0; ch < c; ch++) for (int r = 0; r < oh; r++) for (int col = 0; col < ow; col++) {
+      float sum = 0;
+      for (int i = 0; i < 3; i++) for (int j = 0; j < 3; j++) {
+        int yy = r * 2 - 1 + i, xx = col - 1 + j;
+        if (yy >= 0 && yy < h && xx >= 0 && xx < wd) sum += w[ch * 9 + i * 3 + j] * x[(ch * h + yy) * wd + xx];
+      }
+      assertEquals(sum, y[(ch * oh + r) * ow + col], 1e-5f, "channel " + ch + ", row " + r + ", column " + col);
+    }
+  }
+
   // ---------------------------------------------------------------- PaddleOCR against ONNX Runtime
 
   /** A white card with two lines of glyph-like strokes, NCHW; the formula of src/test/onnx/paddleocr-reference.mjs. */
