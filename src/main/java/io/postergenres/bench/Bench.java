@@ -319,6 +319,8 @@ public final class Bench {
     s.put("cores", cores);
     s.put("tensorflow_intra_op_threads", cores);
     s.put("cpu", cpuModel());
+    s.put("cpu_avx512", cpuFlags().contains("avx512f"));
+    s.put("tf_enable_onednn_opts", System.getenv().getOrDefault("TF_ENABLE_ONEDNN_OPTS", "unset (TensorFlow's choice: on with AVX-512)"));
     s.put("load_average_before", loadBefore);
     s.put("load_average_after", loadAverage());
     report.put("settings", s);
@@ -753,6 +755,20 @@ public final class Bench {
     }
     Runtime rt = Runtime.getRuntime();
     return (rt.totalMemory() - rt.freeMemory()) / (1024 * 1024);
+  }
+
+  /** The CPU's flags as /proc/cpuinfo lists them; empty where there is none. */
+  private static java.util.Set<String> cpuFlags() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
+        if (line.startsWith("flags")) {
+          return new java.util.HashSet<>(java.util.Arrays.asList(line.substring(line.indexOf(':') + 1).trim().split("\\s+")));
+        }
+      }
+    } catch (IOException e) {
+      // not Linux
+    }
+    return java.util.Set.of();
   }
 
   private static String cpuModel() {

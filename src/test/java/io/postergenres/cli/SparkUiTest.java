@@ -22,6 +22,13 @@ class SparkUiTest {
   }
 
   @Test
+  void executorsRunTensorFlowsOneDnnKernelsUnlessTheUserSaysOtherwise() {
+    assertEquals("1", confOf("--input", "x", "--output", "y", "--master", "spark://h:7077").get("spark.executorEnv.TF_ENABLE_ONEDNN_OPTS"));
+    assertEquals("0", confOf("--input", "x", "--output", "y", "--master", "spark://h:7077", "--conf",
+        "spark.executorEnv.TF_ENABLE_ONEDNN_OPTS=0").get("spark.executorEnv.TF_ENABLE_ONEDNN_OPTS"));
+  }
+
+  @Test
   void clusterRunsKeepSparksDefault() {
     assertFalse(confOf("--input", "x", "--output", "y", "--master", "spark://h:7077").contains("spark.ui.enabled"));
   }
