@@ -91,6 +91,12 @@ public final class TrainCommand implements Callable<Integer> {
               + "the two families' logits, instead of one family of heads on both networks' features side by side.")
   boolean headPerBackbone;
 
+  @Option(names = "--raw-fold-scales",
+      description = "--arch pretrained --folds K: choose the thresholds on the out-of-fold logits as each fold's heads gave them, "
+              + "instead of first putting every fold on the shipped heads' scale (each fold's logits standardised by its heads' "
+              + "logits on their own training posters).")
+  boolean rawFoldScales;
+
   @Option(names = "--max-genres", paramLabel = "N",
       description = "--arch pretrained --folds K: the most genres a poster is given (1 to 10); the thresholds are calibrated for it. "
               + "Default: " + CrossValidatedTrainer.DEFAULT_MAX_GENRES + ".")
@@ -236,6 +242,7 @@ public final class TrainCommand implements Callable<Integer> {
           ? new CrossValidatedTrainer(config, backbone, hidden, backboneInput, featureLayers, featureCache, folds, hw[0], hw[1], modelName, mirrorAverage, heads, crops, out)
               .withSecondBackbone(secondBackbone)
               .withHeadPerBackbone(headPerBackbone)
+              .withFoldAlignment(!rawFoldScales)
               .withMaxGenres(maxGenres != null ? maxGenres : CrossValidatedTrainer.DEFAULT_MAX_GENRES)
               .withAssignmentCap(assignmentCap != null ? assignmentCap : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP)
               .withCapOnEveryFold(capOnEveryFold(capScope))
@@ -284,8 +291,8 @@ public final class TrainCommand implements Callable<Integer> {
       if (folds > 0 && ensembleWith != null) {
         throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
       }
-      if (folds == 0 && (inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || maxGenres != null || assignmentCap != null || capScope != null)) {
-        throw usage("--input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --max-genres, --assignment-cap and --cap-scope need --folds K");
+      if (folds == 0 && (inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || rawFoldScales || maxGenres != null || assignmentCap != null || capScope != null)) {
+        throw usage("--input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap and --cap-scope need --folds K");
       }
       if (secondBackbone != null && !Files.isRegularFile(secondBackbone)) {
         throw new PosterGenresException(Failure.INPUT, "--second-backbone " + secondBackbone + " is not a file (a TensorFlow.js graph model's JSON, e.g. "
@@ -300,8 +307,8 @@ public final class TrainCommand implements Callable<Integer> {
       if (assignmentCap != null && !(assignmentCap >= 1 && assignmentCap <= 3)) throw usage("--assignment-cap must be 1 to 3, got " + assignmentCap);
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
-    } else if (folds != 0 || inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || maxGenres != null || assignmentCap != null || capScope != null) {
-      throw usage("--folds, --input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --max-genres, --assignment-cap and --cap-scope are only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || rawFoldScales || maxGenres != null || assignmentCap != null || capScope != null) {
+      throw usage("--folds, --input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap and --cap-scope are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }

@@ -79,6 +79,8 @@ import org.tensorflow.types.TFloat32;
 public final class CrossValidatedTrainer {
   public static final String MODEL_NAME = "postergenres-mobilenet";
   private static final int EXTRACT_BATCH = 32;
+  /** Training posters whose logits place a fold's (or the shipped) heads' scale (see {@link LogitScale}). */
+  static final int REFERENCE_POSTERS = 1024;
   /**
    * By default no genre is given to more than this many times the posters that have it on any fold's
    * out-of-fold scores ({@link CalibrationRule}, {@code --cap-scope every-fold}): the rule that
@@ -107,6 +109,7 @@ public final class CrossValidatedTrainer {
   private final TrainingLog log;
   private Path secondBackbone;
   private boolean headPerBackbone;
+  private boolean alignFolds = true;
   private int maxGenres = DEFAULT_MAX_GENRES;
   private CalibrationRule rule = new CalibrationRule(DEFAULT_ASSIGNMENT_CAP, true);
   private int[] backboneSize = {0, 0};
@@ -161,6 +164,15 @@ public final class CrossValidatedTrainer {
   }
 
   /** The most genres the decision rule gives a poster (at least 1; at most the genres there are). */
+  /**
+   * Whether each fold's out-of-fold logits are put on the shipped heads' scale ({@link LogitScale},
+   * the default) or kept as each fold's heads gave them.
+   */
+  public CrossValidatedTrainer withFoldAlignment(boolean align) {
+    this.alignFolds = align;
+    return this;
+  }
+
   public CrossValidatedTrainer withMaxGenres(int most) {
     if (most < 1) throw new IllegalArgumentException("--max-genres must be 1 or more, got " + most);
     this.maxGenres = most;
@@ -259,6 +271,7 @@ public final class CrossValidatedTrainer {
     int epochs = cfg.epochs();
     float[][] oof = new float[epochs][n * g];
     float[][] oofMirror = new float[epochs][n * g];
+    LogitScale[][] foldScales = new LogitScale[epochs][folds];
     HeadTrainer.Settings settings = new HeadTrainer.Settings(hidden, cfg.dropout(), cfg.learningRate(), cfg.batchSize(), cfg.seed(), tfConfig);
     List<String> history = new ArrayList<>();
     history.add("fold,epoch,seconds,train_weighted_loss,heldout_macro_auc,heldout_macro_auc_mirror_averaged");
@@ -271,7 +284,10 @@ public final class CrossValidatedTrainer {
       float[] x = standardised(feats.plain(), train, f, norm);
       float[][] views = cfg.augment() ? trainingViews(feats, train, f, norm) : null;
       float[] heldLabels = gather(labels, held, g);
-      HeadTrainer.HeldOut heldOut = new HeadTrainer.HeldOut(standardised(feats.plain(), held, f, norm), standardised(feats.mirrored(), held, f, norm));
+      // The held-out posters, then (to place the heads' logits) up to REFERENCE_POSTERS of the training posters.
+      int[] ref = alignFolds ? referenceRows(train, cfg.seed() + k) : new int[0];
+      HeadTrainer.HeldOut heldOut = new HeadTrainer.HeldOut(concat(standardised(feats.plain(), held, f, norm), standardised(feats.plain(), ref, f, norm)),
+          standardised(feats.mirrored(), held, f, norm));
       long foldStart = System.nanoTime();
       float[] trainLabels = gather(labels, train, g);
       float[] posWeight = TrainingData.positiveWeights(trainLabels, g, cfg.positiveWeighting());
@@ -281,13 +297,25 @@ public final class CrossValidatedTrainer {
             new HeadTrainer.HeldOut(columns(heldOut.features(), f, sp), columns(heldOut.flipped(), f, sp)), (epoch, seconds, loss) -> {}));
       }
       HeadTrainer.Fit fit = HeadTrainer.meanOf(parts);
+      float[][] heldLogits = new float[epochs][];
+      float[][] heldMirror = new float[epochs][];
+      for (int e = 0; e < epochs; e++) {
+        float[] scoredRows = fit.logits()[e];
+        heldLogits[e] = Arrays.copyOf(scoredRows, held.length * g);
+        heldMirror[e] = fit.flippedLogits()[e];
+        if (alignFolds) {
+          foldScales[e][k] = LogitScale.of(Arrays.copyOfRange(scoredRows, held.length * g, scoredRows.length), g);
+          heldLogits[e] = foldScales[e][k].standardise(heldLogits[e]);
+          heldMirror[e] = foldScales[e][k].standardise(heldMirror[e]);
+        }
+      }
       double bestAuc = 0;
       int bestEpoch = 0;
       for (int e = 0; e < epochs; e++) {
-        scatter(fit.logits()[e], held, g, oof[e]);
-        scatter(fit.flippedLogits()[e], held, g, oofMirror[e]);
-        double auc = macroAuc(fit.logits()[e], heldLabels, g);
-        double aucTta = macroAuc(HeadTrainer.mean(fit.logits()[e], fit.flippedLogits()[e]), heldLabels, g);
+        scatter(heldLogits[e], held, g, oof[e]);
+        scatter(heldMirror[e], held, g, oofMirror[e]);
+        double auc = macroAuc(heldLogits[e], heldLabels, g);
+        double aucTta = macroAuc(HeadTrainer.mean(heldLogits[e], heldMirror[e]), heldLabels, g);
         history.add(String.format(Locale.ROOT, "%d,%d,%.2f,%.5f,%.5f,%.5f", k + 1, e + 1, (System.nanoTime() - foldStart) / 1e9 / epochs,
             fit.trainLoss()[e], auc, aucTta));
         if (aucTta > bestAuc) {
@@ -298,10 +326,21 @@ public final class CrossValidatedTrainer {
       double elapsed = (System.nanoTime() - cvStart) / 1e9;
       log.log("fold %d/%d: %d train, %d held out, %d epochs in %s; held-out macro ROC-AUC (mirror-averaged) best %.4f at epoch %d, last %.4f;"
               + " left ~%s", k + 1, folds, train.length, held.length, epochs, TrainingReport.duration((System.nanoTime() - foldStart) / 1e9),
-          bestAuc, bestEpoch, macroAuc(HeadTrainer.mean(fit.logits()[epochs - 1], fit.flippedLogits()[epochs - 1]), heldLabels, g),
+          bestAuc, bestEpoch, macroAuc(HeadTrainer.mean(heldLogits[epochs - 1], heldMirror[epochs - 1]), heldLabels, g),
           TrainingReport.duration(elapsed / (k + 1) * (folds - k - 1)));
     }
     double cvSeconds = (System.nanoTime() - cvStart) / 1e9;
+    // Each fold's logits are in its own heads' standard units: set them all on the folds' typical
+    // scale for choosing and reporting (and, below, on the shipped heads' scale for the thresholds).
+    LogitScale[] typical = new LogitScale[epochs];
+    if (alignFolds) {
+      for (int e = 0; e < epochs; e++) {
+        typical[e] = LogitScale.average(List.of(foldScales[e]));
+        oof[e] = typical[e].apply(oof[e]);
+        oofMirror[e] = typical[e].apply(oofMirror[e]);
+      }
+      logFoldScales(foldScales, genres, g);
+    }
     Files.createDirectories(outDir);
     Files.write(outDir.resolve("training-history.csv"), history, StandardCharsets.UTF_8);
 
@@ -318,18 +357,14 @@ public final class CrossValidatedTrainer {
     // and only when it pays on held-out posters.
     boolean mirror = mirrorAverage && curveTta[bestE] > curve[bestPlain];
     int chosenEpochs = (mirror ? bestE : bestPlain) + 1;
-    // as out-of-fold-scores.csv will hold them, so that the thresholds are exactly what calibrate and evaluate find again
-    float[] oofScores = RuleCalibration.asStored(
-        HeadTrainer.sigmoid(mirror ? HeadTrainer.mean(oof[chosenEpochs - 1], oofMirror[chosenEpochs - 1]) : oof[chosenEpochs - 1]));
     log.log("cross-validated choice: %d epochs, %s (pooled out-of-fold macro ROC-AUC: as fed %.4f at %d epochs; poster and mirror"
             + " image averaged %.4f at %d epochs, at twice the work per poster%s)", chosenEpochs, mirror ? "poster and mirror image averaged"
             : "poster as fed", curve[bestPlain], bestPlain + 1, curveTta[bestE], bestE + 1, mirrorAverage ? "" : "; --mirror-average to use it");
     writeCurves(outDir, curve, curveTta);
 
-    // ---- thresholds on all out-of-fold scores; figures with each fold's settings chosen on the others ----
+    // ---- figures with each fold's settings chosen on the others ----
     int maxGenres = Math.min(this.maxGenres, g);
     GenreRules.Ranking ranking = GenreRules.Ranking.THRESHOLD_RATIO;
-    float[] thresholds = RuleCalibration.asWritten(rule.calibrate(oofScores, labels, g, maxGenres, ranking, fold));
     Map<String, Object> cv = crossValidatedReport(oof, oofMirror, mirror, labels, fold, g, maxGenres, ranking, genres);
     log.log("cross-validated figures (mean ± standard deviation over %d folds; settings chosen without the fold scored): %s", folds, cv.get("summary"));
 
@@ -342,15 +377,28 @@ public final class CrossValidatedTrainer {
     float[][] viewsAll = cfg.augment() ? trainingViews(feats, all, f, norm) : null;
     float[] posWeightAll = TrainingData.positiveWeights(labels, g, cfg.positiveWeighting());
     List<HeadGroup> groups = new ArrayList<>();
+    List<HeadTrainer.Fit> finalFits = new ArrayList<>();
+    float[] refAll = alignFolds ? standardised(feats.plain(), referenceRows(all, cfg.seed()), f, norm) : null;
     for (Span sp : spans) {
       String which = spans.size() > 1 ? " (" + sp.name() + ")" : "";
       HeadTrainer.Fit fit = HeadTrainer.fitEnsemble(heads, columns(xAll, f, sp), columns(viewsAll, f, sp), labels, sp.width(), g,
-          posWeightAll, settings, chosenEpochs, null,
+          posWeightAll, settings, chosenEpochs, refAll == null ? null : new HeadTrainer.HeldOut(columns(refAll, f, sp), null),
           (epoch, seconds, loss) -> log.log("final head%s%s: epoch %d/%d  %.1fs  weighted loss %.4f", heads > 1 ? "s" : "", which, epoch,
               chosenEpochs, seconds, loss));
       groups.add(new HeadGroup(sp, fit.heads()));
+      finalFits.add(fit);
     }
     double finalSeconds = (System.nanoTime() - finalStart) / 1e9;
+
+    // ---- thresholds on all out-of-fold scores, on the shipped heads' scale ----
+    float[] chosen = mirror ? HeadTrainer.mean(oof[chosenEpochs - 1], oofMirror[chosenEpochs - 1]) : oof[chosenEpochs - 1];
+    if (alignFolds) {
+      LogitScale shipped = LogitScale.of(HeadTrainer.meanOf(finalFits).logits()[chosenEpochs - 1], g);
+      chosen = shipped.apply(typical[chosenEpochs - 1].standardise(chosen));
+    }
+    // as out-of-fold-scores.csv will hold them, so that the thresholds are exactly what calibrate and evaluate find again
+    float[] oofScores = RuleCalibration.asStored(HeadTrainer.sigmoid(chosen));
+    float[] thresholds = RuleCalibration.asWritten(rule.calibrate(oofScores, labels, g, maxGenres, ranking, fold));
 
     // ---- export ----
     for (String name : List.of("saved_model.pb", ModelSpec.FILE_NAME)) Files.deleteIfExists(outDir.resolve(name));
@@ -399,6 +447,11 @@ public final class CrossValidatedTrainer {
     training.put("epochs", chosenEpochs);
     training.put("epochs_tried", epochs);
     training.put("epoch_selection", "best pooled out-of-fold macro ROC-AUC over " + folds + " folds");
+    training.put("out_of_fold_scale", alignFolds
+        ? "each fold's logits standardised by the mean and standard deviation of its heads' logits on up to " + REFERENCE_POSTERS
+            + " of their training posters, then set on the shipped heads' scale (the same statistics on up to " + REFERENCE_POSTERS
+            + " of all posters) before the thresholds were chosen"
+        : "as each fold's heads gave them");
     training.put("batch_size", cfg.batchSize());
     training.put("optimizer", "Adam lr " + cfg.learningRate() + " (head only; backbone frozen)");
     training.put("loss", "sigmoid binary cross-entropy, positive weight per genre (" + cfg.positiveWeighting() + " of neg/pos, at most "
@@ -504,7 +557,7 @@ public final class CrossValidatedTrainer {
 
   /** Replaces the image at {@code offset} by its {@code box} (relative y1, x1, y2, x2) resized back to h x w, bilinear. */
   static void crop(float[] images, int offset, int h, int w, float[] box) {
-    float[] src = java.util.Arrays.copyOfRange(images, offset, offset + h * w * 3);
+    float[] src = Arrays.copyOfRange(images, offset, offset + h * w * 3);
     double y0 = box[0] * (h - 1);
     double x0 = box[1] * (w - 1);
     double sy = box[2] - box[0]; // corners aligned: row h - 1 of the crop samples box[2] * (h - 1)
@@ -563,7 +616,7 @@ public final class CrossValidatedTrainer {
         views[v] = new float[rows.length * f];
         for (int i = 0; i < views[v].length; i++) views[v][i] = in.readFloat();
       }
-      return new Features(views[0], views[1], java.util.Arrays.copyOfRange(views, 2, views.length), rows, f, unreadable);
+      return new Features(views[0], views[1], Arrays.copyOfRange(views, 2, views.length), rows, f, unreadable);
     }
   }
 
@@ -826,6 +879,42 @@ public final class CrossValidatedTrainer {
     int[] fold = new int[n];
     for (int p = 0; p < n; p++) fold[order.get(p)] = p % k;
     return fold;
+  }
+
+  /** Up to {@value #REFERENCE_POSTERS} of {@code rows}, a seeded sample in their order. */
+  static int[] referenceRows(int[] rows, long seed) {
+    if (rows.length <= REFERENCE_POSTERS) return rows.clone();
+    List<Integer> order = new ArrayList<>();
+    for (int r : rows) order.add(r);
+    Collections.shuffle(order, new Random(seed));
+    return order.subList(0, REFERENCE_POSTERS).stream().mapToInt(Integer::intValue).sorted().toArray();
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    if (b.length == 0) return a;
+    float[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  /** How far the folds' heads put each genre's logits apart: the largest spread of a genre's mean over the folds, at the last epoch. */
+  private void logFoldScales(LogitScale[][] foldScales, List<String> genres, int g) {
+    LogitScale[] last = foldScales[foldScales.length - 1];
+    int worst = 0;
+    double worstSpread = -1;
+    for (int j = 0; j < g; j++) {
+      double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+      for (LogitScale s : last) {
+        lo = Math.min(lo, s.mean()[j]);
+        hi = Math.max(hi, s.mean()[j]);
+      }
+      if (hi - lo > worstSpread) {
+        worstSpread = hi - lo;
+        worst = j;
+      }
+    }
+    log.log("fold scales: each fold's out-of-fold logits placed by its heads' logits on up to %d of their training posters; the widest"
+        + " spread of a genre's mean logit over the folds: %.2f (%s)", REFERENCE_POSTERS, worstSpread, genres.get(worst));
   }
 
   private static int[] indices(int[] over, java.util.function.IntPredicate keep) {

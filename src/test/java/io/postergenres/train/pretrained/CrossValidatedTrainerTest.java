@@ -46,6 +46,7 @@ class CrossValidatedTrainerTest {
     String text = log.toString(StandardCharsets.UTF_8);
     assertTrue(text.contains("fold 4/4"), text);
     assertTrue(text.contains("export check"), text);
+    assertTrue(text.contains("fold scales: each fold's out-of-fold logits placed"), text);
 
     ModelSpec spec = ModelPackage.read(out.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     assertEquals(CrossValidatedTrainer.MODEL_NAME, spec.name());
@@ -63,6 +64,9 @@ class CrossValidatedTrainerTest {
     assertTrue(auc > 0.8, "cross-validated macro ROC-AUC " + auc + ": " + text);
     Map<?, ?> perGenre = (Map<?, ?>) spec.source().get("per_genre");
     assertTrue(((Map<?, ?>) perGenre.get("Horror")).containsKey("share_assigned"), perGenre.toString());
+    // The thresholds were chosen on out-of-fold logits set on the shipped heads' scale.
+    String scale = ((Map<?, ?>) spec.source().get("training")).get("out_of_fold_scale").toString();
+    assertTrue(scale.startsWith("each fold's logits standardised"), scale);
 
     // Every poster is in exactly one fold, and has out-of-fold scores.
     List<String> folds = Files.readAllLines(out.resolve("folds.txt")).stream().filter(l -> !l.startsWith("#")).toList();
@@ -79,9 +83,12 @@ class CrossValidatedTrainerTest {
     // differ: oneDNN's sums are not bit-reproducible across runs, and 16 posters amplify that.)
     ByteArrayOutputStream again = new ByteArrayOutputStream();
     new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS),
-        dir.resolve("cache"), 4, 24, 16, "other-name", false, 1, true, new PrintStream(again, true, StandardCharsets.UTF_8)).train(data, dir.resolve("model2"));
+        dir.resolve("cache"), 4, 24, 16, "other-name", false, 1, true, new PrintStream(again, true, StandardCharsets.UTF_8))
+        .withFoldAlignment(false).train(data, dir.resolve("model2"));
+    assertTrue(!again.toString(StandardCharsets.UTF_8).contains("fold scales:"), again.toString(StandardCharsets.UTF_8));
     assertTrue(again.toString(StandardCharsets.UTF_8).contains("features: read from"), again.toString(StandardCharsets.UTF_8));
     ModelSpec second = ModelPackage.read(dir.resolve("model2").toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
+    assertEquals("as each fold's heads gave them", ((Map<?, ?>) second.source().get("training")).get("out_of_fold_scale"));
     assertEquals("other-name", second.name());
     assertEquals(Files.readAllLines(out.resolve("folds.txt")), Files.readAllLines(dir.resolve("model2").resolve("folds.txt")));
 
