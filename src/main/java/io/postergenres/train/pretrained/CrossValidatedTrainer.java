@@ -163,7 +163,6 @@ public final class CrossValidatedTrainer {
     return this;
   }
 
-  /** The most genres the decision rule gives a poster (at least 1; at most the genres there are). */
   /**
    * Whether each fold's out-of-fold logits are put on the shipped heads' scale ({@link LogitScale},
    * the default) or kept as each fold's heads gave them.
@@ -173,6 +172,7 @@ public final class CrossValidatedTrainer {
     return this;
   }
 
+  /** The most genres the decision rule gives a poster (at least 1; at most the genres there are). */
   public CrossValidatedTrainer withMaxGenres(int most) {
     if (most < 1) throw new IllegalArgumentException("--max-genres must be 1 or more, got " + most);
     this.maxGenres = most;
