@@ -73,7 +73,7 @@ class GenreLabelsTest extends SparkTestBase {
     assertEquals(want.<String>getAs("error_kind"), r.getAs(prefix + "error_kind"));
     assertEquals(want.<String>getAs("error"), r.getAs(prefix + "error"));
     assertEquals(want.<Object>getAs("genres"), r.getAs(prefix + "genres"));
-    assertEquals(want.<Object>getAs("scores"), r.getAs(prefix + "scores"));
+    io.postergenres.job.ScoreAsserts.assertSameScores(want.getAs("scores"), r.getAs(prefix + "scores"), "the job's scores");
     assertEquals("test-model", r.getAs(prefix + "model_name"));
     assertEquals("seed-7", r.getAs(prefix + "model_version"));
   }
@@ -161,7 +161,7 @@ class GenreLabelsTest extends SparkTestBase {
     int labelled = 0;
     for (Row r : rows) {
       Row want = job.get(r.<String>getAs("path"));
-      assertEquals(want.<Object>getAs("scores"), r.getAs("pg_scores"), "same scores as the job");
+      io.postergenres.job.ScoreAsserts.assertSameScores(want.getAs("scores"), r.getAs("pg_scores"), "same scores as the job");
       if (r.getAs("pg_error_kind") != null) continue;
       labelled++;
       Map<String, Float> scores = CollectionConverters.asJava(r.<scala.collection.Map<String, Float>>getAs("pg_scores"));
