@@ -13,18 +13,19 @@ import org.tensorflow.proto.TensorShapeProto;
  * Rewrites a frozen graph into ops that every CPU's kernels run. TensorFlow's own depthwise
  * convolution kernel, the one a CPU without AVX-512 gets, refuses strides that differ between rows
  * and columns ("Current implementation only supports equal length strides"), which PaddleOCR's
- * recogniser has (2 down, 1 across); the oneDNN kernel of an AVX-512 CPU runs them. Text stages
- * written before the converter avoided them hold such nodes, so the reader rewrites each one on
- * loading: the same convolution at stride 1, then every stride-th row and column kept, under the
- * node's own name. The values are the same; that layer does the work of stride 1.
+ * recogniser has (2 down, 1 across); the oneDNN kernel of an AVX-512 CPU runs them. The ONNX
+ * converter ({@code train.pretrained.OnnxGraph}) rewrites each one, and the reader rewrites stages
+ * stored before it did on loading: the same convolution at stride 1, then every stride-th row and
+ * column kept, under the node's own name. The values are the same; that layer does the work of
+ * stride 1.
  */
-final class PortableGraph {
+public final class PortableGraph {
   static final String DEPTHWISE = "DepthwiseConv2dNative";
 
   private PortableGraph() {}
 
   /** {@code graph} with every depthwise convolution of unequal strides rewritten; the graph itself when it has none. */
-  static GraphDef withEqualStrides(GraphDef graph) {
+  public static GraphDef withEqualStrides(GraphDef graph) {
     List<NodeDef> nodes = new ArrayList<>(graph.getNodeCount());
     boolean changed = false;
     for (NodeDef node : graph.getNodeList()) {

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
@@ -30,19 +28,6 @@ class PortableGraphTest {
     }
   }
 
-  private static float[] run(GraphDef def, float[] x) {
-    try (Graph g = new Graph()) {
-      g.importGraphDef(def);
-      try (Session s = new Session(g); TFloat32 in = TFloat32.tensorOf(Shape.of(1, H, W, C), DataBuffers.of(x, true, false));
-          Result r = s.runner().feed("x", in).fetch("y").run()) {
-        TFloat32 out = (TFloat32) r.get(0);
-        float[] v = new float[(int) out.shape().size()];
-        out.copyTo(DataBuffers.of(v, false, false));
-        return v;
-      }
-    }
-  }
-
   @Test
   void aDepthwiseConvolutionOfUnequalStridesGivesTheSameValuesOnEveryCpu() {
     float[] kernel = new float[K * K * C];
@@ -51,7 +36,7 @@ class PortableGraphTest {
     for (int i = 0; i < x.length; i++) x[i] = (i * 13 % 9) - 4f;
     GraphDef rewritten = PortableGraph.withEqualStrides(stridedGraph(kernel, 2, 1));
     assertEquals(1, rewritten.getNodeList().stream().filter(n -> n.getOp().equals("StridedSlice")).count());
-    float[] y = run(rewritten, x);
+    float[] y = GraphRun.run(rewritten, "x", Shape.of(1, H, W, C), x, "y");
     int oh = (H - K) / 2 + 1, ow = W - K + 1; // 3 rows, 3 columns
     assertEquals(oh * ow * C, y.length);
     for (int r = 0; r < oh; r++) for (int c = 0; c < ow; c++) for (int ch = 0; ch < C; ch++) {

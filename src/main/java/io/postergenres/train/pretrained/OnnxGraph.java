@@ -1,5 +1,6 @@
 package io.postergenres.train.pretrained;
 
+import io.postergenres.text.PortableGraph;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -47,12 +48,20 @@ public final class OnnxGraph {
    * @throws IllegalArgumentException for a file that is not ONNX or uses an op not built here
    */
   public static GraphDef toGraphDef(byte[] onnx, String inputName, Shape inputShape, String outputName) {
-    OnnxModel model = OnnxModel.parse(onnx);
+    return toGraphDef(OnnxModel.parse(onnx), inputName, inputShape, outputName);
+  }
+
+  /**
+   * The model as a frozen graph that every CPU runs: depthwise convolutions of unequal strides, which
+   * TensorFlow's own kernel (the one a CPU without AVX-512 gets) refuses, are rewritten by {@link
+   * PortableGraph#withEqualStrides}, the rewrite the text reader applies to stages stored before.
+   */
+  static GraphDef toGraphDef(OnnxModel model, String inputName, Shape inputShape, String outputName) {
     try (Graph graph = new Graph()) {
       Ops tf = Ops.create(graph);
       Placeholder<TFloat32> input = tf.withName(inputName).placeholder(TFloat32.class, Placeholder.shape(inputShape));
       tf.withName(outputName).identity(build(tf, model, input).get(model.outputs.get(0)));
-      return reachable(graph.toGraphDef(), outputName);
+      return PortableGraph.withEqualStrides(reachable(graph.toGraphDef(), outputName));
     }
   }
 
@@ -291,16 +300,10 @@ public final class OnnxGraph {
         int ch = o / mult, j = o % mult;
         k[((r * kw + c) * channels + ch) * mult + j] = v[(o * kh + r) * kw + c];
       }
-      // TensorFlow's own depthwise kernel (the one a CPU without AVX-512 gets) refuses unequal strides,
-      // which PaddleOCR's recogniser has (2 down, 1 across): there the convolution runs at stride 1
-      // and every stride-th row and column is kept, the same values on every CPU.
-      boolean unequal = strides[0] != strides[1];
-      y = tf.nn.depthwiseConv2dNative(x, tf.constant(Shape.of(kh, kw, channels, mult), DataBuffers.of(k, true, false)),
-          unequal ? List.of(1L, 1L, 1L, 1L) : st, "VALID", DepthwiseConv2dNative.dilations(dl));
-      if (unequal) {
-        y = tf.stridedSlice(y, tf.constant(new long[4]), tf.constant(new long[4]), tf.constant(new long[] {1, strides[0], strides[1], 1}),
-            org.tensorflow.op.core.StridedSlice.beginMask(15L), org.tensorflow.op.core.StridedSlice.endMask(15L));
-      }
+      // Unequal strides (PaddleOCR's recogniser: 2 down, 1 across) are rewritten by toGraphDef for
+      // every CPU's kernel (text.PortableGraph).
+      y = tf.nn.depthwiseConv2dNative(x, tf.constant(Shape.of(kh, kw, channels, mult), DataBuffers.of(k, true, false)), st, "VALID",
+          DepthwiseConv2dNative.dilations(dl));
     } else {
       throw new IllegalArgumentException("Conv with group " + group + " over " + cg + " channels each is not supported");
     }

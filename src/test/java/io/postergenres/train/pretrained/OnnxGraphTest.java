@@ -12,13 +12,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.postergenres.text.GraphRun;
 import org.junit.jupiter.api.Test;
 import org.tensorflow.Graph;
-import org.tensorflow.Operand;
-import org.tensorflow.Result;
-import org.tensorflow.Session;
 import org.tensorflow.ndarray.Shape;
-import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
@@ -108,19 +105,9 @@ class OnnxGraphTest {
     return run(m, Shape.of(shape), x, shape);
   }
 
-  /** {@code x} of {@code shape} through the graph built for inputs of {@code declared} (-1: known when it runs). */
+  /** {@code x} of {@code shape} through the frozen graph converted for inputs of {@code declared} (-1: known when it runs). */
   private static float[] run(OnnxModel m, Shape declared, float[] x, long... shape) {
-    try (Graph g = new Graph(); Session s = new Session(g)) {
-      Ops tf = Ops.create(g);
-      Placeholder<TFloat32> in = tf.placeholder(TFloat32.class, Placeholder.shape(declared));
-      Operand<?> y = OnnxGraph.build(tf, m, in).get(m.outputs.get(0));
-      try (TFloat32 t = TFloat32.tensorOf(Shape.of(shape), DataBuffers.of(x, true, false)); Result r = s.runner().feed(in, t).fetch(y).run()) {
-        TFloat32 out = (TFloat32) r.get(0);
-        float[] v = new float[(int) out.shape().size()];
-        out.copyTo(DataBuffers.of(v, false, false));
-        return v;
-      }
-    }
+    return GraphRun.run(OnnxGraph.toGraphDef(m, "converted_input", declared, "converted_output"), "converted_input", Shape.of(shape), x, "converted_output");
   }
 
   @Test
@@ -156,7 +143,8 @@ class OnnxGraphTest {
   /**
    * A depthwise convolution (2 channels, 3x3, one padding pixel each side) with strides 2 down and 1
    * across, as PaddleOCR's recogniser has: TensorFlow's own depthwise kernel, the one a CPU without
-   * AVX-512 runs, refuses unequal strides ("only supports equal length strides").
+   * AVX-512 runs, refuses unequal strides ("only supports equal length strides"), so the converted
+   * graph holds the rewrite of {@code text.PortableGraph}.
    */
   @Test
   void aDepthwiseConvolutionWithUnequalStridesComputesOnEveryCpu() {
@@ -172,6 +160,8 @@ class OnnxGraphTest {
     int c = 2, h = 5, wd = 4;
     float[] x = new float[c * h * wd];
     for (int i = 0; i < x.length; i++) x[i] = (i * 37 % 11) - 5f;
+    assertEquals(1, OnnxGraph.toGraphDef(m, "in", Shape.of(1, c, h, wd), "out").getNodeList().stream()
+        .filter(n -> n.getOp().equals("StridedSlice")).count(), "the converter's graph keeps every second row of a stride-1 convolution");
     float[] y = run(m, x, 1, c, h, wd);
     int oh = (h + 2 - 3) / 2 + 1, ow = wd; // 3 rows (0, 2, 4), 4 columns
     assertEquals(c * oh * ow, y.length);
