@@ -86,6 +86,7 @@ class TextTrainerTest {
     Files.write(model.resolve("folds.txt"), foldLines, StandardCharsets.UTF_8);
 
     Path cache = dir.resolve("text-cache.tsv");
+    Files.writeString(cache, "# poster-genres text cache; reader 0123abcd\nsome/poster.jpg\tOLD WORDS\n", StandardCharsets.UTF_8);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     TextTrainer.Outcome first = new TextTrainer(new TextTrainer.Settings(model, data, assets, cache, 0.03, null, 2, 50_000_000L),
         new TrainingLog(new PrintStream(log, true, StandardCharsets.UTF_8))).train();
@@ -93,6 +94,8 @@ class TextTrainerTest {
     assertEquals(N, first.posters());
     assertTrue(first.weight() > 0, text);
     assertTrue(text.contains("text read on"), text);
+    assertTrue(text.contains("kept as text-cache.tsv.0123abcd"), text);
+    assertTrue(Files.readString(dir.resolve("text-cache.tsv.0123abcd")).contains("OLD WORDS"), "another reader's cache is kept aside, not deleted");
 
     // Held-out folds: the words tell the genres apart where the image model's scores cannot.
     double image = auc(first.image());
@@ -104,8 +107,11 @@ class TextTrainerTest {
     assertEquals("1.0.0", stage.version());
     ModelPackage withText = ModelPackage.read(model.toString(), new Configuration()).withTextStage();
     assertEquals("2.0.0+text-1.0.0", withText.spec().version());
-    assertTrue(new String(stage.toJson(), StandardCharsets.UTF_8).contains("on any calibration fold"),
-        "the blend's thresholds follow the image model's rule");
+    String json = new String(stage.toJson(), StandardCharsets.UTF_8);
+    assertTrue(json.contains("on any calibration fold"), "the blend's thresholds follow the image model's rule");
+    assertTrue(json.contains("\"out_of_fold_scale\"") && json.contains("set on the shipped head's scale"),
+        "each fold's text logits are put on the shipped head's scale before the thresholds: " + json);
+    assertTrue(text.contains("each fold as its head gave it"), text);
     byte[] head = Files.readAllBytes(model.resolve("text").resolve("head.bin"));
 
     // Again: the posters come from the cache, the head is the same, the version one up.
