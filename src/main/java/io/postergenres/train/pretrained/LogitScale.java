@@ -10,12 +10,11 @@ import java.util.List;
  * other folds' by a few tenths, and thresholds calibrated on all of them give it to twice the posters
  * that have it on one fold and to a third on another. Put on one scale (each fold's logits
  * standardised by its own heads' reference statistics, then set on the shipped heads' scale), the
- * out-of-fold scores choose thresholds that mean the same for the model that is shipped. The image
- * model's folds ({@link CrossValidatedTrainer}) and the text stage's ({@code train.text.TextTrainer}) both use it.
+ * out-of-fold scores choose thresholds that mean the same for the model that is shipped.
  */
-public record LogitScale(float[] mean, float[] sd) {
+record LogitScale(float[] mean, float[] sd) {
   /** The statistics of logits [n, g] for each of the g genres; a genre whose logits do not vary gets a unit deviation. */
-  public static LogitScale of(float[] logits, int g) {
+  static LogitScale of(float[] logits, int g) {
     int n = logits.length / g;
     double[] sum = new double[g];
     double[] sq = new double[g];
@@ -38,7 +37,7 @@ public record LogitScale(float[] mean, float[] sd) {
   }
 
   /** The mean of several scales, genre by genre: a fold's typical place. */
-  public static LogitScale average(List<LogitScale> scales) {
+  static LogitScale average(List<LogitScale> scales) {
     int g = scales.get(0).mean().length;
     float[] mean = new float[g];
     float[] sd = new float[g];
@@ -52,7 +51,7 @@ public record LogitScale(float[] mean, float[] sd) {
   }
 
   /** Logits [n, g] in units of this scale: (logit - mean) / sd. */
-  public float[] standardise(float[] logits) {
+  float[] standardise(float[] logits) {
     int g = mean.length;
     float[] out = new float[logits.length];
     for (int i = 0; i < logits.length; i++) out[i] = (logits[i] - mean[i % g]) / sd[i % g];
@@ -60,7 +59,7 @@ public record LogitScale(float[] mean, float[] sd) {
   }
 
   /** Standard units [n, g] back on this scale: z * sd + mean. */
-  public float[] apply(float[] standard) {
+  float[] apply(float[] standard) {
     int g = mean.length;
     float[] out = new float[standard.length];
     for (int i = 0; i < standard.length; i++) out[i] = standard[i] * sd[i % g] + mean[i % g];

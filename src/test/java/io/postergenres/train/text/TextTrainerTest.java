@@ -107,11 +107,8 @@ class TextTrainerTest {
     assertEquals("1.0.0", stage.version());
     ModelPackage withText = ModelPackage.read(model.toString(), new Configuration()).withTextStage();
     assertEquals("2.0.0+text-1.0.0", withText.spec().version());
-    String json = new String(stage.toJson(), StandardCharsets.UTF_8);
-    assertTrue(json.contains("on any calibration fold"), "the blend's thresholds follow the image model's rule");
-    assertTrue(json.contains("\"out_of_fold_scale\"") && json.contains("set on the shipped head's scale"),
-        "each fold's text logits are put on the shipped head's scale before the thresholds: " + json);
-    assertTrue(text.contains("each fold as its head gave it"), text);
+    assertTrue(new String(stage.toJson(), StandardCharsets.UTF_8).contains("on any calibration fold"),
+        "the blend's thresholds follow the image model's rule");
     byte[] head = Files.readAllBytes(model.resolve("text").resolve("head.bin"));
 
     // Again: the posters come from the cache, the head is the same, the version one up.
