@@ -33,7 +33,8 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {"Writes a copy of a model trained with 'train --folds K' whose per-genre thresholds are calibrated again on its "
             + "out-of-fold scores (out-of-fold-scores.csv, folds.txt) under the rule given: no genre given to more than "
-            + "--assignment-cap times the posters that have it, on every fold (--cap-scope every-fold) or on all posters pooled. "
+            + "--assignment-cap times the posters that have it, on every fold (--cap-scope every-fold) or on all posters pooled, "
+            + "and none of 10 or more posters to fewer than --assignment-floor times them. "
             + "The network is copied unchanged; model.json gets the new thresholds, a new version, and the cross-validated figures "
             + "of both rules, each fold scored with thresholds chosen on the others. A text stage (text/) is left out: its "
             + "thresholds follow the image model's rule, so train it again on the copy with 'train-text'.",
@@ -61,6 +62,12 @@ public final class CalibrateCommand implements Callable<Integer> {
           + CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP + ".")
   double cap = CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP;
 
+  @Option(names = "--assignment-floor", paramLabel = "X",
+      description = "Every genre that 10 or more of the posters have is given to at least X times the posters that have it, on all "
+          + "the out-of-fold scores together (0 to under 1; 0: no floor). Keeps weak genres from being given to a sliver of their "
+          + "posters. Default: 0.")
+  double floor;
+
   @Option(names = "--cap-scope", paramLabel = "SCOPE",
       description = "every-fold: the cap holds on each fold's out-of-fold scores (genres with 10 or more posters in it); pooled: on all "
           + "of them together. Default: every-fold.")
@@ -75,7 +82,8 @@ public final class CalibrateCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     verbosity.apply();
     if (!(cap >= 1 && cap <= 3)) throw usage("--assignment-cap must be 1 to 3, got " + cap);
-    CalibrationRule rule = new CalibrationRule(cap, TrainCommand.capOnEveryFold(scope));
+    if (!(floor >= 0 && floor < 1)) throw usage("--assignment-floor must be 0 (none) or more, under 1, got " + floor);
+    CalibrationRule rule = new CalibrationRule(cap, TrainCommand.capOnEveryFold(scope), floor);
     if (version != null && version.isBlank()) throw usage("--model-version must not be empty");
     if (!Files.isRegularFile(model.resolve(ModelSpec.FILE_NAME))) {
       throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a model directory (no model.json)");

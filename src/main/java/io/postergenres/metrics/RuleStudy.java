@@ -18,21 +18,28 @@ public final class RuleStudy {
   private RuleStudy() {}
 
   /** One decision rule: thresholds keep each genre within {@code cap} x its share; 1..{@code maxGenres} genres per poster. */
-  public record Setting(double cap, int maxGenres, double macroWeight, boolean capOnEveryFold) {
+  public record Setting(double cap, int maxGenres, double macroWeight, boolean capOnEveryFold, double floor) {
     /** A setting whose cap holds on the calibration posters pooled. */
     public Setting(double cap, int maxGenres, double macroWeight) {
       this(cap, maxGenres, macroWeight, false);
     }
 
+    /** A setting without a floor. */
+    public Setting(double cap, int maxGenres, double macroWeight, boolean capOnEveryFold) {
+      this(cap, maxGenres, macroWeight, capOnEveryFold, 0);
+    }
+
     public Setting {
-      if (!(cap >= 0.1) || maxGenres < 1 || !(macroWeight >= 0)) {
-        throw new IllegalArgumentException("need cap >= 0.1, maxGenres >= 1, macroWeight >= 0, got " + cap + ", " + maxGenres + ", " + macroWeight);
+      if (!(cap >= 0.1) || maxGenres < 1 || !(macroWeight >= 0) || !(floor >= 0 && floor <= cap)) {
+        throw new IllegalArgumentException("need cap >= 0.1, maxGenres >= 1, macroWeight >= 0, 0 <= floor <= cap, got " + cap + ", "
+            + maxGenres + ", " + macroWeight + ", " + floor);
       }
     }
 
     public String describe() {
-      return String.format(Locale.ROOT, "cap %.1f%s, 1-%d genres, micro-F1 + %s x macro-F1", cap, capOnEveryFold ? " on every calibration fold" : "",
-          maxGenres, macroWeight == Math.rint(macroWeight) ? String.valueOf((long) macroWeight) : String.valueOf(macroWeight));
+      return String.format(Locale.ROOT, "cap %.1f%s%s, 1-%d genres, micro-F1 + %s x macro-F1", cap, capOnEveryFold ? " on every calibration fold" : "",
+          floor > 0 ? String.format(Locale.ROOT, ", floor %.1f", floor) : "", maxGenres,
+          macroWeight == Math.rint(macroWeight) ? String.valueOf((long) macroWeight) : String.valueOf(macroWeight));
     }
   }
 
@@ -44,6 +51,9 @@ public final class RuleStudy {
 
   /** Where model.json keeps the cap its thresholds were calibrated under: {@code source.decision_rule.assignment_cap}. */
   public static final String CAP_KEY = "assignment_cap";
+
+  /** Where model.json keeps the floor, where there was one: {@code source.decision_rule.assignment_floor}. */
+  public static final String FLOOR_KEY = "assignment_floor";
 
   /** The figures of each fold, in the order of {@link Row#mean()}. */
   public static final List<String> FIGURES = List.of("micro_f1", "macro_f1", "most_over_assigned", "genres_per_poster");
@@ -117,7 +127,7 @@ public final class RuleStudy {
       float[][] rest = gather(scores, labels, fold, g, i -> fold[i] != held);
       float[][] test = gather(scores, labels, fold, g, i -> fold[i] == held);
       int[] restFolds = s.capOnEveryFold() ? java.util.Arrays.stream(fold).filter(f -> f != held).toArray() : null;
-      float[] t = RuleCalibration.calibrate(rest[0], rest[1], g, 1, s.maxGenres(), ranking, s.cap(), s.macroWeight(), restFolds);
+      float[] t = RuleCalibration.calibrate(rest[0], rest[1], g, 1, s.maxGenres(), ranking, s.cap(), s.floor(), s.macroWeight(), restFolds);
       out[k] = RuleCalibration.count(test[0], test[1], g, t, 1, s.maxGenres(), ranking);
       posters[k] = test[0].length / g;
     }

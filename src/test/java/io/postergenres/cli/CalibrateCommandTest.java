@@ -124,9 +124,15 @@ class CalibrateCommandTest {
     Files.createDirectories(out.resolve("text"));
     Files.writeString(out.resolve("text").resolve("text.json"), "{}");
     CommandRun over = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", out.toString(),
-        "--assignment-cap", "1.3", "--overwrite");
+        "--assignment-cap", "1.3", "--assignment-floor", "0.5", "--overwrite");
     assertEquals(0, over.code(), over.err() + over.out());
     assertFalse(Files.exists(out.resolve("text")), "a text stage of the copy written over is removed");
+    ModelSpec floored = ModelPackage.read(out.toString(), new Configuration()).spec();
+    assertEquals(new CalibrationRule(1.3, true, 0.5), CalibrationRule.of(floored), "model.json keeps the floor");
+    float[] flooredExpected = new CalibrationRule(1.3, true, 0.5).calibrate(scores, labels, g, floored.maxGenres(), floored.ranking(), fold);
+    for (int j = 0; j < g; j++) {
+      assertEquals(flooredExpected[j], floored.thresholds().get(TestModels.GENRES.get(j)).floatValue(), 0.0005, TestModels.GENRES.get(j));
+    }
     Files.write(out.resolve(ModelSpec.FILE_NAME), spec.toJson()); // back to the cap-1.2 copy for what follows
 
     // A copy of the copy may not take a version whose scores it lists; convert drops the list (float16 scores differ).
@@ -183,6 +189,9 @@ class CalibrateCommandTest {
     CommandRun cap = CommandRun.of("calibrate", concat(base, "--assignment-cap", "5"));
     assertEquals(2, cap.code());
     assertTrue(cap.err().contains("--assignment-cap must be 1 to 3"), cap.err());
+    CommandRun floor = CommandRun.of("calibrate", concat(base, "--assignment-floor", "1.5"));
+    assertEquals(2, floor.code());
+    assertTrue(floor.err().contains("--assignment-floor must be 0 (none) or more, under 1, got 1.5"), floor.err());
     CommandRun scope = CommandRun.of("calibrate", concat(base, "--cap-scope", "sometimes"));
     assertEquals(2, scope.code());
     assertTrue(scope.err().contains("every-fold or pooled"), scope.err());

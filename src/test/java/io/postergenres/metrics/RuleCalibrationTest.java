@@ -103,6 +103,36 @@ class RuleCalibrationTest {
   }
 
   /**
+   * A genre scored barely better than chance, which micro-F1 + macro-F1 on the calibration posters
+   * gives to few of the posters that have it: with a floor it is given to at least that share of
+   * them, and the cap still holds for every genre.
+   */
+  @Test
+  void aFloorKeepsAWeakGenreGivenToItsShareOfPosters() {
+    float[][] d = data(3000, 6);
+    Random r = new Random(7);
+    for (int i = 0; i < 3000; i++) {
+      // Rare's scores: mostly noise, a little signal
+      d[0][i * G + 2] = (float) Math.min(0.999, Math.max(0.001, 0.05 + (d[1][i * G + 2] > 0 ? 0.03 : 0) + r.nextGaussian() * 0.08));
+    }
+    GenreRules.Ranking ranking = GenreRules.Ranking.THRESHOLD_RATIO;
+    float[] none = RuleCalibration.calibrate(d[0], d[1], G, 1, 3, ranking, 1.2, 0, 1.0, null);
+    double without = RuleCalibration.count(d[0], d[1], G, none, 1, 3, ranking).assignedOverTrue(2);
+    assertTrue(without < 0.7, "without a floor the weak genre is given to few of its posters: " + without);
+    float[] floored = RuleCalibration.calibrate(d[0], d[1], G, 1, 3, ranking, 1.2, 0.7, 1.0, null);
+    RuleCalibration.Counts c = RuleCalibration.count(d[0], d[1], G, floored, 1, 3, ranking);
+    for (int j = 0; j < 3; j++) {
+      assertTrue(c.assignedOverTrue(j) >= 0.7 - 1e-9 && c.assignedOverTrue(j) <= 1.2 + 1e-9,
+          GENRES.get(j) + " given " + c.assignedOverTrue(j) + " times its share (without a floor: " + without + " for Rare)");
+    }
+    int[] halves = new int[3000];
+    for (int i = 1500; i < 3000; i++) halves[i] = 1;
+    RuleCalibration.Counts everyFold = RuleCalibration.count(d[0], d[1], G,
+        RuleCalibration.calibrate(d[0], d[1], G, 1, 3, ranking, 1.2, 0.7, 1.0, halves), 1, 3, ranking);
+    assertTrue(everyFold.assignedOverTrue(2) >= 0.7 - 1e-9, "the floor holds with the cap on every fold too: " + everyFold.assignedOverTrue(2));
+  }
+
+  /**
    * A genre that two posters have, scoring tiny everywhere and where it passes outranked by a genre
    * the rule gives first: no threshold of it changes a decision, so none is chosen for it by chance
    * (one that a new poster's score just passes would put it first, ranked by score over threshold).

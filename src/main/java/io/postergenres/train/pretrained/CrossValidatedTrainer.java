@@ -187,13 +187,13 @@ public final class CrossValidatedTrainer {
 
   /** The decision rule's cap: no genre given to more than {@code cap} times the posters that have it (1 to 3). */
   public CrossValidatedTrainer withAssignmentCap(double cap) {
-    this.rule = new CalibrationRule(cap, rule.capOnEveryFold());
+    this.rule = new CalibrationRule(cap, rule.capOnEveryFold(), rule.floor());
     return this;
   }
 
   /** Whether the cap must hold on every calibration fold's posters, not only on all of them pooled. */
   public CrossValidatedTrainer withCapOnEveryFold(boolean everyFold) {
-    this.rule = new CalibrationRule(rule.cap(), everyFold);
+    this.rule = new CalibrationRule(rule.cap(), everyFold, rule.floor());
     return this;
   }
 
