@@ -20,7 +20,7 @@
 # The thresholds: no genre given to more than 1.2 times the posters that have it on any fold's out-of-fold
 # scores (--cap-scope every-fold), those scores first set on the shipped heads' scale (each fold's logits
 # standardised by its heads' logits on their own training posters; the default since 3.3.0), and none
-# of 10 or more posters given to fewer than 0.7 times them on all out-of-fold scores (calibrate
+# of 50 or more posters given to fewer than 0.7 times them on all out-of-fold scores (calibrate
 # --assignment-floor 0.7; the default since 3.3.1, calibrated again from 3.3.0's scores).
 #
 # The previous defaults (3.2.0: the same recipe, thresholds chosen on each fold's scores as its heads gave

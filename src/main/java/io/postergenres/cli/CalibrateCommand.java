@@ -6,6 +6,7 @@ import io.postergenres.eval.Evaluator;
 import io.postergenres.eval.Recalibration;
 import io.postergenres.metrics.CalibrationRule;
 import io.postergenres.metrics.FoldFigures;
+import io.postergenres.metrics.RuleCalibration;
 import io.postergenres.model.ModelSpec;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.pretrained.CrossValidatedTrainer;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Spec;
     description = {"Writes a copy of a model trained with 'train --folds K' whose per-genre thresholds are calibrated again on its "
             + "out-of-fold scores (out-of-fold-scores.csv, folds.txt) under the rule given: no genre given to more than "
             + "--assignment-cap times the posters that have it, on every fold (--cap-scope every-fold) or on all posters pooled, "
-            + "and none of 10 or more posters to fewer than --assignment-floor times them. "
+            + "and none of " + RuleCalibration.FLOOR_MIN_POSTERS + " or more posters to fewer than --assignment-floor times them. "
             + "The network is copied unchanged; model.json gets the new thresholds, a new version, and the cross-validated figures "
             + "of both rules, each fold scored with thresholds chosen on the others. A text stage (text/) is left out: its "
             + "thresholds follow the image model's rule, so train it again on the copy with 'train-text'.",
@@ -63,7 +64,7 @@ public final class CalibrateCommand implements Callable<Integer> {
   double cap = CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP;
 
   @Option(names = "--assignment-floor", paramLabel = "X",
-      description = "Every genre that 10 or more of the posters have is given to at least X times the posters that have it, on all "
+      description = "Every genre that " + RuleCalibration.FLOOR_MIN_POSTERS + " or more of the posters have is given to at least X times the posters that have it, on all "
           + "the out-of-fold scores together (0 to under 1; 0: no floor). Keeps weak genres from being given to a sliver of their "
           + "posters. Default: 0.")
   double floor;

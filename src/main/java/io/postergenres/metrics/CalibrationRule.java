@@ -8,8 +8,8 @@ import java.util.Map;
 /**
  * How a model's thresholds were (or are to be) chosen by {@link RuleCalibration}: no genre given to
  * more than {@code cap} times the posters that have it, either on the calibration posters pooled or
- * on each of their folds ({@code capOnEveryFold}), and (with a {@code floor} over 0) every genre of 10
- * or more posters given to at least {@code floor} times them. model.json keeps it in {@code
+ * on each of their folds ({@code capOnEveryFold}), and (with a {@code floor} over 0) every genre of
+ * {@link RuleCalibration#FLOOR_MIN_POSTERS} or more posters given to at least {@code floor} times them. model.json keeps it in {@code
  * source.decision_rule} ({@link RuleStudy#CAP_KEY}, {@link #EVERY_FOLD_KEY}, {@link RuleStudy#FLOOR_KEY}).
  */
 public record CalibrationRule(double cap, boolean capOnEveryFold, double floor) {
@@ -55,7 +55,7 @@ public record CalibrationRule(double cap, boolean capOnEveryFold, double floor) 
   public String describe() {
     return String.format(Locale.ROOT, "no genre given to more than %s times the posters that have it%s%s", stripZeros(cap),
         capOnEveryFold ? " on any calibration fold (genres with 10 or more posters in the fold)" : "",
-        floor > 0 ? ", nor to fewer than " + stripZeros(floor) + " times them on all calibration posters (genres with 10 or more)" : "");
+        floor > 0 ? ", nor to fewer than " + stripZeros(floor) + " times them on all calibration posters (genres with " + RuleCalibration.FLOOR_MIN_POSTERS + " or more)" : "");
   }
 
   /** The {@link RuleStudy} setting of this rule with 1 to {@code maxGenres} genres. */

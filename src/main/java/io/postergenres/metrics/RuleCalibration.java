@@ -148,8 +148,9 @@ public final class RuleCalibration {
 
   /**
    * As {@link #calibrate(float[], float[], int, int, int, GenreRules.Ranking, double, double, int[])},
-   * with a floor as well: every genre that 10 or more of the calibration posters have is given to at
-   * least {@code floor} times the posters that have it (on all of them pooled; 0: no floor). Without
+   * with a floor as well: every genre that {@link #FLOOR_MIN_POSTERS} or more of the calibration
+   * posters have is given to at least {@code floor} times the posters that have it (on all of them
+   * pooled; 0: no floor). Without
    * one, the search gives a weak genre to a sixth of its posters where that buys a little micro-F1 on
    * the posters it calibrates on, and that choice does not carry to posters it has not seen.
    */
@@ -256,12 +257,19 @@ public final class RuleCalibration {
     return t;
   }
 
-  /** By how much, summed over genres of 10 or more posters, assignments fall short of {@code floor} times the posters that have them. */
+  /**
+   * The fewest calibration posters a genre must have for the floor to hold it: below that a genre's
+   * F1 is a matter of one or two posters, and a floor only hands it out by chance (News, 11 of the
+   * calibration posters, was given to 13 posters, none of them news, at 10).
+   */
+  public static final int FLOOR_MIN_POSTERS = 50;
+
+  /** By how much, summed over genres of {@link #FLOOR_MIN_POSTERS} or more posters, assignments fall short of {@code floor} times the posters that have them. */
   private static double shortfall(Counts c, double floor) {
     if (floor <= 0) return 0;
     double sum = 0;
     for (int j = 0; j < c.tp().length; j++) {
-      if (c.tp()[j] + c.fn()[j] >= 10) sum += Math.max(0, floor - c.assignedOverTrue(j));
+      if (c.tp()[j] + c.fn()[j] >= FLOOR_MIN_POSTERS) sum += Math.max(0, floor - c.assignedOverTrue(j));
     }
     return sum;
   }
