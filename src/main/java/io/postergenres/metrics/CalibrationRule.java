@@ -9,8 +9,9 @@ import java.util.Map;
  * How a model's thresholds were (or are to be) chosen by {@link RuleCalibration}: no genre given to
  * more than {@code cap} times the posters that have it, either on the calibration posters pooled or
  * on each of their folds ({@code capOnEveryFold}), and (with a {@code floor} over 0) every genre of
- * {@link RuleCalibration#FLOOR_MIN_POSTERS} or more posters given to at least {@code floor} times them. model.json keeps it in {@code
- * source.decision_rule} ({@link RuleStudy#CAP_KEY}, {@link #EVERY_FOLD_KEY}, {@link RuleStudy#FLOOR_KEY}).
+ * {@link RuleCalibration#FLOOR_MIN_POSTERS} or more posters given to at least {@code floor} times
+ * them. model.json keeps it in {@code source.decision_rule} ({@link RuleStudy#CAP_KEY}, {@link
+ * #EVERY_FOLD_KEY}, {@link RuleStudy#FLOOR_KEY}).
  */
 public record CalibrationRule(double cap, boolean capOnEveryFold, double floor) {
   /** Where model.json says the cap held on every calibration fold: {@code source.decision_rule.cap_on_every_fold}. */

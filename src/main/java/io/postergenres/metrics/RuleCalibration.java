@@ -150,9 +150,9 @@ public final class RuleCalibration {
    * As {@link #calibrate(float[], float[], int, int, int, GenreRules.Ranking, double, double, int[])},
    * with a floor as well: every genre that {@link #FLOOR_MIN_POSTERS} or more of the calibration
    * posters have is given to at least {@code floor} times the posters that have it (on all of them
-   * pooled; 0: no floor). Without
-   * one, the search gives a weak genre to a sixth of its posters where that buys a little micro-F1 on
-   * the posters it calibrates on, and that choice does not carry to posters it has not seen.
+   * pooled; 0: no floor). Without one, the search gives a weak genre to a sixth of its posters where
+   * that buys a little micro-F1 on the posters it calibrates on, and that choice does not carry to
+   * posters it has not seen.
    */
   public static float[] calibrate(float[] scores, float[] labels, int g, int min, int max, GenreRules.Ranking ranking, double cap,
       double floor, double macroWeight, int[] folds) {
@@ -264,7 +264,10 @@ public final class RuleCalibration {
    */
   public static final int FLOOR_MIN_POSTERS = 50;
 
-  /** By how much, summed over genres of {@link #FLOOR_MIN_POSTERS} or more posters, assignments fall short of {@code floor} times the posters that have them. */
+  /**
+   * By how much, summed over genres of {@link #FLOOR_MIN_POSTERS} or more posters, assignments fall
+   * short of {@code floor} times the posters that have them.
+   */
   private static double shortfall(Counts c, double floor) {
     if (floor <= 0) return 0;
     double sum = 0;
