@@ -82,9 +82,12 @@ public final class CalibrateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     verbosity.apply();
-    if (!(cap >= 1 && cap <= 3)) throw usage("--assignment-cap must be 1 to 3, got " + cap);
-    if (!(floor >= 0 && floor < 1)) throw usage("--assignment-floor must be 0 (none) or more, under 1, got " + floor);
-    CalibrationRule rule = new CalibrationRule(cap, TrainCommand.capOnEveryFold(scope), floor);
+    CalibrationRule rule;
+    try {
+      rule = new CalibrationRule(cap, TrainCommand.capOnEveryFold(scope), floor); // checks --assignment-cap and --assignment-floor
+    } catch (IllegalArgumentException e) {
+      throw usage(e.getMessage());
+    }
     if (version != null && version.isBlank()) throw usage("--model-version must not be empty");
     if (!Files.isRegularFile(model.resolve(ModelSpec.FILE_NAME))) {
       throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a model directory (no model.json)");
