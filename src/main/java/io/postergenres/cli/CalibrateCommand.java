@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {"Writes a copy of a model trained with 'train --folds K' whose per-genre thresholds are calibrated again on its "
-            + "out-of-fold scores (out-of-fold-scores.csv, folds.txt) under the rule given: no genre given to more than "
+            + "out-of-fold scores (out-of-fold-scores.csv, folds.txt) under the rule given: 1 to --max-genres genres a poster, no genre given to more than "
             + "--assignment-cap times the posters that have it, on every fold (--cap-scope every-fold) or on all posters pooled, "
             + "and none of " + RuleCalibration.FLOOR_MIN_POSTERS + " or more posters to fewer than --assignment-floor times them. "
             + "The network is copied unchanged; model.json gets the new thresholds, a new version, and the cross-validated figures "
@@ -69,6 +69,10 @@ public final class CalibrateCommand implements Callable<Integer> {
           + "posters. Default: 0.")
   double floor;
 
+  @Option(names = "--max-genres", paramLabel = "N",
+      description = "Give each poster 1 to N genres (those over their thresholds, ranked as the model ranks them). Default: the model's own.")
+  Integer maxGenres;
+
   @Option(names = "--cap-scope", paramLabel = "SCOPE",
       description = "every-fold: the cap holds on each fold's out-of-fold scores (genres with 10 or more posters in it); pooled: on all "
           + "of them together. Default: every-fold.")
@@ -103,6 +107,9 @@ public final class CalibrateCommand implements Callable<Integer> {
     CcuDataset.Loaded data = posters.data();
     Path root = posters.root();
     ModelSpec spec = io.postergenres.model.ModelPackage.read(model.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
+    if (maxGenres != null && (maxGenres < 1 || maxGenres > spec.genres().size())) {
+      throw usage("--max-genres must be 1 to " + spec.genres().size() + " (the model's genres), got " + maxGenres);
+    }
     String newVersion = version != null ? version : nextVersion(spec.version());
     if (newVersion == null) throw usage("cannot derive a new version from '" + spec.version() + "'; give --model-version V");
     if (newVersion.equals(spec.version()) || spec.sameScoresAs().contains(newVersion)) {
@@ -112,7 +119,7 @@ public final class CalibrateCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     Recalibration.Outcome o;
     try {
-      o = Recalibration.run(data, root, model, output, rule, newVersion);
+      o = Recalibration.run(data, root, model, output, rule, maxGenres, newVersion);
     } catch (IOException e) {
       throw new PosterGenresException(Failure.INPUT, e.getMessage(), e);
     } catch (IllegalArgumentException e) {
@@ -121,7 +128,7 @@ public final class CalibrateCommand implements Callable<Integer> {
     PrintWriter out = commandSpec.commandLine().getOut();
     out.printf(Locale.ROOT, "calibrated %s %s again as %s in %s, on the out-of-fold scores of %d labelled posters in %d folds (%.1f s)%n",
         spec.name(), spec.version(), newVersion, output, o.posters(), o.folds(), (System.nanoTime() - t0) / 1e9);
-    out.printf("  rule: 1-%d genres, %s%n", spec.maxGenres(), rule.describe());
+    out.printf("  rule: 1-%d genres, %s%n", o.spec().maxGenres(), rule.describe());
     if (o.previousRule() != null) out.printf("  was:  1-%d genres, %s%n", spec.maxGenres(), o.previousRule().describe());
     out.println();
     out.println("Each fold scored with thresholds calibrated on the other folds (mean ± sd over the folds):");

@@ -43,26 +43,26 @@ public final class Recalibration {
   /**
    * Writes into {@code output} (new or empty; the caller checks) a copy of {@code modelDir} whose
    * thresholds are calibrated under {@code rule} on its out-of-fold scores of {@code data}'s posters,
-   * version {@code version}.
+   * version {@code version}, giving 1 to {@code maxGenres} genres a poster (null: as many as the model).
    */
-  public static Outcome run(CcuDataset.Loaded data, Path datasetRoot, Path modelDir, Path output, CalibrationRule rule, String version)
-      throws IOException {
+  public static Outcome run(CcuDataset.Loaded data, Path datasetRoot, Path modelDir, Path output, CalibrationRule rule, Integer maxGenres,
+      String version) throws IOException {
     Evaluator.Result r = Evaluator.run(data, datasetRoot, new Evaluator.Options(modelDir, Evaluator.OUT_OF_FOLD, 32, 1, 50_000_000L, false));
     int[] fold = Evaluator.folds(r, modelDir, datasetRoot);
     float[] labels = Evaluator.labels(r.scored(), r.genres(), new HashSet<>());
     ModelSpec spec = r.spec();
     List<String> genres = r.genres();
     int g = genres.size();
-    int maxGenres = spec.maxGenres();
+    int newMax = maxGenres != null ? maxGenres : spec.maxGenres();
     GenreRules.Ranking ranking = spec.ranking();
     if (spec.minGenres() != 1) {
       throw new IllegalArgumentException(modelDir + " gives at least " + spec.minGenres() + " genres a poster; calibration assumes 1");
     }
 
     CalibrationRule previous = CalibrationRule.of(spec);
-    Map<String, Object> before = previous == null ? null : figures(r.scores(), labels, fold, g, maxGenres, ranking, previous, genres);
-    Map<String, Object> after = figures(r.scores(), labels, fold, g, maxGenres, ranking, rule, genres);
-    float[] thresholds = RuleCalibration.asWritten(rule.calibrate(r.scores(), labels, g, maxGenres, ranking, fold));
+    Map<String, Object> before = previous == null ? null : figures(r.scores(), labels, fold, g, spec.maxGenres(), ranking, previous, genres);
+    Map<String, Object> after = figures(r.scores(), labels, fold, g, newMax, ranking, rule, genres);
+    float[] thresholds = RuleCalibration.asWritten(rule.calibrate(r.scores(), labels, g, newMax, ranking, fold));
     Map<String, Double> thresholdMap = RuleCalibration.thresholdMap(genres, thresholds);
 
     Map<String, Object> source = new LinkedHashMap<>(spec.source() == null ? Map.of() : spec.source());
@@ -85,8 +85,8 @@ public final class Recalibration {
     cv.putAll(after);
     if (before != null) cv.put("previous_rule", before);
     source.put("cross_validation", cv);
-    source.put("per_genre", FoldFigures.perGenre(r.scores(), labels, g, genres, thresholds, maxGenres, ranking));
-    ModelSpec out = spec.withThresholds(thresholdMap).withVersion(version).withSource(source);
+    source.put("per_genre", FoldFigures.perGenre(r.scores(), labels, g, genres, thresholds, newMax, ranking));
+    ModelSpec out = spec.withThresholds(thresholdMap).withGenreBounds(1, newMax).withVersion(version).withSource(source);
 
     boolean text = copy(modelDir, output);
     Files.write(output.resolve(ModelSpec.FILE_NAME), out.toJson());
@@ -113,7 +113,7 @@ public final class Recalibration {
       rows.add(row);
     }
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("rule", rule.describe());
+    m.put("rule", "1-" + maxGenres + " genres a poster, " + rule.describe());
     m.put("summary", FoldFigures.summary(scored));
     m.put("folds", rows);
     m.put("pooled_macro_roc_auc", Metrics.round(Metrics.nanMean(Metrics.aucs(scores, labels, g)), 4));

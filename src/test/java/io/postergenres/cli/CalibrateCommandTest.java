@@ -163,6 +163,30 @@ class CalibrateCommandTest {
     assertTrue(worstFold(pooledT, pooledSpec) > worstEveryFold, worstFold(pooledT, pooledSpec) + " vs " + worstEveryFold);
   }
 
+  @Test
+  void maxGenresChangesHowManyGenresAPosterMayGetAndTheThresholdsWithIt() throws Exception {
+    Path out = dir.resolve("two");
+    CommandRun run = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", out.toString(),
+        "--max-genres", "2");
+    assertEquals(0, run.code(), run.err() + run.out());
+    assertTrue(run.out().contains("rule: 1-2 genres") && run.out().contains("was:  1-3 genres"), run.out());
+    ModelSpec spec = ModelPackage.read(out.toString(), new Configuration()).spec();
+    assertEquals(2, spec.maxGenres(), "model.json's max_genres, which the job applies");
+    int g = TestModels.GENRES.size();
+    float[] expected = new CalibrationRule(1.2, true).calibrate(scores, labels, g, 2, spec.ranking(), fold);
+    float[] asThree = new CalibrationRule(1.2, true).calibrate(scores, labels, g, 3, spec.ranking(), fold);
+    boolean differs = false;
+    for (int j = 0; j < g; j++) {
+      float written = spec.thresholds().get(TestModels.GENRES.get(j)).floatValue();
+      assertEquals(expected[j], written, 0.0005, TestModels.GENRES.get(j));
+      differs |= Math.abs(asThree[j] - written) > 0.0005;
+    }
+    assertTrue(differs, "thresholds calibrated for 1-2 genres, not those of 1-3");
+    Map<?, ?> cv = (Map<?, ?>) spec.source().get("cross_validation");
+    assertTrue(cv.get("rule").toString().startsWith("1-2 genres a poster"), cv.toString());
+    assertTrue(((Map<?, ?>) cv.get("previous_rule")).get("rule").toString().startsWith("1-3 genres a poster"), cv.toString());
+  }
+
   /** The largest posters-given / posters-having over genres with 10+ posters, on each fold's own posters. */
   private double worstFold(float[] t, ModelSpec spec) {
     int g = t.length;
@@ -192,6 +216,11 @@ class CalibrateCommandTest {
     CommandRun floor = CommandRun.of("calibrate", concat(base, "--assignment-floor", "1.5"));
     assertEquals(2, floor.code());
     assertTrue(floor.err().contains("--assignment-floor must be 0 (none) or more, under 1, got 1.5"), floor.err());
+    for (String n : new String[] {"0", "6"}) {
+      CommandRun max = CommandRun.of("calibrate", concat(base, "--max-genres", n));
+      assertEquals(2, max.code(), max.err());
+      assertTrue(max.err().contains("--max-genres must be 1 to 5 (the model's genres), got " + n), max.err());
+    }
     CommandRun scope = CommandRun.of("calibrate", concat(base, "--cap-scope", "sometimes"));
     assertEquals(2, scope.code());
     assertTrue(scope.err().contains("every-fold or pooled"), scope.err());
