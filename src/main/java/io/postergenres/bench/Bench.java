@@ -244,6 +244,15 @@ public final class Bench {
       line("4. naive job: UDF per row, model per task", m.get("naive_udf_job"));
       line("5. read + preprocess alone (" + cores + " threads)", m.get("read_and_preprocess"));
       line("5b. the same with ImageIO decoding JPEG as well", m.get("read_and_preprocess_imageio"));
+      Map<String, Double> shares = topShares(model.opTimeShares(prepared.get(0), settings.batchSize(), PROFILE_RUNS), PROFILE_TOP);
+      out.printf(Locale.ROOT, "6. where inference time goes on this CPU (TensorFlow's trace of %d runs of one batch; share of all ops' time):%n",
+          PROFILE_RUNS);
+      shares.forEach((op, share) -> out.printf(Locale.ROOT, "   %-56s %5.1f%%%n", op, 100 * share));
+      Map<String, Object> profile = new LinkedHashMap<>();
+      shares.forEach((op, share) -> profile.put(op, round(share)));
+      results.put("op_time_shares", Map.of("shares", profile, "runs", PROFILE_RUNS, "batch_size", settings.batchSize(),
+          "note", "each op type's share of the summed time of all ops in TensorFlow's trace (ops run side by side on the intra-op threads:"
+              + " work, not wall time); the op types TensorFlow ran after rewriting the graph"));
 
       results.put("in_process_inference", with(m.get("in_process_inference"), "callers", cores,
           "note", "preprocessed in advance; TensorFlow only, " + cores + " threads calling one session as the job's tasks do"));
@@ -591,6 +600,27 @@ public final class Bench {
     } finally {
       pool.shutdown();
     }
+  }
+
+  /** Traced runs of one batch for the op-time profile (line 6). */
+  static final int PROFILE_RUNS = 3;
+
+  /** Op types named in the profile; the rest are summed as {@link #OTHER_OPS}. */
+  static final int PROFILE_TOP = 8;
+
+  static final String OTHER_OPS = "(other op types)";
+
+  /** The {@code top} largest shares in order, and the rest summed under {@link #OTHER_OPS} where there is a rest. */
+  static Map<String, Double> topShares(Map<String, Double> shares, int top) {
+    Map<String, Double> out = new LinkedHashMap<>();
+    double rest = 0;
+    int n = 0;
+    for (Map.Entry<String, Double> e : shares.entrySet().stream().sorted(Map.Entry.<String, Double>comparingByValue().reversed()).toList()) {
+      if (n++ < top) out.put(e.getKey(), e.getValue());
+      else rest += e.getValue();
+    }
+    if (n > top) out.put(OTHER_OPS, rest);
+    return out;
   }
 
   /** The posters as batches of pixels, decoded once for every inference measurement (at most ~1.5 GB, cycled beyond). */

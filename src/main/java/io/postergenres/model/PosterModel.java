@@ -2,6 +2,9 @@ package io.postergenres.model;
 
 import io.postergenres.text.TextStage;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
@@ -10,7 +13,11 @@ import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.DeviceStepStats;
+import org.tensorflow.proto.NodeExecStats;
+import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RewriterConfig;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.types.TFloat32;
 
 /**
@@ -101,23 +108,72 @@ public final class PosterModel implements AutoCloseable {
    * @return n x G sigmoid scores, row-major
    */
   public float[] predict(float[] batch, int n) {
+    float[] scores = new float[n * genreCount];
+    try (TFloat32 input = inputOf(batch, n);
+        Result result = session.runner().feed(endpoints.inputTensor(), input).fetch(endpoints.outputTensor()).run()) {
+      copyScores(result, n, scores);
+    }
+    return scores;
+  }
+
+  /**
+   * Where the time of scoring {@code n} posters goes on this CPU: TensorFlow's trace of {@code runs}
+   * runs (after one untraced run), each op type's share of the summed time of all ops, largest first.
+   * The op types are those TensorFlow ran after rewriting the graph (fused convolutions, oneDNN's
+   * kernels where it uses them). Ops run side by side on the intra-op threads, so a share is of the
+   * work, not of the wall time.
+   */
+  public Map<String, Double> opTimeShares(float[] batch, int n, int runs) {
+    if (runs < 1) throw new IllegalArgumentException("runs must be positive, got " + runs);
+    predict(batch, n);
+    RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
+    Map<String, Long> micros = new HashMap<>();
+    float[] scores = new float[n * genreCount];
+    try (TFloat32 input = inputOf(batch, n)) {
+      for (int r = 0; r < runs; r++) {
+        try (Result result = session.runner().feed(endpoints.inputTensor(), input).fetch(endpoints.outputTensor()).setOptions(trace)
+            .runAndFetchMetadata()) {
+          copyScores(result, n, scores);
+          RunMetadata meta = result.getMetadata().orElseThrow(() -> new ModelException("TensorFlow returned no trace of the run"));
+          for (DeviceStepStats device : meta.getStepStats().getDevStatsList()) {
+            for (NodeExecStats node : device.getNodeStatsList()) micros.merge(opType(node), node.getAllEndRelMicros(), Long::sum);
+          }
+        }
+      }
+    }
+    double total = micros.values().stream().mapToLong(Long::longValue).sum();
+    Map<String, Double> shares = new LinkedHashMap<>();
+    micros.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> shares.put(e.getKey(), total > 0 ? e.getValue() / total : 0));
+    return shares;
+  }
+
+  /** "conv1 = _FusedConv2D(image, w)" -> "_FusedConv2D"; the node's name where the label has no op. */
+  static String opType(NodeExecStats node) {
+    String label = node.getTimelineLabel();
+    int eq = label.indexOf(" = ");
+    if (eq < 0) return node.getNodeName();
+    int paren = label.indexOf('(', eq);
+    return label.substring(eq + 3, paren < 0 ? label.length() : paren).trim();
+  }
+
+  private TFloat32 inputOf(float[] batch, int n) {
     long perImage = (long) spec.inputHeight() * spec.inputWidth() * 3;
     if (n <= 0 || batch.length < n * perImage) {
       throw new IllegalArgumentException("batch holds " + batch.length + " floats, need " + n * perImage);
     }
     Shape shape = Shape.of(n, spec.inputHeight(), spec.inputWidth(), 3);
-    float[] scores = new float[n * genreCount];
-    try (TFloat32 input = TFloat32.tensorOf(shape, DataBuffers.of(batch, true, false).narrow(n * perImage));
-        Result result = session.runner().feed(endpoints.inputTensor(), input).fetch(endpoints.outputTensor()).run()) {
-      Tensor out = result.get(0);
-      if (!(out instanceof TFloat32 f) || out.shape().numDimensions() != 2
-          || out.shape().size(0) != n || out.shape().size(1) != genreCount) {
-        throw new ModelException("model returned " + out.dataType() + " " + out.shape()
-            + ", expected float32 [" + n + ", " + genreCount + "]");
-      }
-      f.copyTo(DataBuffers.of(scores, false, false));
+    return TFloat32.tensorOf(shape, DataBuffers.of(batch, true, false).narrow(n * perImage));
+  }
+
+  private void copyScores(Result result, int n, float[] scores) {
+    Tensor out = result.get(0);
+    if (!(out instanceof TFloat32 f) || out.shape().numDimensions() != 2
+        || out.shape().size(0) != n || out.shape().size(1) != genreCount) {
+      throw new ModelException("model returned " + out.dataType() + " " + out.shape()
+          + ", expected float32 [" + n + ", " + genreCount + "]");
     }
-    return scores;
+    f.copyTo(DataBuffers.of(scores, false, false));
   }
 
   /** The text stage this model blends its scores with, or null. */

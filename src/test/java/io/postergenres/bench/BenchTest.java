@@ -1,11 +1,15 @@
 package io.postergenres.bench;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.postergenres.image.TestImages;
 import io.postergenres.model.ModelCache;
+import io.postergenres.model.ModelPackage;
+import io.postergenres.model.PosterModel;
 import io.postergenres.model.TestModels;
 import java.awt.Color;
 import java.io.ByteArrayOutputStream;
@@ -13,8 +17,10 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -58,7 +64,8 @@ class BenchTest {
     }
     String printed = table.toString(StandardCharsets.UTF_8);
     for (String line : List.of("1. ceiling", "2. batched inference", "2a. bound", "2c. read + decode + infer", "2d. in-process inference of --compare-model",
-        "3. Spark job", "3c. the same with --bf16", "4. naive job", "5. read + preprocess", "5b. the same with ImageIO")) {
+        "3. Spark job", "3c. the same with --bf16", "4. naive job", "5. read + preprocess", "5b. the same with ImageIO",
+        "6. where inference time goes")) {
       assertTrue(printed.contains(line), "table has '" + line + "':\n" + printed);
     }
     Map<String, Object> results = (Map<String, Object>) report.get("results");
@@ -68,6 +75,9 @@ class BenchTest {
       assertTrue(r != null, "results has " + key);
       assertTrue(((Number) r.get("posters_per_second")).doubleValue() > 0, key + " measured: " + r);
     }
+    Map<String, Object> profile = (Map<String, Object>) ((Map<String, Object>) results.get("op_time_shares")).get("shares");
+    assertTrue(profile.keySet().stream().anyMatch(op -> op.contains("Mean")) && printed.contains("%"), profile + "\n" + printed);
+    assertEquals(1.0, profile.values().stream().mapToDouble(v -> ((Number) v).doubleValue()).sum(), 0.01, "shares of all ops' time: " + profile);
     Map<String, Object> compared = (Map<String, Object>) results.get("in_process_inference_compared_model");
     assertEquals(0.0, ((Number) compared.get("max_score_difference")).doubleValue(), "the same model scores the same");
     assertEquals(1.0, ((Number) compared.get("top3_agreement")).doubleValue());
@@ -117,6 +127,28 @@ class BenchTest {
     assertEquals(2, perRound.get("measurements"));
     assertTrue(((Map<String, Object>) report.get("ratios")).containsKey("spark_job_marginal_over_in_process_pipeline"));
     assertTrue(((Number) report.get("peak_rss_mb")).longValue() > 0);
+  }
+
+  @Test
+  void profilesWhereTheModelsTimeGoesByOpType() throws Exception {
+    try (PosterModel m = PosterModel.load(model, ModelPackage.read(model.toString(), new Configuration()).spec(), 2, 2)) {
+      int per = 24 * 24 * 3;
+      float[] batch = new float[4 * per];
+      for (int i = 0; i < batch.length; i++) batch[i] = (i % 7) / 7f;
+      Map<String, Double> shares = m.opTimeShares(batch, 4, 2);
+      assertTrue(shares.keySet().stream().anyMatch(op -> op.contains("Mean")), "the test model's mean over the image: " + shares);
+      assertEquals(1.0, shares.values().stream().mapToDouble(Double::doubleValue).sum(), 1e-9, shares.toString());
+      List<Double> values = List.copyOf(shares.values());
+      for (int i = 1; i < values.size(); i++) assertTrue(values.get(i - 1) >= values.get(i), "largest first: " + shares);
+      assertArrayEquals(m.predict(batch, 4), m.predict(batch, 4), "the traced runs leave the session as it was");
+      assertThrows(IllegalArgumentException.class, () -> m.opTimeShares(batch, 4, 0));
+    }
+    Map<String, Double> four = new LinkedHashMap<>(Map.of("a", 0.1, "b", 0.5, "c", 0.3, "d", 0.1));
+    Map<String, Double> two = Bench.topShares(four, 2);
+    assertEquals(List.of("b", "c", Bench.OTHER_OPS), List.copyOf(two.keySet()));
+    assertEquals(0.2, two.get(Bench.OTHER_OPS), 1e-12);
+    assertEquals(List.of("b", "c"), List.copyOf(Bench.topShares(four, 4).keySet()).subList(0, 2));
+    assertFalse(Bench.topShares(four, 4).containsKey(Bench.OTHER_OPS), "nothing left over");
   }
 
   @Test
