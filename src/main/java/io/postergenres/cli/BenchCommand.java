@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {"Measures on the same posters, in posters per second: the ceiling (matrix-multiply GFLOPS over the "
             + "model's FLOPs), batched in-process inference, the Spark job end to end, the naive UDF job, and "
-            + "reading + preprocessing alone. Each line is the median of --repeat interleaved measurements, with "
+            + "reading + preprocessing alone; then where inference time goes on this CPU, each op type's share in "
+            + "TensorFlow's trace of one batch. Each line is the median of --repeat interleaved measurements, with "
             + "their minimum and maximum, flagged when they spread too widely to trust. The job also runs at "
             + "--sizes, which splits its time into a fixed part per run (step by step) and a marginal rate.",
         "Prints a table and writes JSON with the ratios."})
