@@ -2,6 +2,8 @@ package io.postergenres.cli;
 
 import io.postergenres.errors.Failure;
 import io.postergenres.errors.PosterGenresException;
+import io.postergenres.metrics.CalibrationRule;
+import io.postergenres.metrics.RuleCalibration;
 import io.postergenres.train.Architecture;
 import io.postergenres.train.CcuDataset;
 import io.postergenres.train.PosterCnn;
@@ -106,6 +108,12 @@ public final class TrainCommand implements Callable<Integer> {
       description = "--arch pretrained --folds K: calibrate the thresholds so that no genre is given to more than X times the "
               + "posters that have it (on out-of-fold scores; 1 to 3). Default: " + CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP + ".")
   Double assignmentCap;
+
+  @Option(names = "--assignment-floor", paramLabel = "X",
+      description = "--arch pretrained --folds K: calibrate the thresholds so that every genre that " + RuleCalibration.FLOOR_MIN_POSTERS
+              + " or more posters have is given to at least X times the posters that have it (on all out-of-fold scores; 0 to under 1; "
+              + "0: no floor). Default: 0.")
+  Double assignmentFloor;
 
   @Option(names = "--cap-scope", paramLabel = "SCOPE",
       description = "--arch pretrained --folds K: where --assignment-cap must hold while the thresholds are calibrated: every-fold "
@@ -246,6 +254,7 @@ public final class TrainCommand implements Callable<Integer> {
               .withMaxGenres(maxGenres != null ? maxGenres : CrossValidatedTrainer.DEFAULT_MAX_GENRES)
               .withAssignmentCap(assignmentCap != null ? assignmentCap : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP)
               .withCapOnEveryFold(capOnEveryFold(capScope))
+              .withAssignmentFloor(assignmentFloor != null ? assignmentFloor : 0)
               .withBackboneSize(seen[0], seen[1])
               .train(data, output)
           : pretrained(config.arch())
@@ -291,8 +300,8 @@ public final class TrainCommand implements Callable<Integer> {
       if (folds > 0 && ensembleWith != null) {
         throw usage("--ensemble-with needs one validation split shared with the member; it cannot be used with --folds");
       }
-      if (folds == 0 && (inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || rawFoldScales || maxGenres != null || assignmentCap != null || capScope != null)) {
-        throw usage("--input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap and --cap-scope need --folds K");
+      if (folds == 0 && (inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || rawFoldScales || maxGenres != null || assignmentCap != null || assignmentFloor != null || capScope != null)) {
+        throw usage("--input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap, --assignment-floor and --cap-scope need --folds K");
       }
       if (secondBackbone != null && !Files.isRegularFile(secondBackbone)) {
         throw new PosterGenresException(Failure.INPUT, "--second-backbone " + secondBackbone + " is not a file (a TensorFlow.js graph model's JSON, e.g. "
@@ -303,12 +312,16 @@ public final class TrainCommand implements Callable<Integer> {
       if (headPerBackbone && secondBackbone == null) throw usage("--head-per-backbone needs --second-backbone (one backbone has one family of heads)");
       inputSize();
       size(backboneSize, "--backbone-size");
-      capOnEveryFold(capScope);
-      if (assignmentCap != null && !(assignmentCap >= 1 && assignmentCap <= 3)) throw usage("--assignment-cap must be 1 to 3, got " + assignmentCap);
+      try { // the rule's constructor checks --assignment-cap and --assignment-floor
+        new CalibrationRule(assignmentCap != null ? assignmentCap : CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP, capOnEveryFold(capScope),
+            assignmentFloor != null ? assignmentFloor : 0);
+      } catch (IllegalArgumentException e) {
+        throw usage(e.getMessage());
+      }
     } else if (backbone != null) {
       throw usage("--backbone is only for --arch pretrained");
-    } else if (folds != 0 || inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || rawFoldScales || maxGenres != null || assignmentCap != null || capScope != null) {
-      throw usage("--folds, --input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap and --cap-scope are only for --arch pretrained");
+    } else if (folds != 0 || inputSize != null || backboneSize != null || modelName != null || mirrorAverage || heads != 1 || crops || secondBackbone != null || headPerBackbone || rawFoldScales || maxGenres != null || assignmentCap != null || assignmentFloor != null || capScope != null) {
+      throw usage("--folds, --input-size, --backbone-size, --model-name, --mirror-average, --heads, --crops, --second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap, --assignment-floor and --cap-scope are only for --arch pretrained");
     } else if (!featureLayers.isEmpty() || featureCache != null || ensembleWith != null) {
       throw usage("--feature-layers, --feature-cache and --ensemble-with are only for --arch pretrained");
     }

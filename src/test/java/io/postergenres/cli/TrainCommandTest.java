@@ -115,14 +115,14 @@ class TrainCommandTest {
     CommandRun r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(),
         "--second-backbone", json.toString());
     assertEquals(ExitCode.USAGE.code(), r.code());
-    assertTrue(r.err().contains("--second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap and --cap-scope need --folds K"), r.err());
+    assertTrue(r.err().contains("--second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap, --assignment-floor and --cap-scope need --folds K"), r.err());
     r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
         "--second-backbone", dir.resolve("absent.json").toString());
     assertEquals(ExitCode.INPUT.code(), r.code());
     assertTrue(r.err().contains("absent.json is not a file") && r.err().contains("centernet.json"), r.err());
     r = run("--dataset", dir.toString(), "--output", out, "--second-backbone", json.toString());
     assertEquals(ExitCode.USAGE.code(), r.code());
-    assertTrue(r.err().contains("--second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap and --cap-scope are only for --arch pretrained"), r.err());
+    assertTrue(r.err().contains("--second-backbone, --head-per-backbone, --raw-fold-scales, --max-genres, --assignment-cap, --assignment-floor and --cap-scope are only for --arch pretrained"), r.err());
     r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
         "--head-per-backbone");
     assertEquals(ExitCode.USAGE.code(), r.code());
@@ -140,6 +140,13 @@ class TrainCommandTest {
         "--assignment-cap", "5");
     assertEquals(ExitCode.USAGE.code(), r.code());
     assertTrue(r.err().contains("--assignment-cap must be 1 to 3, got 5.0"), r.err());
+    r = run("--manifest", manifest.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--folds", "5",
+        "--assignment-floor", "1");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--assignment-floor must be 0 (none) or more, under 1, got 1.0"), r.err());
+    r = run("--dataset", dir.toString(), "--output", out, "--arch", "pretrained", "--backbone", dir.toString(), "--assignment-floor", "0.7");
+    assertEquals(ExitCode.USAGE.code(), r.code());
+    assertTrue(r.err().contains("--assignment-floor and --cap-scope need --folds K"), r.err());
   }
 
   @Test

@@ -191,6 +191,15 @@ public final class CrossValidatedTrainer {
     return this;
   }
 
+  /**
+   * The decision rule's floor: every genre of {@link io.postergenres.metrics.RuleCalibration#FLOOR_MIN_POSTERS} or more
+   * posters given to at least {@code floor} times the posters that have it (0: none; under 1).
+   */
+  public CrossValidatedTrainer withAssignmentFloor(double floor) {
+    this.rule = new CalibrationRule(rule.cap(), rule.capOnEveryFold(), floor);
+    return this;
+  }
+
   /** Whether the cap must hold on every calibration fold's posters, not only on all of them pooled. */
   public CrossValidatedTrainer withCapOnEveryFold(boolean everyFold) {
     this.rule = new CalibrationRule(rule.cap(), everyFold, rule.floor());

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.postergenres.eval.Evaluator;
+import io.postergenres.metrics.CalibrationRule;
 import io.postergenres.model.GenreRules;
 import io.postergenres.model.ModelPackage;
 import io.postergenres.model.ModelSpec;
@@ -84,12 +85,14 @@ class CrossValidatedTrainerTest {
     ByteArrayOutputStream again = new ByteArrayOutputStream();
     new CrossValidatedTrainer(cfg, backbone, 8, KerasBackbone.InputScaling.UNIT, List.of("out_relu", KerasBackbone.PIXELS),
         dir.resolve("cache"), 4, 24, 16, "other-name", false, 1, true, new PrintStream(again, true, StandardCharsets.UTF_8))
-        .withFoldAlignment(false).train(data, dir.resolve("model2"));
+        .withFoldAlignment(false).withAssignmentFloor(0.5).train(data, dir.resolve("model2"));
     assertTrue(!again.toString(StandardCharsets.UTF_8).contains("fold scales:"), again.toString(StandardCharsets.UTF_8));
     assertTrue(again.toString(StandardCharsets.UTF_8).contains("features: read from"), again.toString(StandardCharsets.UTF_8));
     ModelSpec second = ModelPackage.read(dir.resolve("model2").toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     assertEquals("as each fold's heads gave them", ((Map<?, ?>) second.source().get("training")).get("out_of_fold_scale"));
     assertEquals("other-name", second.name());
+    assertEquals(new CalibrationRule(CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP, true, 0.5), CalibrationRule.of(second), "model.json keeps the floor");
+    assertEquals(new CalibrationRule(CrossValidatedTrainer.DEFAULT_ASSIGNMENT_CAP, true), CalibrationRule.of(spec), "and has none unless asked");
     assertEquals(Files.readAllLines(out.resolve("folds.txt")), Files.readAllLines(dir.resolve("model2").resolve("folds.txt")));
 
     // evaluate --split out-of-fold reads the scores training wrote; --compare-with puts two models side by side.
