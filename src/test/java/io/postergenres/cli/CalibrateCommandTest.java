@@ -91,9 +91,7 @@ class CalibrateCommandTest {
   @Test
   void writesACopyWhoseThresholdsKeepEveryGenreInProportionOnEveryFold() throws Exception {
     Path out = dir.resolve("recalibrated");
-    CommandRun run = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", out.toString(),
-        "--assignment-cap", "1.2");
-    assertEquals(0, run.code(), run.err() + run.out());
+    CommandRun run = calibrateInto(out, "--assignment-cap", "1.2");
     assertTrue(run.out().contains("as 1.0.1") && run.out().contains("previous rule") && run.out().contains("most_over_assigned"), run.out());
     assertTrue(run.out().contains("text stage of " + model + " was left out"), run.out());
 
@@ -166,9 +164,7 @@ class CalibrateCommandTest {
   @Test
   void maxGenresChangesHowManyGenresAPosterMayGetAndTheThresholdsWithIt() throws Exception {
     Path out = dir.resolve("two");
-    CommandRun run = CommandRun.of("calibrate", "--model", model.toString(), "--manifest", manifest.toString(), "--output", out.toString(),
-        "--max-genres", "2");
-    assertEquals(0, run.code(), run.err() + run.out());
+    CommandRun run = calibrateInto(out, "--max-genres", "2");
     assertTrue(run.out().contains("rule: 1-2 genres") && run.out().contains("was:  1-3 genres"), run.out());
     ModelSpec spec = ModelPackage.read(out.toString(), new Configuration()).spec();
     assertEquals(2, spec.maxGenres(), "model.json's max_genres, which the job applies");
@@ -253,6 +249,14 @@ class CalibrateCommandTest {
     assertEquals(3, noFolds.code());
     assertTrue(noFolds.err().contains("folds.txt") && noFolds.err().contains("train --folds K"), noFolds.err());
     assertFalse(Files.exists(dir.resolve("o2")), "nothing written for a refused run");
+  }
+
+  /** Runs calibrate on the test model into {@code out} with {@code options}; it must succeed. */
+  private CommandRun calibrateInto(Path out, String... options) {
+    CommandRun run = CommandRun.of("calibrate", concat(new String[] {"--model", model.toString(), "--manifest", manifest.toString(), "--output",
+        out.toString()}, options));
+    assertEquals(0, run.code(), run.err() + run.out());
+    return run;
   }
 
   private static String[] concat(String[] a, String... b) {
