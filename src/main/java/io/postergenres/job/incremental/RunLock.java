@@ -257,15 +257,22 @@ public final class RunLock implements AutoCloseable {
   /** How often the holder reads its lock back before it takes an unreadable file for a lost lock. */
   static final int READ_BACK_TRIES = 10;
 
+  /** The wait before the second read back; it doubles up to {@link #READ_BACK_MAX_WAIT_MS} (18.5 s over all tries). */
+  static final long READ_BACK_FIRST_WAIT_MS = 500;
+
+  static final long READ_BACK_MAX_WAIT_MS = 2500;
+
   /**
    * The lock file as its holder reads it (back after taking it, at each renewal and check, before
-   * releasing it): tried again, half a second apart, while it exists but
-   * cannot be read; null once it is gone (or still unreadable after {@value #READ_BACK_TRIES} tries).
+   * releasing it): tried again, half a second later and then at doubling waits of up to 2.5 s, while
+   * it exists but cannot be read; null once it is gone (or still unreadable after {@value
+   * #READ_BACK_TRIES} tries, about 18 s).
    * On HDFS a DataNode can answer "replica not found" for a block written a moment ago, and the
    * lock's client gives up on a missing block quickly (see {@link #lockConf}), which once made the
    * one contender that had taken the lock believe it lost, so that a round of three ended with no
-   * holder (HdfsIT). A contender reading another's lock stays quick: an unreadable lock is judged by
-   * its age.
+   * holder (HdfsIT). Half a second apart, ten tries (5 s) were once not enough either, on a loaded
+   * machine whose DataNode reported the new block late (HdfsIT, 2026-12-01), hence the doubling. A
+   * contender reading another's lock stays quick: an unreadable lock is judged by its age.
    */
   private JsonNode readBack() {
     for (int attempt = 1; ; attempt++) {
@@ -277,7 +284,7 @@ public final class RunLock implements AutoCloseable {
         if (attempt >= READ_BACK_TRIES) return null;
         LOG.info("Reading the lock {} back failed ({}); trying again", RunSummary.redact(path.toString()), e.toString());
         try {
-          Thread.sleep(500);
+          Thread.sleep(Math.min(READ_BACK_FIRST_WAIT_MS << Math.min(attempt - 1, 10), READ_BACK_MAX_WAIT_MS));
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
           return null;
