@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {"Writes a copy of a model trained with 'train --folds K' whose per-genre thresholds are calibrated again on its "
             + "out-of-fold scores (out-of-fold-scores.csv, folds.txt) under the rule given: 1 to --max-genres genres a poster, "
-            + "no genre given to more than --assignment-cap times the posters that have it, on every fold (--cap-scope every-fold) or on all posters pooled, "
-            + "and none of " + RuleCalibration.FLOOR_MIN_POSTERS + " or more posters to fewer than --assignment-floor times them. "
+            + "no genre given to more than --assignment-cap times the posters that have it, on every fold (--cap-scope every-fold) "
+            + "or on all posters pooled, and none of " + RuleCalibration.FLOOR_MIN_POSTERS + " or more posters to fewer than --assignment-floor times them. "
             + "The network is copied unchanged; model.json gets the new thresholds, a new version, and the cross-validated figures "
             + "of both rules, each fold scored with thresholds chosen on the others. A text stage (text/) is left out: its "
             + "thresholds follow the image model's rule, so train it again on the copy with 'train-text'.",
