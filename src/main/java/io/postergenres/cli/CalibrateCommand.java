@@ -103,13 +103,13 @@ public final class CalibrateCommand implements Callable<Integer> {
       }
     }
     OutputDir.check(output, overwrite, model);
-    LabelledPosters.Read posters = input.read();
-    CcuDataset.Loaded data = posters.data();
-    Path root = posters.root();
     ModelSpec spec = io.postergenres.model.ModelPackage.read(model.toAbsolutePath().toString(), new org.apache.hadoop.conf.Configuration()).spec();
     if (maxGenres != null && (maxGenres < 1 || maxGenres > spec.genres().size())) {
       throw usage("--max-genres must be 1 to " + spec.genres().size() + " (the model's genres), got " + maxGenres);
     }
+    LabelledPosters.Read posters = input.read();
+    CcuDataset.Loaded data = posters.data();
+    Path root = posters.root();
     String newVersion = version != null ? version : nextVersion(spec.version());
     if (newVersion == null) throw usage("cannot derive a new version from '" + spec.version() + "'; give --model-version V");
     if (newVersion.equals(spec.version()) || spec.sameScoresAs().contains(newVersion)) {
