@@ -64,14 +64,17 @@ public final class RunLock implements AutoCloseable {
   private final String lockId;
   private final Duration ttl;
   private final ScheduledExecutorService renewer;
+  /** {@code _lock} as this run's exclusive create left it (null if its status could not be read then). */
+  private final FileStatus written;
   private volatile String lost;
 
-  private RunLock(FileSystem fs, Path path, String runId, String lockId, Duration ttl) {
+  private RunLock(FileSystem fs, Path path, String runId, String lockId, Duration ttl, FileStatus written) {
     this.fs = fs;
     this.path = path;
     this.runId = runId;
     this.lockId = lockId;
     this.ttl = ttl;
+    this.written = written;
     this.renewer = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "poster-genres-lock-renewer");
       t.setDaemon(true);
@@ -95,9 +98,14 @@ public final class RunLock implements AutoCloseable {
       for (int attempt = 0; attempt < 2; attempt++) {
         String lockId = UUID.randomUUID().toString();
         if (createExclusive(fs, path, body(runId, lockId, ttl))) {
-          RunLock lock = new RunLock(fs, path, runId, lockId, ttl);
-          lock.renewLease();
-          lock.verify(); // read back: the file names this run
+          RunLock lock = new RunLock(fs, path, runId, lockId, ttl, statusOrNull(fs, path));
+          try {
+            lock.renewLease();
+            lock.verify(); // read back: the file names this run
+          } catch (IOException | RuntimeException e) {
+            lock.close(); // not taken after all: no renewer left behind, and its own _lock removed
+            throw e;
+          }
           LOG.info("Took the lock {} for run {}", shown, runId);
           lock.removeOldMarkers();
           taken = true;
@@ -254,7 +262,7 @@ public final class RunLock implements AutoCloseable {
     }
   }
 
-  /** How often the holder reads its lock back before it takes an unreadable file for a lost lock. */
+  /** How often the holder reads its lock back before it takes a changed, unreadable file for a lost lock. */
   static final int READ_BACK_TRIES = 10;
 
   /** The wait before the second read back; it doubles up to {@link #READ_BACK_MAX_WAIT_MS} (18.5 s over all tries). */
@@ -263,33 +271,58 @@ public final class RunLock implements AutoCloseable {
   static final long READ_BACK_MAX_WAIT_MS = 2500;
 
   /**
-   * The lock file as its holder reads it (back after taking it, at each renewal and check, before
-   * releasing it): tried again, half a second later and then at doubling waits of up to 2.5 s, while
-   * it exists but cannot be read; null once it is gone (or still unreadable after {@value
-   * #READ_BACK_TRIES} tries, about 18 s).
-   * On HDFS a DataNode can answer "replica not found" for a block written a moment ago, and the
-   * lock's client gives up on a missing block quickly (see {@link #lockConf}), which once made the
-   * one contender that had taken the lock believe it lost, so that a round of three ended with no
-   * holder (HdfsIT). Half a second apart, ten tries (5 s) were once not enough either, on a loaded
-   * machine whose DataNode reported the new block late (HdfsIT, 2026-12-01), hence the doubling. A
-   * contender reading another's lock stays quick: an unreadable lock is judged by its age.
+   * Why this run no longer holds the lock, or null while it does: its holder reads {@code _lock}
+   * back (after taking it, at each renewal and check, before releasing it). A file that names this
+   * run's lock id is held; one that names another, or is gone, is lost.
+   *
+   * <p>A file that exists but cannot be read is judged by its status: while it still has the
+   * modification time and length this run's own create left, it is that very file (HDFS files do not
+   * change once closed; a takeover deletes the lock and creates a new one, a lifetime later at the
+   * earliest), so the lock is held. On HDFS a DataNode can answer "replica not found" for a block
+   * written a moment ago, and the lock's client gives up on a missing block quickly (see {@link
+   * #lockConf}); three times in HdfsIT (2026-11-30, 2026-12-01 twice, the last in CI after reads
+   * retried for 18 s) the one contender that had taken the lock took that for a lost lock, and a
+   * round of three ended with no holder. Only a changed file that stays unreadable is read again,
+   * half a second later and then at doubling waits of up to 2.5 s, {@value #READ_BACK_TRIES} times
+   * (about 18 s), before the lock counts as lost. A contender reading another's lock stays quick: an
+   * unreadable lock is judged by its age.
    */
-  private JsonNode readBack() {
+  private String whyLost() {
     for (int attempt = 1; ; attempt++) {
       try {
-        return parse(fs, path);
+        JsonNode holder = parse(fs, path);
+        return lockId.equals(holder.path("lock_id").asText()) ? null : "run " + holder.path("run_id").asText("?") + " took it over";
       } catch (java.io.FileNotFoundException e) {
-        return null;
+        return "the lock file is gone";
       } catch (IOException e) {
-        if (attempt >= READ_BACK_TRIES) return null;
+        if (unchangedSinceWritten()) {
+          LOG.info("Reading the lock {} back failed ({}); it is the file this run wrote", RunSummary.redact(path.toString()), e.toString());
+          return null;
+        }
+        if (attempt >= READ_BACK_TRIES) return "the lock file changed and cannot be read: " + e.getMessage();
         LOG.info("Reading the lock {} back failed ({}); trying again", RunSummary.redact(path.toString()), e.toString());
         try {
           Thread.sleep(Math.min(READ_BACK_FIRST_WAIT_MS << Math.min(attempt - 1, 10), READ_BACK_MAX_WAIT_MS));
         } catch (InterruptedException ie) {
           Thread.currentThread().interrupt();
-          return null;
+          return "interrupted while reading the lock file back";
         }
       }
+    }
+  }
+
+  /** Whether {@code _lock} still has the modification time and length this run's create left. */
+  private boolean unchangedSinceWritten() {
+    FileStatus now = statusOrNull(fs, path);
+    return written != null && now != null
+        && now.getModificationTime() == written.getModificationTime() && now.getLen() == written.getLen();
+  }
+
+  private static FileStatus statusOrNull(FileSystem fs, Path path) {
+    try {
+      return fs.getFileStatus(path);
+    } catch (IOException e) {
+      return null;
     }
   }
 
@@ -320,12 +353,7 @@ public final class RunLock implements AutoCloseable {
 
   /** Throws {@link Failure#LOCK_HELD} if this run no longer holds the lock (taken over, deleted). */
   public void verify() {
-    if (lost == null) {
-      JsonNode holder = readBack();
-      if (holder == null || !lockId.equals(holder.path("lock_id").asText())) {
-        lost = holder == null ? "the lock file is gone" : "run " + holder.path("run_id").asText("?") + " took it over";
-      }
-    }
+    if (lost == null) lost = whyLost();
     if (lost != null) {
       throw new PosterGenresException(Failure.LOCK_HELD, "run " + runId + " lost the lock " + RunSummary.redact(path.toString())
           + " (" + lost + "); stopping before it changes the output");
@@ -351,9 +379,10 @@ public final class RunLock implements AutoCloseable {
   private void renew() {
     if (lost != null) return;
     try {
-      JsonNode holder = readBack();
-      if (holder == null || !lockId.equals(holder.path("lock_id").asText())) {
-        lost = holder == null ? "the lock file is gone" : "run " + holder.path("run_id").asText("?") + " took it over";
+      String why = whyLost();
+      if (Thread.currentThread().isInterrupted()) return; // close() stops the renewer: not a lost lock
+      if (why != null) {
+        lost = why;
         LOG.error("Run {} lost the lock {}: {}", runId, RunSummary.redact(path.toString()), lost);
         return;
       }
@@ -384,10 +413,7 @@ public final class RunLock implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     try {
-      JsonNode holder = readBack();
-      if (holder != null && lockId.equals(holder.path("lock_id").asText())) {
-        fs.delete(path, false);
-      }
+      if (whyLost() == null) fs.delete(path, false);
       fs.delete(marker(path, lockId, "lease"), false);
     } catch (IOException e) {
       LOG.warn("Could not release lock {}: {}", RunSummary.redact(path.toString()), e.toString());

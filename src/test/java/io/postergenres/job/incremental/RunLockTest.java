@@ -26,8 +26,16 @@ public class RunLockTest {
   static final int TRIES = 200;
   public static final int CONTENDERS = 3;
 
-  /** Runs CONTENDERS acquires behind a barrier and returns how many got the lock (all released after). */
+  /**
+   * Runs CONTENDERS acquires behind a barrier and returns how many got the lock (all released after);
+   * when that is not one, the message says what each contender was told.
+   */
   public static int contend(String out, Configuration conf, ExecutorService pool) throws Exception {
+    return contend(out, conf, pool, new ArrayList<>());
+  }
+
+  /** As {@link #contend(String, Configuration, ExecutorService)}, adding each contender's outcome to {@code outcomes}. */
+  public static int contend(String out, Configuration conf, ExecutorService pool, List<String> outcomes) throws Exception {
     CyclicBarrier barrier = new CyclicBarrier(CONTENDERS);
     List<Future<RunLock>> results = new ArrayList<>();
     for (int c = 0; c < CONTENDERS; c++) {
@@ -38,6 +46,9 @@ public class RunLockTest {
           return RunLock.acquire(out, run, Duration.ofMinutes(5), conf);
         } catch (PosterGenresException e) {
           assertEquals(Failure.LOCK_HELD, e.failure(), e.getMessage());
+          synchronized (outcomes) {
+            outcomes.add(run + ": " + e.getMessage());
+          }
           return null;
         }
       }));
@@ -47,8 +58,20 @@ public class RunLockTest {
       RunLock l = f.get(30, TimeUnit.SECONDS);
       if (l != null) holders.add(l);
     }
-    for (RunLock l : holders) l.close();
+    for (RunLock l : holders) {
+      synchronized (outcomes) {
+        outcomes.add("a holder");
+      }
+      l.close();
+    }
     return holders.size();
+  }
+
+  /** Asserts that one of CONTENDERS acquiring {@code out} at once holds the lock, naming every outcome if not. */
+  public static void assertOneHolder(String out, Configuration conf, ExecutorService pool, String what) throws Exception {
+    List<String> outcomes = new ArrayList<>();
+    int holders = contend(out, conf, pool, outcomes);
+    assertEquals(1, holders, () -> what + ": " + String.join(" | ", outcomes));
   }
 
   public static String expiredLockBody(String lockId) {
@@ -70,7 +93,7 @@ public class RunLockTest {
     try {
       for (int i = 0; i < TRIES; i++) {
         String out = tmp.resolve("out-" + i).toString();
-        assertEquals(1, contend(out, new Configuration(), pool), "try " + i + ": exactly one holder");
+        assertOneHolder(out, new Configuration(), pool, "try " + i);
       }
     } finally {
       pool.shutdownNow();
@@ -85,7 +108,7 @@ public class RunLockTest {
       for (int i = 0; i < TRIES; i++) {
         Path out = tmp.resolve("out-" + i);
         writeExpiredLock(out, java.util.UUID.randomUUID().toString());
-        assertEquals(1, contend(out.toString(), new Configuration(), pool), "try " + i + ": exactly one holder");
+        assertOneHolder(out.toString(), new Configuration(), pool, "try " + i);
       }
     } finally {
       pool.shutdownNow();
@@ -153,23 +176,47 @@ public class RunLockTest {
   }
 
   /**
-   * The holder reads its lock back until it can: reads that fail a moment after the write (on HDFS a
-   * DataNode answering "replica not found") are not a lost lock. Once made a round of three
-   * contenders on HDFS end with no holder.
+   * A lock file its holder cannot read but that is still the file it wrote (same modification time
+   * and length) is held, at once: on HDFS a DataNode can answer "replica not found" for a block
+   * written a moment ago, which made rounds of three contenders on HDFS end with no holder.
    */
   @Test
-  void theHolderReadsItsLockBackAgainWhenAReadFails(@TempDir Path tmp) throws Exception {
+  void anUnreadableLockThatIsStillTheHoldersFileIsHeld(@TempDir Path tmp) throws Exception {
     Configuration conf = new Configuration();
     conf.set("fs.file.impl", FlakyLocal.class.getName());
     conf.setBoolean("fs.file.impl.disable.cache", true);
-    FlakyLocal.FAILURES.set(2);
+    FlakyLocal.FAILURES.set(1000);
     try (RunLock lock = RunLock.acquire(tmp.resolve("out").toString(), "run-1", Duration.ofMinutes(5), conf)) {
-      assertEquals(0, FlakyLocal.FAILURES.get(), "both failing reads happened");
-      assertFalse(lock.lost());
+      assertEquals(999, FlakyLocal.FAILURES.get(), "one failing read back, not a wait for a readable one");
       lock.verify();
+      lock.verify();
+      assertFalse(lock.lost());
+      assertEquals(997, FlakyLocal.FAILURES.get());
     } finally {
       FlakyLocal.FAILURES.set(0);
     }
+    assertFalse(Files.exists(tmp.resolve("out/_lock")), "released although unreadable to its holder");
+  }
+
+  /** A lock file that changed since its holder wrote it and cannot be read is read again; the new holder is named. */
+  @Test
+  void aChangedLockIsReadAgainUntilItNamesItsNewHolder(@TempDir Path tmp) throws Exception {
+    Configuration conf = new Configuration();
+    conf.set("fs.file.impl", FlakyLocal.class.getName());
+    conf.setBoolean("fs.file.impl.disable.cache", true);
+    Path out = tmp.resolve("out");
+    try (RunLock lock = RunLock.acquire(out.toString(), "run-1", Duration.ofMinutes(5), conf)) {
+      String other = expiredLockBody(java.util.UUID.randomUUID().toString()).replace("dead-run", "other-run-with-a-longer-name");
+      Files.writeString(out.resolve("_lock"), other, StandardCharsets.UTF_8);
+      FlakyLocal.FAILURES.set(2);
+      PosterGenresException e = assertThrows(PosterGenresException.class, lock::verify);
+      assertEquals(Failure.LOCK_HELD, e.failure());
+      assertTrue(e.getMessage().contains("other-run-with-a-longer-name"), e.getMessage());
+      assertEquals(0, FlakyLocal.FAILURES.get(), "both failing reads happened before it could tell");
+    } finally {
+      FlakyLocal.FAILURES.set(0);
+    }
+    assertTrue(Files.exists(out.resolve("_lock")), "the new holder's lock is left alone");
   }
 
   /** The local file system, whose next reads of a {@code _lock} file fail. */
