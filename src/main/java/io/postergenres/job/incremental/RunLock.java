@@ -27,6 +27,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
+import org.apache.hadoop.hdfs.protocol.HdfsFileStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,7 +56,7 @@ import org.slf4j.LoggerFactory;
 public final class RunLock implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(RunLock.class);
   private static final ObjectMapper JSON = new ObjectMapper();
-  /** Takeover markers older than this many lifetimes are removed by the next holder. */
+  /** Takeover markers and others' leases older than this many lifetimes are removed by the next holder. */
   private static final int MARKER_LIFETIMES = 20;
 
   private final FileSystem fs;
@@ -67,6 +68,7 @@ public final class RunLock implements AutoCloseable {
   /** {@code _lock} as this run's exclusive create left it (null if its status could not be read then). */
   private final FileStatus written;
   private volatile String lost;
+  private volatile boolean closed;
 
   private RunLock(FileSystem fs, Path path, String runId, String lockId, Duration ttl, FileStatus written) {
     this.fs = fs;
@@ -99,16 +101,17 @@ public final class RunLock implements AutoCloseable {
         String lockId = UUID.randomUUID().toString();
         if (createExclusive(fs, path, body(runId, lockId, ttl))) {
           RunLock lock = new RunLock(fs, path, runId, lockId, ttl, statusOrNull(fs, path));
+          taken = true; // from here the lock owns the client: its close() closes it
+          boolean held = false;
           try {
             lock.renewLease();
             lock.verify(); // read back: the file names this run
-          } catch (IOException | RuntimeException e) {
-            lock.close(); // not taken after all: no renewer left behind, and its own _lock removed
-            throw e;
+            held = true;
+          } finally {
+            if (!held) lock.close(); // not taken after all: no renewer left behind, and its own _lock removed
           }
           LOG.info("Took the lock {} for run {}", shown, runId);
           lock.removeOldMarkers();
-          taken = true;
           return lock;
         }
         JsonNode holder = read(fs, path);
@@ -197,8 +200,19 @@ public final class RunLock implements AutoCloseable {
     }
     long modified = modificationTime(fs, path);
     if (modified < 0) return null;
-    // Unreadable (a holder died while writing it, or is writing it now): a lifetime from its last change.
-    return Instant.ofEpochMilli(modified).plus(ttl);
+    // Unreadable (a holder died while writing it, is writing it now, or its block cannot be read at
+    // the moment): a lifetime from its last change, or later while any lease is younger, since a
+    // live holder that cannot read its lock either keeps renewing its lease (see whyLost).
+    Instant expires = Instant.ofEpochMilli(modified).plus(ttl);
+    if (Instant.now().isBefore(expires)) return expires; // refused on its age alone: no need to read leases
+    for (FileStatus lease : fs.listStatus(path.getParent(),
+        p -> p.getName().startsWith(path.getName() + ".") && p.getName().endsWith(".lease"))) {
+      JsonNode body = read(fs, lease.getPath());
+      Instant until = body != null ? instant(body.path("expires_at").asText(null))
+          : Instant.ofEpochMilli(lease.getModificationTime()).plus(ttl);
+      if (until.isAfter(expires)) expires = until;
+    }
+    return expires;
   }
 
   private static Instant instant(String text) {
@@ -275,19 +289,21 @@ public final class RunLock implements AutoCloseable {
    * back (after taking it, at each renewal and check, before releasing it). A file that names this
    * run's lock id is held; one that names another, or is gone, is lost.
    *
-   * <p>A file that exists but cannot be read is judged by its status: while it still has the
-   * modification time and length this run's own create left, it is that very file (HDFS files do not
-   * change once closed; a takeover deletes the lock and creates a new one, a lifetime later at the
-   * earliest), so the lock is held. On HDFS a DataNode can answer "replica not found" for a block
-   * written a moment ago, and the lock's client gives up on a missing block quickly (see {@link
-   * #lockConf}); three times in HdfsIT (2026-11-30, 2026-12-01 twice, the last in CI after reads
+   * <p>A file that exists but cannot be read is judged by its status: while it is still the very
+   * file this run's exclusive create left (the same HDFS inode, modification time and length: the
+   * lock file is never appended to or rewritten, and a takeover deletes it and creates a new one, a
+   * lifetime later at the earliest) and that lifetime has not passed since, the lock is held; the
+   * holder keeps renewing its lease, which contenders honour while the lock cannot be read ({@link
+   * #expiry}). On HDFS a DataNode can answer "replica not found", or the NameNode give no location,
+   * for a block closed a moment ago, and the lock's client gives up on a missing block quickly (see
+   * {@link #lockConf}); four times (HdfsIT 2026-11-30 and 2026-12-01, CI the same day, after reads
    * retried for 18 s) the one contender that had taken the lock took that for a lost lock, and a
-   * round of three ended with no holder. Only a changed file that stays unreadable is read again,
-   * half a second later and then at doubling waits of up to 2.5 s, {@value #READ_BACK_TRIES} times
-   * (about 18 s), before the lock counts as lost. A contender reading another's lock stays quick: an
-   * unreadable lock is judged by its age.
+   * round of three ended with no holder. Any other unreadable file is read again, half a second
+   * later and then at doubling waits of up to 2.5 s, {@value #READ_BACK_TRIES} times (about 18 s),
+   * before the lock counts as lost. A contender reading another's lock stays quick: an unreadable
+   * lock is judged by its age and its leases.
    */
-  private String whyLost() {
+  private String whyLost() throws InterruptedException {
     for (int attempt = 1; ; attempt++) {
       try {
         JsonNode holder = parse(fs, path);
@@ -295,27 +311,32 @@ public final class RunLock implements AutoCloseable {
       } catch (java.io.FileNotFoundException e) {
         return "the lock file is gone";
       } catch (IOException e) {
-        if (unchangedSinceWritten()) {
+        if (stillTheFileWritten()) {
           LOG.info("Reading the lock {} back failed ({}); it is the file this run wrote", RunSummary.redact(path.toString()), e.toString());
           return null;
         }
-        if (attempt >= READ_BACK_TRIES) return "the lock file changed and cannot be read: " + e.getMessage();
+        if (attempt >= READ_BACK_TRIES) return "the lock file cannot be read: " + e.getMessage();
         LOG.info("Reading the lock {} back failed ({}); trying again", RunSummary.redact(path.toString()), e.toString());
-        try {
-          Thread.sleep(Math.min(READ_BACK_FIRST_WAIT_MS << Math.min(attempt - 1, 10), READ_BACK_MAX_WAIT_MS));
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          return "interrupted while reading the lock file back";
-        }
+        Thread.sleep(Math.min(READ_BACK_FIRST_WAIT_MS << Math.min(attempt - 1, 10), READ_BACK_MAX_WAIT_MS));
       }
     }
   }
 
-  /** Whether {@code _lock} still has the modification time and length this run's create left. */
-  private boolean unchangedSinceWritten() {
+  /**
+   * Whether {@code _lock} is still the file this run's create left (its HDFS inode where there is
+   * one, its modification time and length), within a lifetime of that create.
+   */
+  private boolean stillTheFileWritten() {
     FileStatus now = statusOrNull(fs, path);
     return written != null && now != null
-        && now.getModificationTime() == written.getModificationTime() && now.getLen() == written.getLen();
+        && fileId(now) == fileId(written)
+        && now.getModificationTime() == written.getModificationTime() && now.getLen() == written.getLen()
+        && Instant.now().isBefore(Instant.ofEpochMilli(written.getModificationTime()).plus(ttl));
+  }
+
+  /** The HDFS inode id of a file (never reused by the NameNode), or -1 elsewhere. */
+  private static long fileId(FileStatus status) {
+    return status instanceof HdfsFileStatus hdfs ? hdfs.getFileId() : -1;
   }
 
   private static FileStatus statusOrNull(FileSystem fs, Path path) {
@@ -353,7 +374,17 @@ public final class RunLock implements AutoCloseable {
 
   /** Throws {@link Failure#LOCK_HELD} if this run no longer holds the lock (taken over, deleted). */
   public void verify() {
-    if (lost == null) lost = whyLost();
+    if (lost == null) {
+      String why;
+      try {
+        why = whyLost();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PosterGenresException(Failure.LOCK_HELD, "run " + runId + " was interrupted while checking its lock "
+            + RunSummary.redact(path.toString()) + "; stopping before it changes the output");
+      }
+      if (why != null) lost = why; // never clears a loss the renewer found meanwhile
+    }
     if (lost != null) {
       throw new PosterGenresException(Failure.LOCK_HELD, "run " + runId + " lost the lock " + RunSummary.redact(path.toString())
           + " (" + lost + "); stopping before it changes the output");
@@ -377,17 +408,20 @@ public final class RunLock implements AutoCloseable {
   }
 
   private void renew() {
-    if (lost != null) return;
+    if (lost != null || closed) return;
     try {
       String why = whyLost();
-      if (Thread.currentThread().isInterrupted()) return; // close() stops the renewer: not a lost lock
+      if (closed) return; // close() stopped the renewer meanwhile: not a lost lock, and no lease after it
       if (why != null) {
         lost = why;
         LOG.error("Run {} lost the lock {}: {}", runId, RunSummary.redact(path.toString()), lost);
         return;
       }
       renewLease(); // only this run's own lease file: never the lock another run may hold
-    } catch (IOException e) {
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // close() stops the renewer: not a lost lock
+    } catch (IOException | RuntimeException e) {
+      // A failed renewal is tried again at the next one; an exception here would end them all.
       LOG.warn("Could not renew lock {}: {}", RunSummary.redact(path.toString()), e.toString());
     }
   }
@@ -395,8 +429,9 @@ public final class RunLock implements AutoCloseable {
   private void removeOldMarkers() {
     try {
       long before = System.currentTimeMillis() - MARKER_LIFETIMES * ttl.toMillis();
+      Path ownLease = marker(path, lockId, "lease");
       for (FileStatus st : fs.listStatus(path.getParent(), p -> p.getName().startsWith(path.getName() + ".")
-          && p.getName().endsWith(".takeover"))) {
+          && (p.getName().endsWith(".takeover") || p.getName().endsWith(".lease")) && !p.getName().equals(ownLease.getName()))) {
         if (st.getModificationTime() < before) fs.delete(st.getPath(), false);
       }
     } catch (IOException e) {
@@ -406,19 +441,30 @@ public final class RunLock implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     renewer.shutdownNow();
+    // The release must reach the file system even on an interrupted thread (a cancelled job):
+    // Hadoop's client fails at once while the interrupt flag is set, which would leave _lock
+    // blocking the next runs for a lifetime. The flag is set again afterwards.
+    boolean interrupted = Thread.interrupted();
     try {
       renewer.awaitTermination(10, TimeUnit.SECONDS); // a renewal under way finishes before the client closes
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      interrupted = true;
     }
     try {
       if (whyLost() == null) fs.delete(path, false);
+    } catch (IOException | InterruptedException e) {
+      if (e instanceof InterruptedException) interrupted = true;
+      LOG.warn("Could not release lock {}: {}", RunSummary.redact(path.toString()), e.toString());
+    }
+    try {
       fs.delete(marker(path, lockId, "lease"), false);
     } catch (IOException e) {
-      LOG.warn("Could not release lock {}: {}", RunSummary.redact(path.toString()), e.toString());
+      LOG.warn("Could not remove the lease of lock {}: {}", RunSummary.redact(path.toString()), e.toString());
     } finally {
       closeQuietly(fs);
+      if (interrupted) Thread.currentThread().interrupt();
     }
   }
 }

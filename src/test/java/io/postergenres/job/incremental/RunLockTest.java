@@ -45,24 +45,37 @@ public class RunLockTest {
         try {
           return RunLock.acquire(out, run, Duration.ofMinutes(5), conf);
         } catch (PosterGenresException e) {
-          assertEquals(Failure.LOCK_HELD, e.failure(), e.getMessage());
           synchronized (outcomes) {
-            outcomes.add(run + ": " + e.getMessage());
+            outcomes.add(run + ": " + e.failure() + " " + e.getMessage());
           }
+          if (e.failure() != Failure.LOCK_HELD) throw e;
           return null;
         }
       }));
     }
     List<RunLock> holders = new ArrayList<>();
-    for (Future<RunLock> f : results) {
-      RunLock l = f.get(30, TimeUnit.SECONDS);
-      if (l != null) holders.add(l);
-    }
-    for (RunLock l : holders) {
-      synchronized (outcomes) {
-        outcomes.add("a holder");
+    try {
+      for (Future<RunLock> f : results) {
+        RunLock l = f.get(30, TimeUnit.SECONDS);
+        if (l != null) holders.add(l);
       }
-      l.close();
+    } finally {
+      for (Future<RunLock> f : results) { // whatever failed, no holder is left behind
+        if (f.isDone() && !f.isCancelled()) {
+          try {
+            RunLock l = f.get();
+            if (l != null && !holders.contains(l)) holders.add(l);
+          } catch (java.util.concurrent.ExecutionException e) {
+            // reported by the first get
+          }
+        }
+      }
+      for (RunLock l : holders) {
+        synchronized (outcomes) {
+          outcomes.add("a holder");
+        }
+        l.close();
+      }
     }
     return holders.size();
   }
@@ -182,9 +195,7 @@ public class RunLockTest {
    */
   @Test
   void anUnreadableLockThatIsStillTheHoldersFileIsHeld(@TempDir Path tmp) throws Exception {
-    Configuration conf = new Configuration();
-    conf.set("fs.file.impl", FlakyLocal.class.getName());
-    conf.setBoolean("fs.file.impl.disable.cache", true);
+    Configuration conf = flakyConf();
     FlakyLocal.FAILURES.set(1000);
     try (RunLock lock = RunLock.acquire(tmp.resolve("out").toString(), "run-1", Duration.ofMinutes(5), conf)) {
       assertEquals(999, FlakyLocal.FAILURES.get(), "one failing read back, not a wait for a readable one");
@@ -198,20 +209,28 @@ public class RunLockTest {
     assertFalse(Files.exists(tmp.resolve("out/_lock")), "released although unreadable to its holder");
   }
 
-  /** A lock file that changed since its holder wrote it and cannot be read is read again; the new holder is named. */
+  /**
+   * A lock file that changed since its holder wrote it (a takeover: the same length, another
+   * modification time) and cannot be read is read again; the new holder is named.
+   */
   @Test
   void aChangedLockIsReadAgainUntilItNamesItsNewHolder(@TempDir Path tmp) throws Exception {
-    Configuration conf = new Configuration();
-    conf.set("fs.file.impl", FlakyLocal.class.getName());
-    conf.setBoolean("fs.file.impl.disable.cache", true);
+    Configuration conf = flakyConf();
     Path out = tmp.resolve("out");
     try (RunLock lock = RunLock.acquire(out.toString(), "run-1", Duration.ofMinutes(5), conf)) {
-      String other = expiredLockBody(java.util.UUID.randomUUID().toString()).replace("dead-run", "other-run-with-a-longer-name");
-      Files.writeString(out.resolve("_lock"), other, StandardCharsets.UTF_8);
+      Path file = out.resolve("_lock");
+      String mine = Files.readString(file, StandardCharsets.UTF_8);
+      String id = mine.replaceAll(".*\"lock_id\":\"([0-9a-f-]{36})\".*", "$1");
+      String other = mine.replace("run-1", "run-9").replace(id, java.util.UUID.randomUUID().toString());
+      assertEquals(mine.length(), other.length());
+      java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(file);
+      Files.delete(file);
+      Files.writeString(file, other, StandardCharsets.UTF_8);
+      Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.fromMillis(before.toMillis() + 5_000));
       FlakyLocal.FAILURES.set(2);
       PosterGenresException e = assertThrows(PosterGenresException.class, lock::verify);
       assertEquals(Failure.LOCK_HELD, e.failure());
-      assertTrue(e.getMessage().contains("other-run-with-a-longer-name"), e.getMessage());
+      assertTrue(e.getMessage().contains("run-9"), e.getMessage());
       assertEquals(0, FlakyLocal.FAILURES.get(), "both failing reads happened before it could tell");
     } finally {
       FlakyLocal.FAILURES.set(0);
@@ -219,9 +238,88 @@ public class RunLockTest {
     assertTrue(Files.exists(out.resolve("_lock")), "the new holder's lock is left alone");
   }
 
+  /** A contender honours a live lease while the lock file itself cannot be read, and takes over once the lease is old. */
+  @Test
+  void anUnreadableLockIsHeldWhileItsLeaseIsFresh(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    Files.createDirectories(out);
+    Path lock = out.resolve("_lock");
+    Files.writeString(lock, "{\"run_id\":\"live-ru", StandardCharsets.UTF_8); // unreadable: cut short
+    Files.setLastModifiedTime(lock, java.nio.file.attribute.FileTime.from(Instant.now().minusSeconds(3600)));
+    String id = java.util.UUID.randomUUID().toString();
+    Path lease = out.resolve("_lock." + id + ".lease");
+    Files.writeString(lease, "{\"run_id\":\"live-run\",\"lock_id\":\"" + id + "\",\"expires_at\":\""
+        + Instant.now().plusSeconds(600) + "\"}", StandardCharsets.UTF_8);
+    PosterGenresException e = assertThrows(PosterGenresException.class,
+        () -> RunLock.acquire(out.toString(), "next-run", Duration.ofMinutes(5), new Configuration()));
+    assertEquals(Failure.LOCK_HELD, e.failure());
+    assertTrue(Files.exists(lock), "a lock with a live lease is not taken over");
+    Files.writeString(lease, "{\"run_id\":\"live-run\",\"lock_id\":\"" + id + "\",\"expires_at\":\""
+        + Instant.now().minusSeconds(60) + "\"}", StandardCharsets.UTF_8);
+    try (RunLock taken = RunLock.acquire(out.toString(), "next-run", Duration.ofMinutes(5), new Configuration())) {
+      taken.verify();
+    }
+  }
+
+  /** A failure after the lock file was created (here its lease cannot be written) leaves neither the lock nor a renewer behind. */
+  @Test
+  void aFailedAcquireReleasesWhatItCreated(@TempDir Path tmp) throws Exception {
+    Configuration conf = flakyConf();
+    Path out = tmp.resolve("out");
+    FlakyLocal.FAIL_LEASE.set(true);
+    try {
+      PosterGenresException e = assertThrows(PosterGenresException.class,
+          () -> RunLock.acquire(out.toString(), "run-1", Duration.ofMinutes(5), conf));
+      assertEquals(Failure.INPUT, e.failure(), e.getMessage());
+    } finally {
+      FlakyLocal.FAIL_LEASE.set(false);
+    }
+    assertFalse(Files.exists(out.resolve("_lock")), "its own lock removed");
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (renewers() > 0 && System.nanoTime() < deadline) Thread.sleep(50);
+    assertEquals(0, renewers(), "no renewer left running");
+    try (RunLock next = RunLock.acquire(out.toString(), "run-2", Duration.ofMinutes(5), new Configuration())) {
+      next.verify();
+    }
+  }
+
+  private static long renewers() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("poster-genres-lock-renewer") && t.isAlive()).count();
+  }
+
+  /** A cancelled job (its thread interrupted) still releases its lock, and keeps its interrupt. */
+  @Test
+  void anInterruptedHolderStillReleasesItsLock(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    RunLock lock = RunLock.acquire(out.toString(), "run-1", Duration.ofMinutes(5), new Configuration());
+    Thread.currentThread().interrupt();
+    try {
+      lock.close();
+      assertTrue(Thread.currentThread().isInterrupted(), "the interrupt is kept for the caller");
+    } finally {
+      Thread.interrupted();
+    }
+    assertFalse(Files.exists(out.resolve("_lock")), "released");
+  }
+
+  private static Configuration flakyConf() {
+    Configuration conf = new Configuration();
+    conf.set("fs.file.impl", FlakyLocal.class.getName());
+    conf.setBoolean("fs.file.impl.disable.cache", true);
+    return conf;
+  }
+
   /** The local file system, whose next reads of a {@code _lock} file fail. */
   public static final class FlakyLocal extends org.apache.hadoop.fs.LocalFileSystem {
     static final java.util.concurrent.atomic.AtomicInteger FAILURES = new java.util.concurrent.atomic.AtomicInteger();
+    static final java.util.concurrent.atomic.AtomicBoolean FAIL_LEASE = new java.util.concurrent.atomic.AtomicBoolean();
+
+    @Override
+    public org.apache.hadoop.fs.FSDataOutputStream create(org.apache.hadoop.fs.Path f, boolean overwrite) throws java.io.IOException {
+      if (f.getName().endsWith(".lease") && FAIL_LEASE.get()) throw new java.io.IOException("disk full (injected)");
+      return super.create(f, overwrite);
+    }
 
     @Override
     public org.apache.hadoop.fs.FSDataInputStream open(org.apache.hadoop.fs.Path f, int bufferSize) throws java.io.IOException {
