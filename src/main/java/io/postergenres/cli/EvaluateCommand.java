@@ -92,6 +92,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     verbosity.apply();
+    model = Path.of(ModelOption.resolve(model.toString())); // the installed default, from any directory
     Evaluator.Options options;
     try {
       options = new Evaluator.Options(model, split != null ? split.toLowerCase(Locale.ROOT) : heldOutSplit(model), batchSize.batchSize, threads.threads, maxPixels.maxPixels, bf16.bf16, readText);

@@ -231,6 +231,19 @@ public final class LabelCommand implements Callable<Integer> {
     if (partitions < 0) throw usage("--partitions must be 0 (automatic) or more, got " + partitions);
     if (threads.intraOp < 0 || threads.interOp < 0) throw usage("thread counts must be 0 (automatic) or more");
     if (glob.isBlank()) throw usage("--glob must not be empty; use * to keep every file");
+    try {
+      org.apache.hadoop.fs.GlobPattern.compile(io.postergenres.job.Listing.caseInsensitiveGlob(glob));
+    } catch (RuntimeException e) { // re2j's PatternSyntaxException (shaded inside Hadoop's client)
+      throw usage("--glob '" + glob + "' is not a valid file pattern (" + String.valueOf(e.getMessage()).lines().findFirst().orElse("").replaceFirst(" at pos .*", "").replaceFirst("^error parsing regexp: ", "")
+          + "); for example *.jpg or *.{jpg,png}");
+    }
+    for (String in : inputs) {
+      if (in.isBlank()) throw usage("--input must not be empty; name poster files, directories or globs");
+    }
+    for (String list : inputLists) {
+      if (list.isBlank()) throw usage("--input-list must not be empty; name an inventory file");
+    }
+    if (output == null || output.isBlank()) throw usage("--output must not be empty; name the directory to write");
     for (Map.Entry<String, Double> t : thresholds.entrySet()) {
       if (!(t.getValue() >= 0 && t.getValue() <= 1)) {
         throw usage("--threshold " + t.getKey() + "=" + t.getValue() + " must be between 0 and 1");

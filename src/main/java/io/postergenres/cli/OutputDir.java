@@ -13,6 +13,9 @@ final class OutputDir {
 
   /** {@code output} must differ from {@code model}, not be a file, and be new or empty unless {@code overwrite}. */
   static void check(Path output, boolean overwrite, Path model) throws IOException {
+    if (output.toString().isBlank()) {
+      throw new PosterGenresException(Failure.USAGE, "--output must not be empty; name the directory to write the model to");
+    }
     if (output.toAbsolutePath().normalize().equals(model.toAbsolutePath().normalize())) {
       throw new PosterGenresException(Failure.USAGE, "--output must differ from --model");
     }

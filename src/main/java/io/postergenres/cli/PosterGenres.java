@@ -37,7 +37,14 @@ public final class PosterGenres {
 
   /** Runs the command line and returns the exit code instead of exiting (for tests). */
   public static int run(String... args) {
-    return commandLine().execute(args);
+    CommandLine cmd;
+    try {
+      cmd = commandLine();
+    } catch (PosterGenresException e) { // the defaults file: named but missing, or unreadable
+      System.err.println("poster-genres: " + e.getMessage());
+      return ExitCode.of(e.failure()).code();
+    }
+    return cmd.execute(args);
   }
 
   public static CommandLine commandLine() {

@@ -105,7 +105,12 @@ public final class ServeCommand implements Callable<Integer> {
         Math.round(maxWaitMs * 1000), threads > 0 ? threads : 2 * ModelCache.Settings.allCores(), 30_000)
         .withDeadlines(headerTimeoutMs, Math.max(bodyTimeoutMs, headerTimeoutMs), idleTimeoutMs)
         .withAllowedHosts(allowedHosts).withLimits(maxConnections, 64);
-    PosterServer server = new PosterServer(loaded, settings).start();
+    PosterServer server;
+    try {
+      server = new PosterServer(loaded, settings).start();
+    } catch (IOException e) {
+      throw usage(cannotListen(host, port, e));
+    }
     System.out.printf("poster-genres: serving %s %s on http://%s:%d/ (Ctrl-C stops)%n",
         pkg.spec().name(), pkg.spec().version(), host, server.port());
     CountDownLatch stopped = new CountDownLatch(1);
@@ -115,6 +120,23 @@ public final class ServeCommand implements Callable<Integer> {
     }, "poster-genres-serve-stop"));
     stopped.await();
     return ExitCode.OK.code();
+  }
+
+  /** Why the server could not listen, in words that name the option to change. */
+  static String cannotListen(String host, int port, Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    if (root instanceof java.nio.channels.UnresolvedAddressException || root instanceof java.net.UnknownHostException) {
+      return "--host " + host + " is not a known host name or address of this machine";
+    }
+    String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    if (root instanceof java.net.BindException && message.toLowerCase(java.util.Locale.ROOT).contains("in use")) {
+      return "port " + port + " on " + host + " is already in use; stop what listens there or choose another --port";
+    }
+    if (root instanceof java.net.BindException) {
+      return "cannot listen on " + host + ":" + port + " (" + message + "); --host must be an address of this machine";
+    }
+    return "cannot listen on " + host + ":" + port + " (" + message + "); check --host and --port";
   }
 
   private static PosterGenresException usage(String message) {

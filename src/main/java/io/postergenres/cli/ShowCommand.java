@@ -48,6 +48,8 @@ public final class ShowCommand implements Callable<Integer> {
   public Integer call() {
     verbosity.apply();
     if (rows < 0) throw new PosterGenresException(Failure.USAGE, "--rows must be 0 or more, got " + rows);
+    if (output.isBlank()) throw new PosterGenresException(Failure.USAGE, "OUTPUT must not be empty; name the --output of a label run");
+    if (poster != null && poster.isBlank()) throw new PosterGenresException(Failure.USAGE, "--poster must not be empty; name a poster's path");
     SparkSession spark = session();
     try {
       LabelsTable table = LabelsTable.open(spark, output, spark.sparkContext().hadoopConfiguration());

@@ -6,8 +6,11 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import org.apache.hadoop.conf.Configuration;
+import java.nio.file.Files;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
  * Reads one poster's bytes through Hadoop's file systems, refusing files over a size limit before
@@ -31,6 +34,7 @@ public final class PosterReader {
     Path path = new Path(pathString);
     try {
       FileSystem fs = path.getFileSystem(conf);
+      refuseSpecialFile(fs, path);
       try (InputStream in = fs.open(path)) {
         byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileBytes + 1));
         if (bytes.length > maxFileBytes) {
@@ -42,6 +46,26 @@ public final class PosterReader {
       throw new PosterException(ErrorKind.NOT_FOUND, "file no longer exists (deleted after listing?)");
     } catch (IOException e) {
       throw new PosterException(ErrorKind.READ_ERROR, "cannot read: " + e, e);
+    }
+  }
+
+  /**
+   * On a local disk, a named pipe, socket or device that the listing took for a file (it reports
+   * them as files of 0 bytes) is refused before it is opened: reading a pipe nobody writes to
+   * blocks forever, and would hang the run.
+   */
+  private static void refuseSpecialFile(FileSystem fs, Path path) throws PosterException {
+    java.io.File file;
+    if (fs instanceof LocalFileSystem local) {
+      file = local.pathToFile(path);
+    } else if (fs instanceof RawLocalFileSystem raw) {
+      file = raw.pathToFile(path);
+    } else {
+      return;
+    }
+    java.nio.file.Path p = file.toPath();
+    if (Files.exists(p) && !Files.isRegularFile(p) && !Files.isDirectory(p)) {
+      throw new PosterException(ErrorKind.READ_ERROR, "not a regular file (a named pipe, socket or device): not read");
     }
   }
 

@@ -20,6 +20,15 @@ class ConvertCommandTest {
     return cmd.execute(args);
   }
 
+  /** An empty --output would write the model into the current directory: refused. */
+  @Test
+  void anEmptyOutputIsABadOption(@TempDir Path tmp) throws Exception {
+    Path src = TestModels.write(tmp.resolve("m32"), 16, 12, 3);
+    StringWriter err = new StringWriter();
+    assertEquals(ExitCode.USAGE.code(), run(err, "convert", "--model", src.toString(), "--output", "", "--min-elements", "1"));
+    assertTrue(err.toString().contains("--output must not be empty"), err.toString());
+  }
+
   @Test
   void aSecondConversionIntoTheSameDirectoryIsRefused(@TempDir Path tmp) throws Exception {
     Path src = TestModels.write(tmp.resolve("m32"), 16, 12, 3);

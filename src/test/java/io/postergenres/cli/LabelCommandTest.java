@@ -95,6 +95,41 @@ class LabelCommandTest {
     assertEquals(0, run(label(out, "--mode", "overwrite")).code());
   }
 
+  /** Empty paths and a glob Hadoop cannot compile are bad options (exit 2, one line), found before Spark or the model start. */
+  @Test
+  void emptyPathsAndABrokenGlobAreBadOptions() {
+    Outcome glob = run(label(tmp.resolve("glob"), "--glob", "*.{jpg"));
+    assertEquals(ExitCode.USAGE.code(), glob.code(), glob.err());
+    assertTrue(glob.err().contains("--glob '*.{jpg' is not a valid file pattern"), glob.err());
+    assertFalse(glob.err().contains("\tat "), "no stack trace: " + glob.err());
+    Outcome input = run("label", "--input", "", "--output", tmp.resolve("empty-in").toString(), "--model", model.toString());
+    assertEquals(ExitCode.USAGE.code(), input.code(), input.err());
+    assertTrue(input.err().contains("--input must not be empty"), input.err());
+    Outcome output = run("label", "--input", posters.toString(), "--output", "", "--model", model.toString());
+    assertEquals(ExitCode.USAGE.code(), output.code(), output.err());
+    assertTrue(output.err().contains("--output must not be empty"), output.err());
+    Outcome show = run("show", "");
+    assertEquals(ExitCode.USAGE.code(), show.code(), show.err());
+    assertTrue(show.err().contains("OUTPUT must not be empty"), show.err());
+  }
+
+  /** A defaults file named but missing is a bad option (exit 2, one line), not an exception out of main. */
+  @Test
+  void aMissingDefaultsFileIsABadOption() {
+    System.setProperty("poster-genres.conf", tmp.resolve("no-such.properties").toString());
+    java.io.PrintStream before = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true));
+    int code;
+    try {
+      code = PosterGenres.run("label", "--help");
+    } finally {
+      System.setErr(before);
+    }
+    assertEquals(ExitCode.USAGE.code(), code);
+    assertTrue(err.toString().contains("no-such.properties, which is not a file"), err.toString());
+  }
+
   @Test
   void badOptionValueSaysWhatToChange() {
     Outcome o = run(label(tmp.resolve("bad"), "--batch-size", "0"));
