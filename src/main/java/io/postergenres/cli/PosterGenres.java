@@ -51,7 +51,9 @@ public final class PosterGenres {
     CommandLine cmd = new CommandLine(new PosterGenres());
     Path defaults = defaultsFile();
     if (defaults != null) {
-      cmd.setDefaultValueProvider(new DefaultsFile(loadProperties(defaults)));
+      Properties properties = loadProperties(defaults);
+      DefaultsFile.checkKeys(properties, defaults, cmd);
+      cmd.setDefaultValueProvider(new DefaultsFile(properties));
     }
     cmd.setExecutionExceptionHandler(PosterGenres::handle);
     cmd.setParameterExceptionHandler(PosterGenres::handleParameter);

@@ -130,6 +130,27 @@ class LabelCommandTest {
     assertTrue(err.toString().contains("no-such.properties, which is not a file"), err.toString());
   }
 
+  /** A misspelt key in the defaults file would be ignored, and the run go on with the built-in default: refused instead. */
+  @Test
+  void aMisspeltKeyInTheDefaultsFileIsABadOption() throws Exception {
+    Path conf = tmp.resolve("misspelt.properties");
+    Files.writeString(conf, "label.batchsize = 0\n");
+    System.setProperty("poster-genres.conf", conf.toString());
+    java.io.PrintStream before = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true));
+    int code;
+    try {
+      code = PosterGenres.run("label", "--help");
+    } finally {
+      System.setErr(before);
+    }
+    assertEquals(ExitCode.USAGE.code(), code);
+    assertTrue(err.toString().contains("'label.batchsize' is not an option; did you mean 'label.batch-size'?"), err.toString());
+    System.setProperty("poster-genres.conf", Path.of("conf/poster-genres.properties").toAbsolutePath().toString());
+    assertEquals(0, PosterGenres.run("label", "--help"), "the shipped defaults file has only known keys");
+  }
+
   @Test
   void badOptionValueSaysWhatToChange() {
     Outcome o = run(label(tmp.resolve("bad"), "--batch-size", "0"));
