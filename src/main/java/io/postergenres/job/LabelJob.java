@@ -8,6 +8,7 @@ import io.postergenres.model.ModelSpec;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
@@ -81,6 +82,11 @@ public final class LabelJob {
     } else {
       listing = Listing.list(spark, request.inputs(), request.glob());
       listed = Listing.asScanPaths(listing.inputFiles());
+      List<String> broken = LocalLinks.brokenLinks(request.inputs(), request.glob());
+      if (!broken.isEmpty()) { // listed too, so that each gets its not_found row (labelLeftovers)
+        LOG.warn("{} symbolic links under the inputs point to nothing; each gets a not_found row", broken.size());
+        listed = java.util.stream.Stream.concat(Arrays.stream(listed), broken.stream()).distinct().toArray(String[]::new);
+      }
       listedCount = listed.length;
       LOG.info("Listed {} poster files matching {} in {} ms", listedCount, request.glob(), (System.nanoTime() - tList) / 1_000_000);
       RunSetup.requireListed(listedCount, request.inputs(), request.glob(), hadoop);

@@ -43,6 +43,8 @@ public final class PosterReader {
         return bytes;
       }
     } catch (FileNotFoundException e) {
+      String target = brokenLinkTarget(path);
+      if (target != null) throw new PosterException(ErrorKind.NOT_FOUND, "broken symbolic link: its target " + target + " does not exist");
       throw new PosterException(ErrorKind.NOT_FOUND, "file no longer exists (deleted after listing?)");
     } catch (IOException e) {
       throw new PosterException(ErrorKind.READ_ERROR, "cannot read: " + e, e);
@@ -66,6 +68,17 @@ public final class PosterReader {
     java.nio.file.Path p = file.toPath();
     if (Files.exists(p) && !Files.isRegularFile(p) && !Files.isDirectory(p)) {
       throw new PosterException(ErrorKind.READ_ERROR, "not a regular file (a named pipe, socket or device): not read");
+    }
+  }
+
+  /** Where a local path that is a symbolic link points, or null (not local, not a link). */
+  private static String brokenLinkTarget(Path path) {
+    try {
+      if (path.toUri().getScheme() != null && !path.toUri().getScheme().equals("file")) return null;
+      java.nio.file.Path p = java.nio.file.Path.of(path.toUri().getPath());
+      return Files.isSymbolicLink(p) ? Files.readSymbolicLink(p).toString() : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 

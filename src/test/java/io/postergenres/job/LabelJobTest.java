@@ -130,6 +130,35 @@ class LabelJobTest extends SparkTestBase {
     assertTrue(report.contains("<h2>Failed posters</h2>") && report.contains("not_found"), "failures listed: " + report);
   }
 
+  /**
+   * Hadoop's local listing skips a symbolic link whose target is missing without a word, and follows
+   * a link to a folder above it again and again: the first gets its not_found row, the second stops
+   * the run before anything is labelled.
+   */
+  @Test
+  void brokenLinksGetRowsAndALinkLoopStopsTheRun() throws Exception {
+    PosterFixtures fx = PosterFixtures.write(tmp.resolve("links"), 3);
+    Files.createSymbolicLink(fx.root.resolve("gone.jpg"), tmp.resolve("no-such-poster.jpg"));
+    Files.createSymbolicLink(fx.root.resolve("notes.txt"), tmp.resolve("no-such-notes.txt")); // not a poster by the glob
+    Path out = tmp.resolve("links-out");
+    RunSummary summary = new LabelJob(spark).run(request(fx.root, out, 2, 4));
+    List<Row> rows = spark.read().parquet(out.toString()).collectAsList();
+    assertEquals(fx.expected.size() + 1, rows.size(), "one row per poster and one for the broken link");
+    assertEquals(fx.expected.size() + 1, summary.filesListed());
+    Row gone = rows.stream().filter(r -> r.<String>getAs("path").endsWith("/gone.jpg")).findFirst().orElseThrow();
+    assertEquals("not_found", gone.getAs("error_kind"));
+    assertTrue(gone.<String>getAs("error").contains("broken symbolic link"), gone.<String>getAs("error"));
+
+    Path loop = tmp.resolve("loop");
+    PosterFixtures.write(loop, 2);
+    Files.createSymbolicLink(loop.resolve("self"), loop);
+    io.postergenres.errors.PosterGenresException e = assertThrows(io.postergenres.errors.PosterGenresException.class,
+        () -> new LabelJob(spark).run(request(loop, tmp.resolve("loop-out"), 2, 4)));
+    assertEquals(io.postergenres.errors.Failure.INPUT, e.failure());
+    assertTrue(e.getMessage().contains("(a loop)") && e.getMessage().contains("self"), e.getMessage());
+    assertFalse(Files.exists(tmp.resolve("loop-out")), "nothing written");
+  }
+
   @Test
   void oneModelLoadPerJvmAcrossManyTasks() throws Exception {
     ModelCache.closeAll(); // start cold, as a fresh executor would
