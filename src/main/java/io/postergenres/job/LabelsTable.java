@@ -58,10 +58,10 @@ public final class LabelsTable {
       throw new PosterGenresException(Failure.INPUT, "cannot read " + RunSummary.redact(output) + ": " + e.getMessage(), e);
     } catch (PosterGenresException e) {
       throw e;
-    } catch (Exception e) { // Spark's AnalysisException (checked in Java's eyes): no Parquet there
-      if (!(e instanceof AnalysisException)) throw e;
+    } catch (Exception e) { // Spark's AnalysisException or SparkException (checked in Java's eyes): no Parquet there, or not Parquet
+      if (!(e instanceof AnalysisException) && !(e instanceof org.apache.spark.SparkException)) throw e;
       throw new PosterGenresException(Failure.INPUT, RunSummary.redact(output) + " holds no label rows (Parquet): "
-          + String.valueOf(e.getMessage()).lines().findFirst().orElse(""), e);
+          + String.valueOf(e.getMessage()).lines().findFirst().orElse("") + "; give the --output of a label run", e);
     }
   }
 

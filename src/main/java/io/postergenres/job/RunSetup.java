@@ -121,6 +121,7 @@ public final class RunSetup {
       try {
         status = fs.getFileStatus(p);
       } catch (java.io.FileNotFoundException e) {
+        checkLocalParent(fs, p, shown);
         return;
       }
       if (mode == WriteMode.ERROR) {
@@ -177,6 +178,24 @@ public final class RunSetup {
           || name.startsWith("_started_") || name.startsWith("_committed_");
     }
     return name.equals("_runs") || name.equals("_temporary") || name.startsWith("__magic") || name.startsWith(".spark-staging-");
+  }
+
+  /**
+   * On a local disk, a new output's nearest existing folder must be a folder this user can write:
+   * otherwise the run would label every poster and only then fail to write, with Hadoop's stack
+   * trace ({@code ParentNotDirectoryException}, {@code Mkdirs failed}).
+   */
+  private static void checkLocalParent(FileSystem fs, Path output, String shown) {
+    if (!(fs instanceof org.apache.hadoop.fs.LocalFileSystem) && !(fs instanceof org.apache.hadoop.fs.RawLocalFileSystem)) return;
+    java.nio.file.Path q = java.nio.file.Path.of(fs.makeQualified(output).toUri().getPath()).getParent();
+    while (q != null && !java.nio.file.Files.exists(q)) q = q.getParent();
+    if (q == null) return;
+    if (!java.nio.file.Files.isDirectory(q)) {
+      throw new PosterGenresException(Failure.INPUT, "--output " + shown + " cannot be created: " + q + " is a file, not a folder");
+    }
+    if (!java.nio.file.Files.isWritable(q)) {
+      throw new PosterGenresException(Failure.INPUT, "--output " + shown + " cannot be created: this user cannot write in " + q);
+    }
   }
 
   private static boolean isAtOrBelow(Path path, Path dir) {

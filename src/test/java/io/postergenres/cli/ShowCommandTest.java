@@ -100,5 +100,10 @@ class ShowCommandTest {
     Outcome empty = run("show", notLabels.toString());
     assertEquals(ExitCode.INPUT.code(), empty.code(), empty.err());
     assertTrue(empty.err().contains("holds no label rows"), empty.err());
+    Path junk = Files.createDirectories(tmp.resolve("junk-parquet"));
+    Files.writeString(junk.resolve("part-0.parquet"), "not parquet at all");
+    Outcome notParquet = run("show", junk.toString());
+    assertEquals(ExitCode.INPUT.code(), notParquet.code(), notParquet.err());
+    assertTrue(notParquet.err().contains("holds no label rows") && !notParquet.err().contains("\tat "), notParquet.err());
   }
 }

@@ -24,6 +24,25 @@ class OutputGuardTest {
     return e;
   }
 
+  /** A new output under a file, or under a folder this user cannot write, is refused before any poster is labelled. */
+  @Test
+  void aNewOutputMustBeCreatable() throws IOException {
+    Path file = Files.writeString(tmp.resolve("a-file.txt"), "x");
+    String underFile = refused(file.resolve("labels"), List.of(), WriteMode.ERROR).getMessage();
+    assertTrue(underFile.contains("cannot be created") && underFile.contains("is a file, not a folder"), underFile);
+    Path locked = Files.createDirectories(tmp.resolve("locked"));
+    assertTrue(locked.toFile().setWritable(false, false));
+    try {
+      if (!Files.isWritable(locked)) { // root may write anywhere: nothing to refuse then
+        String unwritable = refused(locked.resolve("deep/labels"), List.of(), WriteMode.ERROR).getMessage();
+        assertTrue(unwritable.contains("cannot write in"), unwritable);
+      }
+    } finally {
+      locked.toFile().setWritable(true, false);
+    }
+    assertDoesNotThrow(() -> RunSetup.checkOutput(tmp.resolve("new/deep/labels").toString(), List.of(), WriteMode.ERROR, conf));
+  }
+
   @Test
   void aFileIsNeverOverwrittenNorAppendedTo() throws IOException {
     Path readme = Files.writeString(tmp.resolve("README.md"), "# my notes\n");
