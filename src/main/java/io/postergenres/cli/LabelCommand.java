@@ -231,6 +231,9 @@ public final class LabelCommand implements Callable<Integer> {
     if (partitions < 0) throw usage("--partitions must be 0 (automatic) or more, got " + partitions);
     if (threads.intraOp < 0 || threads.interOp < 0) throw usage("thread counts must be 0 (automatic) or more");
     if (glob.isBlank()) throw usage("--glob must not be empty; use * to keep every file");
+    if (!incremental && runDate != null) {
+      throw usage("--run-date applies to --incremental runs only; add --incremental, or leave --run-date out");
+    }
     try {
       org.apache.hadoop.fs.GlobPattern.compile(io.postergenres.job.Listing.caseInsensitiveGlob(glob));
     } catch (RuntimeException e) { // re2j's PatternSyntaxException (shaded inside Hadoop's client)

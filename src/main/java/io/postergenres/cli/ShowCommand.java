@@ -50,6 +50,9 @@ public final class ShowCommand implements Callable<Integer> {
     if (rows < 0) throw new PosterGenresException(Failure.USAGE, "--rows must be 0 or more, got " + rows);
     if (output.isBlank()) throw new PosterGenresException(Failure.USAGE, "OUTPUT must not be empty; name the --output of a label run");
     if (poster != null && poster.isBlank()) throw new PosterGenresException(Failure.USAGE, "--poster must not be empty; name a poster's path");
+    if (poster != null && (genres || failures)) {
+      throw new PosterGenresException(Failure.USAGE, "--poster shows one poster's row; --genres and --failures show the whole output: pass one of them");
+    }
     SparkSession spark = session();
     try {
       LabelsTable table = LabelsTable.open(spark, output, spark.sparkContext().hadoopConfiguration());

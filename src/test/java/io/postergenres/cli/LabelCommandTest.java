@@ -108,6 +108,12 @@ class LabelCommandTest {
     Outcome output = run("label", "--input", posters.toString(), "--output", "", "--model", model.toString());
     assertEquals(ExitCode.USAGE.code(), output.code(), output.err());
     assertTrue(output.err().contains("--output must not be empty"), output.err());
+    Outcome date = run(label(tmp.resolve("date"), "--run-date", "2026-13-45"));
+    assertEquals(ExitCode.USAGE.code(), date.code(), date.err());
+    assertTrue(date.err().contains("--run-date applies to --incremental runs only"), date.err());
+    Outcome both = run("show", "--poster", "p1.jpg", "--failures", tmp.toString());
+    assertEquals(ExitCode.USAGE.code(), both.code(), both.err());
+    assertTrue(both.err().contains("pass one of them"), both.err());
     Outcome show = run("show", "");
     assertEquals(ExitCode.USAGE.code(), show.code(), show.err());
     assertTrue(show.err().contains("OUTPUT must not be empty"), show.err());
