@@ -62,6 +62,9 @@ public final class ConvertCommand implements Callable<Integer> {
     if (!Files.isDirectory(model)) throw new PosterGenresException(Failure.MODEL, "--model " + model + " is not a directory");
     OutputDir.check(output, overwrite, model);
     if (posters != null && !Files.isDirectory(posters)) throw new PosterGenresException(Failure.INPUT, "--posters " + posters + " is not a directory");
+    if (posters != null && Fp16Converter.imagesUnder(posters).isEmpty()) {
+      throw new PosterGenresException(Failure.INPUT, "--posters " + posters + " holds no images to compare the two models on");
+    }
     PrintWriter out = commandSpec.commandLine().getOut();
     long t0 = System.nanoTime();
     Fp16Converter.DirResult r = Fp16Converter.convertDir(model, output, minElements);

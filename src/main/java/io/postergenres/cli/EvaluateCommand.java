@@ -83,6 +83,20 @@ public final class EvaluateCommand implements Callable<Integer> {
 
   @Mixin SharedOptions.MaxPixels maxPixels;
 
+  /** {@code --json FILE} must be writable, checked before the scoring rather than after it. */
+  static void checkJson(Path json) {
+    if (json == null) return;
+    if (json.toString().isBlank()) throw new PosterGenresException(Failure.USAGE, "--json must not be empty; name a file to write");
+    if (Files.isDirectory(json)) throw new PosterGenresException(Failure.USAGE, "--json " + json + " is a folder; name a file");
+    Path q = json.toAbsolutePath().getParent();
+    while (q != null && !Files.exists(q)) q = q.getParent();
+    if (q != null && (!Files.isDirectory(q) || !Files.isWritable(q))) {
+      throw new PosterGenresException(Failure.INPUT, "--json " + json + " cannot be written: " + q
+          + (Files.isDirectory(q) ? " is not writable" : " is a file, not a folder"));
+    }
+    if (Files.exists(json) && !Files.isWritable(json)) throw new PosterGenresException(Failure.INPUT, "--json " + json + " is not writable");
+  }
+
   /** The split a model held out: its validation.txt, else its out-of-fold scores (validation when it has neither, to say so). */
   static String heldOutSplit(Path modelDir) {
     if (Files.isRegularFile(modelDir.resolve(Evaluator.VALIDATION_LIST))) return "validation";
@@ -93,6 +107,7 @@ public final class EvaluateCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     verbosity.apply();
     model = Path.of(ModelOption.resolve(model.toString())); // the installed default, from any directory
+    checkJson(json);
     Evaluator.Options options;
     try {
       options = new Evaluator.Options(model, split != null ? split.toLowerCase(Locale.ROOT) : heldOutSplit(model), batchSize.batchSize, threads.threads, maxPixels.maxPixels, bf16.bf16, readText);

@@ -299,7 +299,18 @@ public final class LabelCommand implements Callable<Integer> {
   }
 
   private SparkSession session() {
-    SparkSession spark = SparkSession.builder().config(sparkConf(new SparkConf(true))).getOrCreate();
+    SparkSession spark;
+    try {
+      spark = SparkSession.builder().config(sparkConf(new SparkConf(true))).getOrCreate();
+    } catch (RuntimeException e) { // a Spark setting Spark refuses as it starts (INVALID_CONF_VALUE and the like)
+      for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+        if (c instanceof IllegalArgumentException) {
+          throw usage("Spark refused a setting: " + String.valueOf(c.getMessage()).lines().findFirst().orElse("")
+              + "; check --conf (and spark-defaults.conf)");
+        }
+      }
+      throw e;
+    }
     if (verbosity.level() == 0) {
       spark.sparkContext().setLogLevel("WARN");
     }

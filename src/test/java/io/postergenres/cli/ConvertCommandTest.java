@@ -27,6 +27,12 @@ class ConvertCommandTest {
     StringWriter err = new StringWriter();
     assertEquals(ExitCode.USAGE.code(), run(err, "convert", "--model", src.toString(), "--output", "", "--min-elements", "1"));
     assertTrue(err.toString().contains("--output must not be empty"), err.toString());
+    Path empty = Files.createDirectories(tmp.resolve("no-posters"));
+    StringWriter none = new StringWriter();
+    assertEquals(ExitCode.INPUT.code(), run(none, "convert", "--model", src.toString(), "--output", tmp.resolve("m16").toString(),
+        "--min-elements", "1", "--posters", empty.toString()));
+    assertTrue(none.toString().contains("holds no images to compare"), none.toString());
+    assertFalse(Files.exists(tmp.resolve("m16")), "checked before converting");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.postergenres.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -160,5 +161,24 @@ class EvaluateCommandTest {
     Run none = run("--model", plainModel.toString(), "--manifest", csv.toString(), "--split", "all", "--read-text");
     assertEquals(ExitCode.MODEL.code(), none.code());
     assertTrue(none.err().contains("no text stage"), none.err());
+  }
+
+  /** An unwritable --json is found before the scoring, not after it. */
+  @Test
+  void anUnwritableJsonIsRefusedFirst(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+    Path file = java.nio.file.Files.writeString(tmp.resolve("a-file"), "x");
+    PosterGenresExceptionCheck.expect(io.postergenres.errors.Failure.INPUT, "is a file, not a folder",
+        () -> EvaluateCommand.checkJson(file.resolve("out.json")));
+    PosterGenresExceptionCheck.expect(io.postergenres.errors.Failure.USAGE, "is a folder", () -> EvaluateCommand.checkJson(tmp));
+    PosterGenresExceptionCheck.expect(io.postergenres.errors.Failure.USAGE, "must not be empty", () -> EvaluateCommand.checkJson(Path.of("")));
+    EvaluateCommand.checkJson(tmp.resolve("new/deep/out.json"));
+  }
+
+  private static final class PosterGenresExceptionCheck {
+    static void expect(io.postergenres.errors.Failure failure, String text, org.junit.jupiter.api.function.Executable run) {
+      io.postergenres.errors.PosterGenresException e = assertThrows(io.postergenres.errors.PosterGenresException.class, run);
+      assertEquals(failure, e.failure());
+      assertTrue(e.getMessage().contains(text), e.getMessage());
+    }
   }
 }

@@ -114,6 +114,9 @@ class LabelCommandTest {
     Outcome both = run("show", "--poster", "p1.jpg", "--failures", tmp.toString());
     assertEquals(ExitCode.USAGE.code(), both.code(), both.err());
     assertTrue(both.err().contains("pass one of them"), both.err());
+    Outcome conf = run(label(tmp.resolve("conf"), "--conf", "spark.driver.maxResultSize=abc"));
+    assertEquals(ExitCode.USAGE.code(), conf.code(), conf.err());
+    assertTrue(conf.err().contains("Spark refused a setting") && conf.err().contains("maxResultSize"), conf.err());
     Outcome show = run("show", "");
     assertEquals(ExitCode.USAGE.code(), show.code(), show.err());
     assertTrue(show.err().contains("OUTPUT must not be empty"), show.err());
