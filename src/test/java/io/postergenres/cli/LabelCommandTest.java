@@ -51,6 +51,18 @@ class LabelCommandTest {
     return new Outcome(code, out.toString(), err.toString());
   }
 
+  /** As main runs it ({@link PosterGenres#run}, the defaults file read first), with what it wrote to System.err. */
+  private static Outcome runMain(String... args) {
+    java.io.PrintStream before = System.err;
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    System.setErr(new java.io.PrintStream(err, true));
+    try {
+      return new Outcome(PosterGenres.run(args), "", err.toString());
+    } finally {
+      System.setErr(before);
+    }
+  }
+
   private static String[] label(Path output, String... more) {
     return labelWith(model, output, more);
   }
@@ -126,17 +138,9 @@ class LabelCommandTest {
   @Test
   void aMissingDefaultsFileIsABadOption() {
     System.setProperty("poster-genres.conf", tmp.resolve("no-such.properties").toString());
-    java.io.PrintStream before = System.err;
-    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(err, true));
-    int code;
-    try {
-      code = PosterGenres.run("label", "--help");
-    } finally {
-      System.setErr(before);
-    }
-    assertEquals(ExitCode.USAGE.code(), code);
-    assertTrue(err.toString().contains("no-such.properties, which is not a file"), err.toString());
+    Outcome o = runMain("label", "--help");
+    assertEquals(ExitCode.USAGE.code(), o.code());
+    assertTrue(o.err().contains("no-such.properties, which is not a file"), o.err());
   }
 
   /** A misspelt key in the defaults file would be ignored, and the run go on with the built-in default: refused instead. */
@@ -145,17 +149,9 @@ class LabelCommandTest {
     Path conf = tmp.resolve("misspelt.properties");
     Files.writeString(conf, "label.batchsize = 0\n");
     System.setProperty("poster-genres.conf", conf.toString());
-    java.io.PrintStream before = System.err;
-    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-    System.setErr(new java.io.PrintStream(err, true));
-    int code;
-    try {
-      code = PosterGenres.run("label", "--help");
-    } finally {
-      System.setErr(before);
-    }
-    assertEquals(ExitCode.USAGE.code(), code);
-    assertTrue(err.toString().contains("'label.batchsize' is not an option; did you mean 'label.batch-size'?"), err.toString());
+    Outcome o = runMain("label", "--help");
+    assertEquals(ExitCode.USAGE.code(), o.code());
+    assertTrue(o.err().contains("'label.batchsize' is not an option; did you mean 'label.batch-size'?"), o.err());
     System.setProperty("poster-genres.conf", Path.of("conf/poster-genres.properties").toAbsolutePath().toString());
     assertEquals(0, PosterGenres.run("label", "--help"), "the shipped defaults file has only known keys");
   }
