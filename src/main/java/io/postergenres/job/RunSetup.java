@@ -146,6 +146,11 @@ public final class RunSetup {
               + (mode == WriteMode.OVERWRITE ? " (and delete them first)" : "") + "; give --output a folder of its own");
         }
       }
+      if (mode == WriteMode.APPEND && fs.exists(new Path(p, "current"))) {
+        throw new PosterGenresException(Failure.INPUT, "output " + shown + " is a nightly (--incremental) output, read through its"
+            + " current/; --mode append would add rows beside it that show and its readers never see; label it with"
+            + " --incremental, or give --output a folder of its own");
+      }
       if (mode == WriteMode.OVERWRITE) {
         List<String> foreign = new ArrayList<>();
         RemoteIterator<FileStatus> children = fs.listStatusIterator(p);
@@ -178,6 +183,29 @@ public final class RunSetup {
           || name.startsWith("_started_") || name.startsWith("_committed_");
     }
     return name.equals("_runs") || name.equals("_temporary") || name.startsWith("__magic") || name.startsWith(".spark-staging-");
+  }
+
+  /**
+   * Refuses a nightly ({@code --incremental}) run into a folder that holds a plain run's Parquet
+   * files: its labels would go to {@code current/} beside them, and readers of the folder would see
+   * two tables mixed.
+   */
+  public static void refusePlainOutput(String output, Configuration conf) {
+    Path p = new Path(output);
+    try {
+      FileSystem fs = p.getFileSystem(conf);
+      if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) return;
+      for (FileStatus child : fs.listStatus(p)) {
+        String name = child.getPath().getName();
+        if (child.isFile() && name.startsWith("part-") && name.endsWith(".parquet")) {
+          throw new PosterGenresException(Failure.INPUT, "output " + RunSummary.redact(output) + " holds the Parquet files of a"
+              + " plain label run; --incremental keeps its own layout (labels/, current/) and would mix the two;"
+              + " give --incremental a folder of its own");
+        }
+      }
+    } catch (IOException e) {
+      throw new PosterGenresException(Failure.INPUT, "cannot check output " + RunSummary.redact(output) + ": " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -43,6 +43,21 @@ class OutputGuardTest {
     assertDoesNotThrow(() -> RunSetup.checkOutput(tmp.resolve("new/deep/labels").toString(), List.of(), WriteMode.ERROR, conf));
   }
 
+  /** A plain run's output and a nightly one's are never mixed in one folder, whichever comes second. */
+  @Test
+  void plainAndNightlyLayoutsDoNotMix() throws IOException {
+    Path plain = Files.createDirectories(tmp.resolve("plain"));
+    Files.writeString(plain.resolve("part-00000-x.snappy.parquet"), "");
+    PosterGenresException e = assertThrows(PosterGenresException.class, () -> RunSetup.refusePlainOutput(plain.toString(), conf));
+    assertEquals(Failure.INPUT, e.failure());
+    assertTrue(e.getMessage().contains("plain label run"), e.getMessage());
+    Path nightly = Files.createDirectories(tmp.resolve("nightly").resolve("current"));
+    String append = refused(nightly.getParent(), List.of(), WriteMode.APPEND).getMessage();
+    assertTrue(append.contains("is a nightly (--incremental) output"), append);
+    assertDoesNotThrow(() -> RunSetup.refusePlainOutput(nightly.getParent().toString(), conf));
+    assertDoesNotThrow(() -> RunSetup.refusePlainOutput(tmp.resolve("new").toString(), conf));
+  }
+
   @Test
   void aFileIsNeverOverwrittenNorAppendedTo() throws IOException {
     Path readme = Files.writeString(tmp.resolve("README.md"), "# my notes\n");

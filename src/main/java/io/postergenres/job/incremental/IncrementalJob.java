@@ -106,6 +106,7 @@ public final class IncrementalJob {
     ModelSpec spec = RunSetup.applyOverrides(pkg.spec(), request);
     clock.lap("model_read");
     String out = request.output();
+    RunSetup.refusePlainOutput(out, hadoop);
     try (RunLock lock = RunLock.acquire(out, runId, settings.lockTtl(), hadoop)) {
       lock.verify();
       NightlyTable table = tables.open(spark, out, hadoop);
