@@ -540,7 +540,7 @@ public final class PosterServer implements AutoCloseable {
       image = imageOf(req);
     } catch (HttpPostRequestDecoder.ErrorDataDecoderException | IllegalArgumentException | IOException e) {
       LOG.debug("Unreadable multipart upload: {}", e.toString());
-      return errorResponse(400, "bad_request", "the multipart/form-data body cannot be read", true);
+      return errorResponse(400, "bad_request", e instanceof NoPart ? e.getMessage() : "the multipart/form-data body cannot be read", true);
     }
     long decodeStart = System.nanoTime();
     float[] pixels;
@@ -621,6 +621,7 @@ public final class PosterServer implements AutoCloseable {
    */
   static byte[] imageOf(FullHttpRequest req) throws IOException {
     if (!HttpPostRequestDecoder.isMultipart(req)) return unwrapBase64(ByteBufUtil.getBytes(req.content()));
+    int bodyBytes = req.content().readableBytes(); // before the decoder reads the body
     HttpPostRequestDecoder decoder = new HttpPostRequestDecoder(new DefaultHttpDataFactory(false), req);
     try {
       byte[] field = null;
@@ -628,9 +629,17 @@ public final class PosterServer implements AutoCloseable {
         if (data instanceof FileUpload file) return unwrapBase64(file.get());
         if (field == null && data instanceof Attribute a) field = a.get();
       }
+      if (field == null && bodyBytes > 0) throw new NoPart();
       return field == null ? new byte[0] : unwrapBase64(field);
     } finally {
       decoder.destroy();
+    }
+  }
+
+  /** A multipart/form-data body with bytes but no part its boundary delimits: a wrong boundary, not an empty file. */
+  static final class NoPart extends IOException {
+    NoPart() {
+      super("the multipart/form-data body holds no part: check that its boundary matches the Content-Type header");
     }
   }
 

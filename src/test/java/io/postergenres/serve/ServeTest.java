@@ -142,6 +142,12 @@ class ServeTest {
     assertEquals(400, corrupt.statusCode());
     assertEquals("corrupt", JSON.readTree(corrupt.body()).get("error").asText());
 
+    HttpResponse<String> noPart = client.send(HttpRequest.newBuilder(uri("/analysis/"))
+        .header("Content-Type", "multipart/form-data; boundary=xyz")
+        .POST(HttpRequest.BodyPublishers.ofString("garbage with no boundary line")).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(400, noPart.statusCode());
+    assertTrue(noPart.body().contains("holds no part: check that its boundary"), noPart.body());
+
     HttpResponse<String> big = post("/analysis/", new byte[300_000]);
     assertEquals(413, big.statusCode());
     assertEquals("too_large_file", JSON.readTree(big.body()).get("error").asText());
