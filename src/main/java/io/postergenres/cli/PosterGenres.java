@@ -129,10 +129,35 @@ public final class PosterGenres {
       }
       err.println(line);
     } else {
-      err.println(name + ": " + e.getMessage());
+      err.println(name + ": " + e.getMessage() + fromDefaultsFile(e.getArgSpec(), args));
     }
     err.println(usageLine(cmd));
     return ExitCode.USAGE.code();
+  }
+
+  /**
+   * Where a bad value came from the defaults file rather than the command line, which key of which
+   * file to change (the user would otherwise search the command line for it); empty otherwise.
+   */
+  static String fromDefaultsFile(CommandLine.Model.ArgSpec arg, String[] args) {
+    if (!(arg instanceof CommandLine.Model.OptionSpec option) || option.command() == null) return "";
+    for (String a : args) {
+      for (String n : option.names()) {
+        if (a.equals(n) || a.startsWith(n + "=")) return ""; // given on the command line
+      }
+    }
+    Path file;
+    try {
+      file = defaultsFile();
+    } catch (PosterGenresException e) {
+      return "";
+    }
+    if (file == null) return "";
+    Properties props = loadProperties(file);
+    String name = option.longestName().replaceFirst("^-+", "");
+    String key = props.containsKey(option.command().name() + "." + name) ? option.command().name() + "." + name
+        : props.containsKey(name) ? name : null;
+    return key == null ? "" : " (from the defaults file " + file + ", key " + key + ")";
   }
 
   /** {@code Usage: poster-genres label --input PATH... --output PATH [OPTIONS]; --help lists them}: one line. */

@@ -152,6 +152,10 @@ class LabelCommandTest {
     Outcome o = runMain("label", "--help");
     assertEquals(ExitCode.USAGE.code(), o.code());
     assertTrue(o.err().contains("'label.batchsize' is not an option; did you mean 'label.batch-size'?"), o.err());
+    Files.writeString(conf, "label.batch-size = abc\n");
+    Outcome value = runMain(label(tmp.resolve("from-file")));
+    assertEquals(ExitCode.USAGE.code(), value.code());
+    assertTrue(value.err().contains("(from the defaults file " + conf + ", key label.batch-size)"), value.err());
     System.setProperty("poster-genres.conf", Path.of("conf/poster-genres.properties").toAbsolutePath().toString());
     assertEquals(0, PosterGenres.run("label", "--help"), "the shipped defaults file has only known keys");
   }
