@@ -43,6 +43,7 @@ public final class PosterReader {
         return bytes;
       }
     } catch (FileNotFoundException e) {
+      if (isFolder(path)) throw new PosterException(ErrorKind.READ_ERROR, "a folder, not a poster file (an inventory row naming a folder?)");
       String target = brokenLinkTarget(path);
       if (target != null) throw new PosterException(ErrorKind.NOT_FOUND, "broken symbolic link: its target " + target + " does not exist");
       throw new PosterException(ErrorKind.NOT_FOUND, "file no longer exists (deleted after listing?)");
@@ -68,6 +69,15 @@ public final class PosterReader {
     java.nio.file.Path p = file.toPath();
     if (Files.exists(p) && !Files.isRegularFile(p) && !Files.isDirectory(p)) {
       throw new PosterException(ErrorKind.READ_ERROR, "not a regular file (a named pipe, socket or device): not read");
+    }
+  }
+
+  /** Whether the path names a folder (a local open of one fails as if the file were missing). */
+  private boolean isFolder(Path path) {
+    try {
+      return path.getFileSystem(conf).getFileStatus(path).isDirectory();
+    } catch (IOException | RuntimeException e) {
+      return false;
     }
   }
 

@@ -33,6 +33,10 @@ class PosterReaderTest {
     Path poster = tmp.resolve("p.jpg");
     Files.write(poster, new byte[] {1, 2, 3});
     assertArrayEquals(new byte[] {1, 2, 3}, reader.read(poster.toUri().toString(), 3), "a plain file is read");
+    Path folder = java.nio.file.Files.createDirectories(tmp.resolve("folder.jpg"));
+    PosterException dir = assertThrows(PosterException.class, () -> reader.read(folder.toString(), -1));
+    assertEquals(ErrorKind.READ_ERROR, dir.kind(), dir.getMessage());
+    assertTrue(dir.getMessage().contains("a folder, not a poster file"), dir.getMessage());
     Path link = tmp.resolve("link.jpg");
     Files.createSymbolicLink(link, poster);
     assertArrayEquals(new byte[] {1, 2, 3}, reader.read(link.toString(), 3), "a link to a plain file is read");
