@@ -34,7 +34,7 @@ public final class PosterReader {
     Path path = new Path(pathString);
     try {
       FileSystem fs = path.getFileSystem(conf);
-      refuseSpecialFile(fs, path);
+      if (listedLength <= 0) refuseSpecialFile(fs, path); // listed as 0 bytes (or unknown): the only way a special file arrives
       try (InputStream in = fs.open(path)) {
         byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxFileBytes + 1));
         if (bytes.length > maxFileBytes) {
@@ -55,7 +55,8 @@ public final class PosterReader {
   /**
    * On a local disk, a named pipe, socket or device that the listing took for a file (it reports
    * them as files of 0 bytes) is refused before it is opened: reading a pipe nobody writes to
-   * blocks forever, and would hang the run.
+   * blocks forever, and would hang the run. Checked only for files listed as empty or of unknown
+   * size, so that a poster with bytes costs no extra stat.
    */
   private static void refuseSpecialFile(FileSystem fs, Path path) throws PosterException {
     java.io.File file;
