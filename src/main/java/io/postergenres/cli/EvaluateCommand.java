@@ -88,8 +88,7 @@ public final class EvaluateCommand implements Callable<Integer> {
     if (json == null) return;
     if (json.toString().isBlank()) throw new PosterGenresException(Failure.USAGE, "--json must not be empty; name a file to write");
     if (Files.isDirectory(json)) throw new PosterGenresException(Failure.USAGE, "--json " + json + " is a folder; name a file");
-    Path q = json.toAbsolutePath().getParent();
-    while (q != null && !Files.exists(q)) q = q.getParent();
+    Path q = io.postergenres.job.RunSetup.nearestExisting(json.toAbsolutePath().getParent());
     if (q != null && (!Files.isDirectory(q) || !Files.isWritable(q))) {
       throw new PosterGenresException(Failure.INPUT, "--json " + json + " cannot be written: " + q
           + (Files.isDirectory(q) ? " is not writable" : " is a file, not a folder"));

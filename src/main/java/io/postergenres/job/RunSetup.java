@@ -215,8 +215,7 @@ public final class RunSetup {
    */
   private static void checkLocalParent(FileSystem fs, Path output, String shown) {
     if (!(fs instanceof org.apache.hadoop.fs.LocalFileSystem) && !(fs instanceof org.apache.hadoop.fs.RawLocalFileSystem)) return;
-    java.nio.file.Path q = java.nio.file.Path.of(fs.makeQualified(output).toUri().getPath()).getParent();
-    while (q != null && !java.nio.file.Files.exists(q)) q = q.getParent();
+    java.nio.file.Path q = nearestExisting(java.nio.file.Path.of(fs.makeQualified(output).toUri().getPath()).getParent());
     if (q == null) return;
     if (!java.nio.file.Files.isDirectory(q)) {
       throw new PosterGenresException(Failure.INPUT, "--output " + shown + " cannot be created: " + q + " is a file, not a folder");
@@ -224,6 +223,13 @@ public final class RunSetup {
     if (!java.nio.file.Files.isWritable(q)) {
       throw new PosterGenresException(Failure.INPUT, "--output " + shown + " cannot be created: this user cannot write in " + q);
     }
+  }
+
+  /** The nearest of {@code p} and its parents that exists on the local disk (what creating {@code p} writes into); null if none. */
+  public static java.nio.file.Path nearestExisting(java.nio.file.Path p) {
+    java.nio.file.Path q = p;
+    while (q != null && !java.nio.file.Files.exists(q)) q = q.getParent();
+    return q;
   }
 
   private static boolean isAtOrBelow(Path path, Path dir) {
